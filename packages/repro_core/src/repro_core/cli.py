@@ -1,0 +1,98 @@
+"""The stage command line every paper exposes::
+
+    python -m <pkg> <stage> --params '<json>' [--params-file cfg.yaml] \
+        [--in name=path ...] [--out name=path ...] [--threads N]
+
+A paper's ``__main__.py`` is two lines::
+
+    from repro_core.cli import main
+    from .stages import STAGES
+    main(STAGES, prog="<pkg>")
+
+where each :class:`Stage` names a plain function ``fn(cfg, **paths)``, its
+config dataclass and the names of its input and output paths.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from .config import ConfigError, from_dict
+
+
+@dataclass(frozen=True)
+class Stage:
+    fn: Callable[..., Any]
+    config: type | None = None          # dataclass built from --params (None: a plain dict)
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+    help: str = ""
+
+
+def _pairs(items: Sequence[str] | None, flag: str) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise SystemExit(f"{flag} expects name=path, got {item!r}")
+        k, v = item.split("=", 1)
+        out[k] = Path(v)
+    return out
+
+
+def load_params(params: str | None, params_file: str | None) -> dict:
+    data: dict = {}
+    if params_file:
+        import yaml
+
+        data.update(yaml.safe_load(Path(params_file).read_text()) or {})
+    if params:
+        data.update(json.loads(params))
+    return data
+
+
+def run_stage(stage: Stage, name: str, params: Mapping[str, Any], paths: Mapping[str, Path]) -> Any:
+    expected = set(stage.inputs) | set(stage.outputs)
+    missing, unknown = sorted(expected - set(paths)), sorted(set(paths) - expected)
+    if missing or unknown:
+        raise SystemExit(f"stage {name}: missing paths {missing}, unknown paths {unknown}; "
+                         f"inputs: {list(stage.inputs)}, outputs: {list(stage.outputs)}")
+    for k in stage.inputs:
+        if not paths[k].exists():
+            raise SystemExit(f"stage {name}: input {k}={paths[k]} does not exist")
+    cfg = from_dict(stage.config, params, where=name) if stage.config else dict(params)
+    return stage.fn(cfg, **paths)
+
+
+def main(stages: Mapping[str, Stage], argv: Sequence[str] | None = None, prog: str = "") -> None:
+    parser = argparse.ArgumentParser(prog=prog, description=f"Stages of {prog}")
+    sub = parser.add_subparsers(dest="stage", required=True)
+    for name, st in stages.items():
+        p = sub.add_parser(name, help=st.help or (st.fn.__doc__ or "").strip().split("\n")[0])
+        p.add_argument("--params", help="stage parameters as a JSON object")
+        p.add_argument("--params-file", help="stage parameters as a YAML/JSON file")
+        p.add_argument("--in", dest="inputs", action="append", metavar="NAME=PATH",
+                       help=f"inputs: {', '.join(st.inputs) or 'none'}")
+        p.add_argument("--out", dest="outputs", action="append", metavar="NAME=PATH",
+                       help=f"outputs: {', '.join(st.outputs) or 'none'}")
+        p.add_argument("--threads", type=int, default=None, help="CPU threads for torch/BLAS")
+    args = parser.parse_args(argv)
+    if args.threads:
+        try:
+            import torch
+            torch.set_num_threads(args.threads)
+        except ImportError:
+            pass
+    paths = {**_pairs(args.inputs, "--in"), **_pairs(args.outputs, "--out")}
+    t0 = time.perf_counter()
+    try:
+        run_stage(stages[args.stage], args.stage, load_params(args.params, args.params_file), paths)
+    except ConfigError as exc:
+        print(f"{prog} {args.stage}: config error: {exc}", file=sys.stderr)
+        raise SystemExit(2)
+    print(f"{prog} {args.stage}: done in {time.perf_counter() - t0:.1f} s", file=sys.stderr)

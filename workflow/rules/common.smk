@@ -1,0 +1,114 @@
+# Helpers shared by every paper's rules: scale lookup, per-stage params, paths,
+# config validation, code hashes for the output cache. No science here.
+import hashlib
+import json
+import sys
+
+import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from repro_core.config import SCALES, ConfigError, explain_schema_errors, resolve_scale
+
+PY = sys.executable  # the interpreter running Snakemake (the project's venv)
+SCALE = config.get("scale", "quick")
+SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
+
+
+def _fail(lines):
+    raise WorkflowError("invalid config:\n  " + "\n  ".join(lines))
+
+
+def validate_all_config():
+    """Validate the merged config before any job runs; errors name the key and
+    what is allowed."""
+    top = yaml.safe_load((SCHEMAS / "config.schema.yaml").read_text())
+    try:
+        validate(config, str(SCHEMAS / "config.schema.yaml"), set_default=False)
+    except WorkflowError:
+        _fail(explain_schema_errors(config, top) or ["config does not match config.schema.yaml"])
+    unknown = [p for p in selected_papers() if p not in AVAILABLE]
+    if unknown:
+        _fail([f"config.papers: {', '.join(unknown)} not implemented yet; available: "
+               f"{', '.join(AVAILABLE)}"])
+    for paper in AVAILABLE:
+        schema_file = SCHEMAS / f"{paper}.schema.yaml"
+        if paper not in config:
+            _fail([f"config.{paper} missing (config/{paper}.yaml must define a top-level '{paper}:' key)"])
+        schema = yaml.safe_load(schema_file.read_text())
+        for scale in SCALES:  # every scale, so a bad full value fails a smoke run too
+            try:
+                resolved = resolve_scale(config[paper], scale, paper)
+            except ConfigError as exc:
+                _fail([str(exc)])
+            errors = explain_schema_errors(resolved, schema, root=paper)
+            if errors:
+                _fail([f"{e} (at scale {scale})" for e in errors])
+
+
+def selected_papers():
+    papers = config.get("papers", "all")
+    return list(AVAILABLE) if papers == "all" else list(papers)
+
+
+PAPERS = []  # filled after validation
+
+
+def P(paper, *keys):
+    """The paper's config at the current scale, optionally a nested section."""
+    node = resolve_scale(config[paper], SCALE, paper)
+    for k in keys:
+        node = node[k]
+    return node
+
+
+def params_json(paper, *keys, seed=True, **extra):
+    """A stage's params as a JSON string for ``--params {params.p:q}``.
+
+    Adds the global ``seed`` (plus the section's own ``seed_offset`` if any) and
+    ``extra``; changes in any of them rerun the job (params rerun trigger)."""
+    d = dict(P(paper, *keys)) if keys else {}
+    if seed:
+        d["seed"] = int(config["seed"]) + int(d.pop("seed_offset", 0))
+    d.update(extra)
+    return json.dumps(d, sort_keys=True)
+
+
+def R(paper, *parts):
+    """results/<paper>/<scale>/<parts...>"""
+    return str(Path("results", paper, SCALE, *parts))
+
+
+def LOG(paper, name):
+    return str(Path("results", paper, SCALE, "logs", f"{name}.log"))
+
+
+def code_hash(paper):
+    """Hash of a package's source (and repro_core's): part of the params of
+    cached rules, because Snakemake's output cache does not see package code."""
+    h = hashlib.sha256()
+    for pkg in ("repro_core", paper):
+        root = Path(workflow.basedir, "packages", pkg, "src")
+        for f in sorted(root.rglob("*.py")):
+            h.update(str(f.relative_to(root)).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def maybe_fail(rule_name):
+    """Shell prefix that makes ``rule_name`` fail when config inject_failure names
+    it (used by the cluster tests to provoke a failure); empty otherwise."""
+    if config.get("inject_failure") == rule_name:
+        return f"echo 'injected failure in rule {rule_name} (config inject_failure)' >&2; exit 3; "
+    return ""
+
+
+def paper_targets(paper):
+    """Everything ``snakemake <paper>`` builds (the input of that paper's rule)."""
+    return list(getattr(rules, paper).input)
+
+
+def stage(pkg, name, threads="{threads}"):
+    """The start of a stage command line: ``python -m <pkg> <name> --threads N``."""
+    return f"{PY} -m {pkg} {name} --threads {threads}"
+

@@ -1,0 +1,26 @@
+# Scorecard of every selected paper's claims, and the report target.
+# `snakemake report` builds the scorecard; the Makefile's `report` target then
+# runs `snakemake --report` to bundle every report()-marked figure and table.
+
+rule scorecard:
+    input:
+        claims=[R(p, "claims.json") for p in PAPERS],
+    output:
+        csv=report(f"reports/{SCALE}/scorecard.csv", category="Scorecard",
+                   caption="../report/scorecard.rst"),
+        md=f"reports/{SCALE}/scorecard.md",
+        html=report(f"reports/{SCALE}/scorecard.html", category="Scorecard",
+                    caption="../report/scorecard.rst"),
+        rst=f"reports/{SCALE}/scorecard.rst",
+    log:
+        f"reports/{SCALE}/logs/scorecard.log",
+    localrule: True
+    shell:
+        "{PY} -m repro_core scorecard --scale {SCALE} --csv {output.csv} --md {output.md} "
+        "--html {output.html} --rst {output.rst} {input.claims} 2> {log}"
+
+
+rule report:
+    input:
+        [paper_targets(p) for p in PAPERS],
+        rules.scorecard.output,
