@@ -1,0 +1,200 @@
+"""Unit tests of the shared core: config resolution and errors, atomic IO,
+seeding, claims and the scorecard."""
+
+import json
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from repro_core import Claim, evaluate_claims, write_claims
+from repro_core.cli import Stage, main
+from repro_core.config import ConfigError, explain_schema_errors, from_dict, resolve_scale
+from repro_core.io import atomic_path, load_json, load_npz, save_csv, save_figure, save_json, save_npz
+from repro_core.scorecard import TITLE, build_scorecard
+from repro_core.seeding import derive_seed, seed_everything
+
+
+def test_resolve_scale_picks_values_and_keeps_constants():
+    tree = {"n": {"smoke": 1, "quick": 2, "full": 3}, "alpha": 0.1,
+            "nested": {"m": {"smoke": [1], "quick": [1, 2], "full": [1, 2, 3]}}}
+    assert resolve_scale(tree, "quick") == {"n": 2, "alpha": 0.1, "nested": {"m": [1, 2]}}
+    assert resolve_scale(tree, "full")["nested"]["m"] == [1, 2, 3]
+
+
+def test_resolve_scale_errors_name_key_and_allowed():
+    with pytest.raises(ConfigError, match="allowed values: smoke, quick, full"):
+        resolve_scale({}, "huge")
+    with pytest.raises(ConfigError, match=r"cornn\.fit\.n .*lacks full"):
+        resolve_scale({"fit": {"n": {"smoke": 1, "quick": 2}}}, "smoke", "cornn")
+
+
+@dataclass
+class Inner:
+    k: int = 1
+
+
+@dataclass
+class Cfg:
+    n: int
+    lr: float = 1e-3
+    inner: Inner = field(default_factory=Inner)
+
+
+def test_from_dict_builds_and_rejects_with_names():
+    c = from_dict(Cfg, {"n": 3, "lr": 1, "inner": {"k": 5}})
+    assert c.n == 3 and c.lr == 1.0 and isinstance(c.lr, float) and c.inner.k == 5
+    with pytest.raises(ConfigError, match=r"unknown config key\(s\) fit\.nn; allowed keys: inner, lr, n"):
+        from_dict(Cfg, {"nn": 3}, where="fit")
+    with pytest.raises(ConfigError, match="n is required"):
+        from_dict(Cfg, {})
+    with pytest.raises(ConfigError, match=r"n='3' has the wrong type"):
+        from_dict(Cfg, {"n": "3"})
+    with pytest.raises(ConfigError, match=r"inner\.z"):
+        from_dict(Cfg, {"n": 1, "inner": {"z": 1}})
+
+
+def test_explain_schema_errors_names_key_and_allowed():
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+              "properties": {"scale": {"enum": ["smoke", "quick", "full"]},
+                             "fit": {"type": "object", "additionalProperties": False,
+                                     "properties": {"n": {"type": "integer", "minimum": 1}}}},
+              "additionalProperties": False}
+    lines = explain_schema_errors({"scale": "huge", "fit": {"n": -5}, "fitt": 1}, schema)
+    text = "\n".join(lines)
+    assert "config.scale='huge' is not allowed; allowed values: smoke, quick, full" in text
+    assert "config.fit.n=-5 violates minimum 1" in text
+    assert "unknown key(s) fitt; allowed keys: fit, scale" in text
+    assert explain_schema_errors({"scale": "quick", "fit": {"n": 2}}, schema) == []
+
+
+def test_atomic_path_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path / "out.json"
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("partial")
+            raise RuntimeError("killed")
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
+    save_json({"b": 1, "a": float("nan"), "c": np.float32(0.5), "d": np.arange(2)}, target)
+    assert target.read_text() == '{\n  "a": null,\n  "b": 1,\n  "c": 0.5,\n  "d": [\n    0,\n    1\n  ]\n}\n'
+
+
+def test_npz_csv_figure_roundtrip_and_determinism(tmp_path):
+    import pandas as pd
+    from repro_core.plotting import subplots
+
+    save_npz(tmp_path / "a.npz", x=np.arange(5.0))
+    assert np.array_equal(load_npz(tmp_path / "a.npz")["x"], np.arange(5.0))
+    save_csv(pd.DataFrame({"a": [1, 2]}), tmp_path / "t.csv")
+    assert (tmp_path / "t.csv").read_text() == "a\n1\n2\n"
+    digests = []
+    for name in ("f1.png", "f2.png", "f1.svg", "f2.svg"):
+        fig, ax = subplots()
+        ax[0, 0].plot([0, 1], [1, 0])
+        save_figure(fig, tmp_path / name)
+        digests.append((tmp_path / name).read_bytes())
+    assert digests[0] == digests[1] and digests[2] == digests[3]  # same figure, same bytes
+
+
+def test_seeding_is_reproducible():
+    import torch
+
+    a = seed_everything(3).normal(size=4), torch.randn(3), np.random.rand()
+    b = seed_everything(3).normal(size=4), torch.randn(3), np.random.rand()
+    assert np.array_equal(a[0], b[0]) and torch.equal(a[1], b[1]) and a[2] == b[2]
+    assert derive_seed(3, "x") == derive_seed(3, "x") != derive_seed(3, "y")
+    with pytest.raises(ValueError, match="non-negative"):
+        seed_everything(-1)
+
+
+def test_jax_key_reproducible():
+    import jax
+    from repro_core import jax_key
+
+    x = jax.random.normal(jax_key(1), (3,))
+    y = jax.random.normal(jax_key(1), (3,))
+    assert np.array_equal(np.asarray(x), np.asarray(y))
+
+
+def _claims():
+    return [
+        Claim("p.big", "x is big", "10 (Fig. 1)", compute=lambda ctx: ctx["x"],
+              holds=lambda v: v >= 10, criterion="ours >= 10", scales=("quick", "full")),
+        Claim("p.small", "y is small", "0", compute=lambda ctx: ctx["y"],
+              holds=lambda v: v < 1, criterion="ours < 1", scales=("smoke", "quick", "full")),
+        Claim("p.broken", "z", "?", compute=lambda ctx: ctx["missing"], holds=lambda v: True,
+              criterion="-"),
+        Claim("p.speed", "fast", "100x", compute=lambda ctx: 1 / 0, holds=lambda v: True,
+              criterion="-", evaluate_at=("quick", "full")),
+    ]
+
+
+def test_claims_verdicts_are_computed(tmp_path):
+    recs = {r["id"]: r for r in evaluate_claims(_claims(), {"x": 12.3456789, "y": 3}, "smoke", "p")}
+    assert recs["p.big"]["holds"] is True and recs["p.big"]["ours"] == 12.3457
+    assert recs["p.big"]["expected"] is False and recs["p.small"]["expected"] is True
+    assert recs["p.small"]["holds"] is False and recs["p.small"]["status"] == "does not hold"
+    assert recs["p.broken"]["status"] == "error" and "KeyError" in recs["p.broken"]["error"]
+    assert recs["p.broken"]["holds"] is None
+    assert recs["p.speed"]["status"] == "not evaluated"  # not computed at smoke at all
+    recs = {r["id"]: r for r in evaluate_claims(_claims(), {"x": 1, "y": 0}, "quick", "p")}
+    assert recs["p.big"]["holds"] is False and recs["p.small"]["holds"] is True
+    assert recs["p.speed"]["status"] == "error"
+    with pytest.raises(ValueError, match="duplicate"):
+        evaluate_claims(_claims() * 2, {}, "smoke", "p")
+
+
+def test_scorecard_merges_papers(tmp_path):
+    f1, f2 = tmp_path / "a.json", tmp_path / "b.json"
+    write_claims(evaluate_claims(_claims()[:2], {"x": 11, "y": 5}, "quick", "p"), f1)
+    write_claims(evaluate_claims(_claims()[:1], {"x": 1}, "quick", "q"), f2)
+    out = {k: tmp_path / f"s.{k}" for k in ("csv", "md", "html", "rst")}
+    df = build_scorecard([f1, f2], "quick", out["csv"], out["md"], out["html"], out["rst"])
+    assert list(df["paper"]) == ["p", "p", "q"]
+    assert list(df["status"]) == ["holds", "does not hold", "does not hold"]
+    md = out["md"].read_text()
+    assert "1 of 3 claims hold, 2 do not hold" in md and "| p | x is big (`p.big`) | 10 (Fig. 1) | 11 |" in md
+    assert TITLE in out["html"].read_text()
+    from docutils.core import publish_string  # the rst must be valid (it becomes the report's front page)
+    html = publish_string(out["rst"].read_text(), writer="html",
+                          settings_overrides={"report_level": 2, "halt_level": 2}).decode()
+    assert "p.big" in html
+
+
+@dataclass
+class EchoCfg:
+    n: int
+    seed: int = 0
+
+
+def _echo(cfg: EchoCfg, src, dst):
+    save_json({"n": cfg.n, "seed": cfg.seed, "src": load_json(src)}, dst)
+
+
+def test_cli_runs_stage_and_reports_config_errors(tmp_path, capsys):
+    stages = {"echo": Stage(_echo, EchoCfg, inputs=("src",), outputs=("dst",))}
+    save_json([1], tmp_path / "in.json")
+    main(stages, ["echo", "--params", json.dumps({"n": 2, "seed": 7}), "--in", f"src={tmp_path/'in.json'}",
+                  "--out", f"dst={tmp_path/'out.json'}"], prog="demo")
+    assert load_json(tmp_path / "out.json") == {"n": 2, "seed": 7, "src": [1]}
+    with pytest.raises(SystemExit) as exc:
+        main(stages, ["echo", "--params", '{"n": 2, "nn": 3}', "--in", f"src={tmp_path/'in.json'}",
+                      "--out", f"dst={tmp_path/'o2.json'}"], prog="demo")
+    assert exc.value.code == 2
+    assert "unknown config key(s) echo.nn; allowed keys: n, seed" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="does not exist"):
+        main(stages, ["echo", "--params", '{"n": 1}', "--in", f"src={tmp_path/'nope'}",
+                      "--out", f"dst={tmp_path/'o3.json'}"], prog="demo")
+
+
+def test_device_choice():
+    from repro_core.device import jax_device, torch_device
+    import torch
+
+    assert torch_device("cpu").type == "cpu"
+    assert torch_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(ValueError, match="allowed|one of"):
+        torch_device("tpu")
+    assert jax_device("cpu").platform == "cpu"
