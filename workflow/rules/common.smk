@@ -2,6 +2,7 @@
 # config validation, code hashes for the output cache. No science here.
 import hashlib
 import json
+import os
 import sys
 
 import yaml
@@ -11,6 +12,9 @@ from snakemake.utils import validate
 from repro_core.config import SCALES, ConfigError, explain_schema_errors, resolve_scale
 
 PY = sys.executable  # the interpreter running Snakemake (the project's venv)
+# Shell commands call plain `python`: make it this interpreter, also when
+# snakemake was started as .venv/bin/snakemake without activating the venv.
+os.environ["PATH"] = str(Path(PY).parent) + os.pathsep + os.environ.get("PATH", "")
 SCALE = config.get("scale", "quick")
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
 

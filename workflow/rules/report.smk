@@ -12,12 +12,15 @@ rule scorecard:
         html=report(f"reports/{SCALE}/scorecard.html", category="Scorecard",
                     caption="../report/scorecard.rst"),
         rst=f"reports/{SCALE}/scorecard.rst",
+    params:
+        scale=SCALE,
+        fail=maybe_fail("scorecard"),
     log:
         f"reports/{SCALE}/logs/scorecard.log",
     localrule: True
     shell:
-        "{PY} -m repro_core scorecard --scale {SCALE} --csv {output.csv} --md {output.md} "
-        "--html {output.html} --rst {output.rst} {input.claims} 2> {log}"
+        "{params.fail}python -m repro_core scorecard --scale {params.scale} --csv {output.csv} "
+        "--md {output.md} --html {output.html} --rst {output.rst} {input.claims} 2> {log}"
 
 
 rule report:
