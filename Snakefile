@@ -25,6 +25,8 @@ AVAILABLE = [p for p in ALL_PAPERS
 for _paper in AVAILABLE:
     configfile: str(Path(workflow.basedir, "config", f"{_paper}.yaml"))
 
+envvars: "PATH"
+
 include: "workflow/rules/common.smk"
 
 validate_all_config()
