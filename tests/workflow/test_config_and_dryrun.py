@@ -1,0 +1,114 @@
+"""The Snakefile validates config before any job runs, and every target dry-runs
+at every scale."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from repro_core.config import SCALES, is_scale_dict, resolve_scale
+from tests.helpers import REPO, run_snakemake
+
+AVAILABLE = sorted(p.stem for p in (REPO / "workflow" / "rules").glob("*.smk")
+                   if p.stem not in ("common", "report"))
+
+
+def _dry(workdir, *args):
+    return run_snakemake(workdir, ["-n", *args], check=False, timeout=120)
+
+
+def test_every_paper_has_its_files():
+    assert "cornn" in AVAILABLE
+    for p in AVAILABLE:
+        for f in (f"config/{p}.yaml", f"workflow/schemas/{p}.schema.yaml", f"packages/{p}/pyproject.toml",
+                  f"packages/{p}/src/{p}/claims.py", f"packages/{p}/src/{p}/__main__.py"):
+            assert (REPO / f).exists(), f"{p}: missing {f}"
+        assert (REPO / "tests" / p).is_dir(), f"{p}: no tests/{p}"
+
+
+def test_unknown_scale_is_rejected_naming_the_key(tmp_workdir):
+    proc = _dry(tmp_workdir, "--config", "scale=huge")
+    assert proc.returncode != 0
+    assert "config.scale='huge' is not allowed; allowed values: smoke, quick, full" in proc.stderr
+
+
+def test_misspelled_top_level_key_is_rejected(tmp_workdir):
+    proc = _dry(tmp_workdir, "--config", "sede=3")
+    assert proc.returncode != 0
+    assert "unknown key(s) sede; allowed keys:" in proc.stderr and "seed" in proc.stderr
+
+
+def test_unknown_paper_is_rejected(tmp_workdir):
+    proc = _dry(tmp_workdir, "--config", "papers=[cornn,nope]")
+    assert proc.returncode != 0
+    assert "config.papers" in proc.stderr and "nope" in proc.stderr
+
+
+def _int_leaves(tree, path=()):
+    """(path, value) for every integer leaf of a paper config (scale dicts: the quick value)."""
+    if is_scale_dict(tree):
+        tree = tree["quick"]
+        if isinstance(tree, int) and not isinstance(tree, bool):
+            yield path, tree
+        return
+    if isinstance(tree, dict):
+        for k, v in tree.items():
+            yield from _int_leaves(v, path + (k,))
+    elif isinstance(tree, int) and not isinstance(tree, bool):
+        yield path, tree
+
+
+def _set(tree, path, value):
+    node = tree
+    for k in path[:-1]:
+        node = node.setdefault(k, {})
+    node[path[-1]] = value
+    return tree
+
+
+@pytest.mark.parametrize("paper", AVAILABLE)
+def test_paper_schema_rejects_negative_size_and_misspelled_key(paper, tmp_workdir):
+    cfg = yaml.safe_load((REPO / "config" / f"{paper}.yaml").read_text())[paper]
+    sizes = [(p, v) for p, v in _int_leaves(cfg) if v > 0 and p[-1] not in ("seed", "seed_offset")]
+    assert sizes, f"{paper}: no positive integer parameter found"
+    path, _ = sizes[0]
+    bad = tmp_workdir / "bad.yaml"
+    bad.write_text(yaml.safe_dump({paper: _set({}, path, -5)}))
+    proc = _dry(tmp_workdir, "--configfile", str(bad), "--config", "scale=smoke")
+    assert proc.returncode != 0
+    key = ".".join((paper,) + path)
+    assert f"{key}=-5" in proc.stderr, proc.stderr[-2000:]
+    # a misspelled key inside the paper's first section
+    section = next(k for k, v in cfg.items() if isinstance(v, dict) and not is_scale_dict(v))
+    bad.write_text(yaml.safe_dump({paper: {section: {"definitely_not_a_key": 1}}}))
+    proc = _dry(tmp_workdir, "--configfile", str(bad), "--config", "scale=smoke")
+    assert proc.returncode != 0
+    assert f"{paper}.{section}: unknown key(s) definitely_not_a_key; allowed keys:" in proc.stderr
+
+
+@pytest.mark.parametrize("paper", AVAILABLE)
+def test_paper_config_resolves_at_every_scale(paper):
+    cfg = yaml.safe_load((REPO / "config" / f"{paper}.yaml").read_text())
+    assert list(cfg) == [paper]
+    for scale in SCALES:
+        resolve_scale(cfg[paper], scale, paper)
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_dry_run_every_target(scale, tmp_workdir):
+    targets = ["all", "report", *AVAILABLE]
+    proc = _dry(tmp_workdir, *targets, "--config", f"scale={scale}")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for p in AVAILABLE:
+        assert re.search(rf"^{p}_claims\s+\d+", proc.stdout, re.M), f"{p}_claims not scheduled at {scale}"
+
+
+def test_lint_reports_nothing_serious():
+    proc = subprocess.run([sys.executable, str(REPO / "tests" / "lint_workflow.py")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
