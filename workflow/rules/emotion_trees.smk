@@ -1,0 +1,115 @@
+# Emotion trees (Zhao et al., arXiv 2507.10599): thin rules around `python -m emotion_trees <stage>`.
+#   prompts -> score (one job per model; top-k artifacts .npz, cached) -> analyse
+#   -> figures, claims
+# The scoring rule is cached (`cache: "omit-software"`, package code hash in params), so
+# trees, tables, figures and claims re-run in seconds from the .npz artifacts.
+
+ET_FULL = SCALE == "full"
+
+
+def et_models():
+    return list(P("emotion_trees", "models"))
+
+
+def et_spec(model):
+    specs = P("emotion_trees", "model_specs")
+    if model not in specs:
+        raise WorkflowError(f"config emotion_trees.models names {model!r}, which is not a key of "
+                            f"emotion_trees.model_specs ({', '.join(specs)})")
+    return {**specs[model], "name": model}
+
+
+def et_scores():
+    return [R("emotion_trees", "scores", f"{m}.npz") for m in et_models()]
+
+
+wildcard_constraints:
+    et_model="[A-Za-z0-9._-]+",
+
+
+rule emotion_trees_prompts:
+    output: R("emotion_trees", "prompts.json")
+    params:
+        p=lambda w: params_json("emotion_trees", "prompts"),
+        fail=maybe_fail("emotion_trees_prompts"),
+    log: LOG("emotion_trees", "prompts")
+    threads: 1
+    resources: mem_mb=1000, runtime=5
+    shell: "{params.fail}python -m emotion_trees prompts --threads {threads} --params {params.p:q} --out prompts={output} 2> {log}"
+
+
+rule emotion_trees_score:
+    input: R("emotion_trees", "prompts.json")
+    output: R("emotion_trees", "scores", "{et_model}.npz")
+    params:
+        p=lambda w: params_json("emotion_trees", "score", model=et_spec(w.et_model),
+                                device=config["device"]),
+        code=code_hash("emotion_trees"),
+        fail=maybe_fail("emotion_trees_score"),
+    log: LOG("emotion_trees", "score_{et_model}")
+    threads: 1 if SCALE == "smoke" else 2
+    resources:
+        mem_mb=lambda w: et_spec(w.et_model).get("mem_mb") or (64000 if ET_FULL else 6000),
+        runtime=240 if ET_FULL else 30,
+        gpu=lambda w: et_spec(w.et_model).get("gpus") or (1 if ET_FULL else 0),
+    cache: "omit-software"
+    shell: "{params.fail}python -m emotion_trees score --threads {threads} --params {params.p:q} --in prompts={input} --out scores={output} 2> {log}"
+
+
+rule emotion_trees_analyse:
+    input:
+        prompts=R("emotion_trees", "prompts.json"),
+        scores=et_scores(),
+    output:
+        analysis=R("emotion_trees", "analysis.json"),
+        trees=report(R("emotion_trees", "tables", "trees.csv"), category="emotion_trees",
+                     caption="../report/emotion_trees/trees_table.rst"),
+        recognition=report(R("emotion_trees", "tables", "recognition.csv"), category="emotion_trees",
+                           caption="../report/emotion_trees/recognition_table.rst"),
+    params:
+        p=lambda w: params_json("emotion_trees", "analyse", models=et_models()),
+        scores_dir=R("emotion_trees", "scores"),
+        fail=maybe_fail("emotion_trees_analyse"),
+    log: LOG("emotion_trees", "analyse")
+    threads: 1
+    resources: mem_mb=4000 if ET_FULL else 2000, runtime=20 if ET_FULL else 5
+    shell: "{params.fail}python -m emotion_trees analyse --threads {threads} --params {params.p:q} --in prompts={input.prompts} --in scores_dir={params.scores_dir} --out analysis={output.analysis} --out trees_table={output.trees} --out recognition_table={output.recognition} 2> {log}"
+
+
+rule emotion_trees_figures:
+    input: R("emotion_trees", "analysis.json")
+    output:
+        trees=report(R("emotion_trees", "figures", "trees.png"), category="emotion_trees",
+                     caption="../report/emotion_trees/trees.rst"),
+        complexity=report(R("emotion_trees", "figures", "complexity.png"), category="emotion_trees",
+                          caption="../report/emotion_trees/complexity.rst"),
+        recognition=report(R("emotion_trees", "figures", "recognition.png"), category="emotion_trees",
+                           caption="../report/emotion_trees/recognition.rst"),
+        confusion=report(R("emotion_trees", "figures", "confusion.png"), category="emotion_trees",
+                         caption="../report/emotion_trees/confusion.rst"),
+    params:
+        p=lambda w: params_json("emotion_trees"),
+        fail=maybe_fail("emotion_trees_figures"),
+    log: LOG("emotion_trees", "figures")
+    threads: 1
+    resources: mem_mb=2000, runtime=10
+    shell: "{params.fail}python -m emotion_trees figures --threads {threads} --params {params.p:q} --in analysis={input} --out trees_fig={output.trees} --out complexity_fig={output.complexity} --out recognition_fig={output.recognition} --out confusion_fig={output.confusion} 2> {log}"
+
+
+rule emotion_trees_claims:
+    input: R("emotion_trees", "analysis.json")
+    output: R("emotion_trees", "claims.json")
+    params:
+        p=lambda w: params_json("emotion_trees", "claims", scale=SCALE),
+        fail=maybe_fail("emotion_trees_claims"),
+    log: LOG("emotion_trees", "claims")
+    threads: 1
+    resources: mem_mb=1000, runtime=5
+    shell: "{params.fail}python -m emotion_trees claims --threads {threads} --params {params.p:q} --in analysis={input} --out claims_json={output} 2> {log}"
+
+
+rule emotion_trees:
+    input:
+        R("emotion_trees", "claims.json"),
+        rules.emotion_trees_figures.output,
+        rules.emotion_trees_analyse.output,
