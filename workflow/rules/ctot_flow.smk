@@ -1,0 +1,173 @@
+# CT-OT Flow (arXiv 2505.17354): partial-OT time labels + kernel smoothing + flow matching,
+# against OT-CFM on window midpoints. Science lives in packages/ctot_flow.
+import json as _ctot_json
+
+CTOT_MAIN = list(P("ctot_flow", "processes"))
+CTOT_SWEEP = [f"noise_{i}" for i in range(len(P("ctot_flow", "sweep", "noise")))]
+CTOT_DATASETS = CTOT_MAIN + CTOT_SWEEP
+CTOT_FULL = SCALE == "full"
+# numpy-only stages run without --threads: repro_core's CLI imports torch for it (seconds per job)
+CTOT_NUMPY_STAGE = f"{PY} -m ctot_flow {{name}}"
+
+wildcard_constraints:
+    ctot_ds="[a-z0-9_]+",
+
+
+def _ctot_process(ds):
+    """(process, timestamp noise) of a dataset: a main process or a noise-sweep level."""
+    if ds in CTOT_MAIN:
+        return ds, P("ctot_flow", "data", "time_noise")
+    return P("ctot_flow", "sweep", "process"), P("ctot_flow", "sweep", "noise")[int(ds.split("_")[1])]
+
+
+def _ctot_sim_params(ds):
+    d = _ctot_json.loads(params_json("ctot_flow", "data"))
+    ou_dim = d.pop("ou_dim")
+    process, noise = _ctot_process(ds)
+    d.update(dataset=ds, process=process, time_noise=noise, dim=ou_dim if process == "ou" else 2)
+    return _ctot_json.dumps(d, sort_keys=True)
+
+
+rule ctot_flow_simulate:
+    output:
+        R("ctot_flow", "data", "{ctot_ds}.npz")
+    params:
+        p=lambda w: _ctot_sim_params(w.ctot_ds),
+        code=code_hash("ctot_flow"),
+        fail=maybe_fail("ctot_flow_simulate"),
+    log:
+        LOG("ctot_flow", "simulate_{ctot_ds}")
+    threads: 1
+    resources:
+        mem_mb=2000, runtime=10
+    cache: "omit-software"
+    shell:
+        "{params.fail}" + CTOT_NUMPY_STAGE.format(name="simulate") + " --params {params.p:q} "
+        "--out data={output} 2> {log}"
+
+
+rule ctot_flow_labels:
+    input:
+        R("ctot_flow", "data", "{ctot_ds}.npz")
+    output:
+        R("ctot_flow", "labels", "{ctot_ds}.npz")
+    params:
+        p=lambda w: params_json("ctot_flow", "labels", dataset=w.ctot_ds),
+        code=code_hash("ctot_flow"),
+        fail=maybe_fail("ctot_flow_labels"),
+    log:
+        LOG("ctot_flow", "labels_{ctot_ds}")
+    threads: 1
+    resources:
+        mem_mb=4000, runtime=120 if CTOT_FULL else 20
+    cache: "omit-software"
+    shell:
+        "{params.fail}" + CTOT_NUMPY_STAGE.format(name="labels") + " --params {params.p:q} --in data={input} "
+        "--out labels={output} 2> {log}"
+
+
+rule ctot_flow_train:
+    input:
+        data=R("ctot_flow", "data", "{ctot_ds}.npz"),
+        labels=R("ctot_flow", "labels", "{ctot_ds}.npz"),
+    output:
+        ctot=R("ctot_flow", "models", "{ctot_ds}", "ctot.pt"),
+        otcfm=R("ctot_flow", "models", "{ctot_ds}", "otcfm.pt"),
+    params:
+        p=lambda w: params_json("ctot_flow", "train", dataset=w.ctot_ds, device=config.get("device", "auto")),
+        code=code_hash("ctot_flow"),
+        fail=maybe_fail("ctot_flow_train"),
+    log:
+        LOG("ctot_flow", "train_{ctot_ds}")
+    threads: 1
+    resources:
+        mem_mb=4000, runtime=480 if CTOT_FULL else 30, gpu=1 if CTOT_FULL else 0
+    cache: "omit-software"
+    shell:
+        "{params.fail}" + stage("ctot_flow", "train") + " --params {params.p:q} --in data={input.data} "
+        "--in labels={input.labels} --out ctot={output.ctot} --out otcfm={output.otcfm} 2> {log}"
+
+
+rule ctot_flow_evaluate:
+    input:
+        data=R("ctot_flow", "data", "{ctot_ds}.npz"),
+        labels=R("ctot_flow", "labels", "{ctot_ds}.npz"),
+        ctot=R("ctot_flow", "models", "{ctot_ds}", "ctot.pt"),
+        otcfm=R("ctot_flow", "models", "{ctot_ds}", "otcfm.pt"),
+    output:
+        metrics=R("ctot_flow", "eval", "{ctot_ds}.json"),
+        paths=R("ctot_flow", "eval", "{ctot_ds}_paths.npz"),
+    params:
+        p=lambda w: params_json("ctot_flow", "evaluate", dataset=w.ctot_ds,
+                                process=_ctot_process(w.ctot_ds)[0],
+                                time_noise=_ctot_process(w.ctot_ds)[1]),
+        fail=maybe_fail("ctot_flow_evaluate"),
+    log:
+        LOG("ctot_flow", "evaluate_{ctot_ds}")
+    threads: 1
+    resources:
+        mem_mb=4000, runtime=60 if CTOT_FULL else 15
+    shell:
+        "{params.fail}" + stage("ctot_flow", "evaluate") + " --params {params.p:q} --in data={input.data} "
+        "--in labels={input.labels} --in ctot={input.ctot} --in otcfm={input.otcfm} "
+        "--out metrics={output.metrics} --out paths={output.paths} 2> {log}"
+
+
+rule ctot_flow_summarize:
+    input:
+        [R("ctot_flow", "eval", f"{ds}.json") for ds in CTOT_DATASETS],
+    output:
+        claims=R("ctot_flow", "claims.json"),
+        table=report(R("ctot_flow", "tables", "summary.csv"), category="ctot_flow",
+                     caption="../report/ctot_flow/summary.rst"),
+        table_html=report(R("ctot_flow", "tables", "summary.html"), category="ctot_flow",
+                          caption="../report/ctot_flow/summary.rst"),
+    params:
+        p=params_json("ctot_flow", datasets=CTOT_MAIN, sweep=CTOT_SWEEP, scale=SCALE),
+        root=R("ctot_flow"),
+        fail=maybe_fail("ctot_flow_summarize"),
+    log:
+        LOG("ctot_flow", "summarize")
+    threads: 1
+    resources:
+        mem_mb=2000, runtime=10
+    shell:
+        "{params.fail}" + CTOT_NUMPY_STAGE.format(name="summarize") + " --params {params.p:q} "
+        "--in root={params.root} --out claims={output.claims} --out table={output.table} "
+        "--out table_html={output.table_html} 2> {log}"
+
+
+rule ctot_flow_figures:
+    input:
+        [R("ctot_flow", "eval", f"{ds}.json") for ds in CTOT_DATASETS],
+        [R("ctot_flow", "eval", f"{ds}_paths.npz") for ds in CTOT_MAIN],
+        [R("ctot_flow", sub, f"{ds}.npz") for ds in CTOT_MAIN for sub in ("data", "labels")],
+    output:
+        labels=report(R("ctot_flow", "figures", "time_labels.png"), category="ctot_flow",
+                      caption="../report/ctot_flow/time_labels.rst"),
+        traj=report(R("ctot_flow", "figures", "trajectories.png"), category="ctot_flow",
+                    caption="../report/ctot_flow/trajectories.rst"),
+        wdist=report(R("ctot_flow", "figures", "wdist.png"), category="ctot_flow",
+                     caption="../report/ctot_flow/wdist.rst"),
+        noise=report(R("ctot_flow", "figures", "noise_sweep.png"), category="ctot_flow",
+                     caption="../report/ctot_flow/noise_sweep.rst"),
+    params:
+        p=params_json("ctot_flow", datasets=CTOT_MAIN, sweep=CTOT_SWEEP),
+        root=R("ctot_flow"),
+        fail=maybe_fail("ctot_flow_figures"),
+    log:
+        LOG("ctot_flow", "figures")
+    threads: 1
+    resources:
+        mem_mb=2000, runtime=10
+    shell:
+        "{params.fail}" + CTOT_NUMPY_STAGE.format(name="figures") + " --params {params.p:q} "
+        "--in root={params.root} --out fig_labels={output.labels} --out fig_traj={output.traj} "
+        "--out fig_wdist={output.wdist} --out fig_noise={output.noise} 2> {log}"
+
+
+rule ctot_flow:
+    input:
+        R("ctot_flow", "claims.json"),
+        rules.ctot_flow_summarize.output.table_html,
+        rules.ctot_flow_figures.output,
