@@ -19,7 +19,9 @@ AVAILABLE = sorted(p.stem for p in (REPO / "workflow" / "rules").glob("*.smk")
 
 
 def _dry(workdir, *args):
-    return run_snakemake(workdir, ["-n", *args], check=False, timeout=120)
+    proc = run_snakemake(workdir, ["-n", *args], check=False, timeout=120)
+    proc.out = proc.stdout + proc.stderr  # Snakemake prints errors on stdout
+    return proc
 
 
 def test_every_paper_has_its_files():
@@ -34,19 +36,19 @@ def test_every_paper_has_its_files():
 def test_unknown_scale_is_rejected_naming_the_key(tmp_workdir):
     proc = _dry(tmp_workdir, "--config", "scale=huge")
     assert proc.returncode != 0
-    assert "config.scale='huge' is not allowed; allowed values: smoke, quick, full" in proc.stderr
+    assert "config.scale='huge' is not allowed; allowed values: smoke, quick, full" in proc.out
 
 
 def test_misspelled_top_level_key_is_rejected(tmp_workdir):
     proc = _dry(tmp_workdir, "--config", "sede=3")
     assert proc.returncode != 0
-    assert "unknown key(s) sede; allowed keys:" in proc.stderr and "seed" in proc.stderr
+    assert "unknown key(s) sede; allowed keys:" in proc.out and "seed" in proc.out
 
 
 def test_unknown_paper_is_rejected(tmp_workdir):
     proc = _dry(tmp_workdir, "--config", "papers=[cornn,nope]")
     assert proc.returncode != 0
-    assert "config.papers" in proc.stderr and "nope" in proc.stderr
+    assert "config.papers" in proc.out and "nope" in proc.out
 
 
 def _int_leaves(tree, path=()):
@@ -82,13 +84,13 @@ def test_paper_schema_rejects_negative_size_and_misspelled_key(paper, tmp_workdi
     proc = _dry(tmp_workdir, "--configfile", str(bad), "--config", "scale=smoke")
     assert proc.returncode != 0
     key = ".".join((paper,) + path)
-    assert f"{key}=-5" in proc.stderr, proc.stderr[-2000:]
+    assert f"{key}=-5" in proc.out, proc.out[-2000:]
     # a misspelled key inside the paper's first section
     section = next(k for k, v in cfg.items() if isinstance(v, dict) and not is_scale_dict(v))
     bad.write_text(yaml.safe_dump({paper: {section: {"definitely_not_a_key": 1}}}))
     proc = _dry(tmp_workdir, "--configfile", str(bad), "--config", "scale=smoke")
     assert proc.returncode != 0
-    assert f"{paper}.{section}: unknown key(s) definitely_not_a_key; allowed keys:" in proc.stderr
+    assert f"{paper}.{section}: unknown key(s) definitely_not_a_key; allowed keys:" in proc.out
 
 
 @pytest.mark.parametrize("paper", AVAILABLE)
@@ -103,7 +105,7 @@ def test_paper_config_resolves_at_every_scale(paper):
 def test_dry_run_every_target(scale, tmp_workdir):
     targets = ["all", "report", *AVAILABLE]
     proc = _dry(tmp_workdir, *targets, "--config", f"scale={scale}")
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.returncode == 0, proc.out[-3000:]
     for p in AVAILABLE:
         assert re.search(rf"^{p}_claims\s+\d+", proc.stdout, re.M), f"{p}_claims not scheduled at {scale}"
 
