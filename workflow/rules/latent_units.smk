@@ -1,0 +1,185 @@
+# latent_units: Dinc et al., latent computing by neural networks (arXiv 2502.14337).
+# Thin rules; the science is in packages/latent_units. Attributes: 1 dimensionality,
+# 2 redundancy, 3 linear readouts, 4 decoding vs trajectory sizes (scaling), 5 drift.
+# The stages are numpy on CPU (memory-bound streaming over neuron chunks): no GPU requested.
+
+LU_FULL = SCALE == "full"
+LU_FIGS = ["dimensionality", "decoding", "scaling", "drift"]
+
+
+def lu_cmd(name, ins, outs):
+    """Shell command of one latent_units stage (``--in``/``--out`` from the rule's input/output)."""
+    i = " ".join(f"--in {k}={{input.{k}}}" for k in ins)
+    o = " ".join(f"--out {k}={{output.{k}}}" for k in outs)
+    return ("{params.fail}" + stage("latent_units", name) + " --params {params.p:q} "
+            + f"{i} {o} 2> {{log}}")
+
+
+def lu_fig(name):
+    return report(R("latent_units", "figures", f"{name}.png"), category="latent_units",
+                  caption=f"../report/latent_units/{name}.rst")
+
+
+rule latent_units_networks:
+    output:
+        data=R("latent_units", "data", "networks.npz")
+    params:
+        p=lambda w: params_json("latent_units", "networks"), code=code_hash("latent_units"),
+        fail=maybe_fail("latent_units_networks")
+    log:
+        LOG("latent_units", "networks")
+    threads:
+        1
+    resources:
+        mem_mb=32000 if LU_FULL else 4000, runtime=600 if LU_FULL else 20
+    cache:
+        "omit-software"
+    shell:
+        lu_cmd("networks", [], ["data"])
+
+
+rule latent_units_dimensionality:
+    input:
+        data=rules.latent_units_networks.output.data
+    output:
+        dims=R("latent_units", "tables", "dimensionality.csv"),
+        spectra=R("latent_units", "tables", "spectra.csv")
+    params:
+        p=lambda w: params_json("latent_units", "dimensionality"),
+        fail=maybe_fail("latent_units_dimensionality")
+    log:
+        LOG("latent_units", "dimensionality")
+    threads:
+        1
+    resources:
+        mem_mb=16000 if LU_FULL else 3000, runtime=240 if LU_FULL else 15
+    shell:
+        lu_cmd("dimensionality", ["data"], ["dims", "spectra"])
+
+
+rule latent_units_redundancy:
+    input:
+        data=rules.latent_units_networks.output.data
+    output:
+        table=R("latent_units", "tables", "redundancy.csv")
+    params:
+        p=lambda w: params_json("latent_units", "redundancy"),
+        fail=maybe_fail("latent_units_redundancy")
+    log:
+        LOG("latent_units", "redundancy")
+    threads:
+        1
+    resources:
+        mem_mb=16000 if LU_FULL else 3000, runtime=60 if LU_FULL else 10
+    shell:
+        lu_cmd("redundancy", ["data"], ["table"])
+
+
+rule latent_units_decoding:
+    input:
+        data=rules.latent_units_networks.output.data
+    output:
+        table=R("latent_units", "tables", "decoding.csv")
+    params:
+        p=lambda w: params_json("latent_units", "decoding"),
+        fail=maybe_fail("latent_units_decoding")
+    log:
+        LOG("latent_units", "decoding")
+    threads:
+        1
+    resources:
+        mem_mb=16000 if LU_FULL else 3000, runtime=240 if LU_FULL else 15
+    shell:
+        lu_cmd("decoding", ["data"], ["table"])
+
+
+rule latent_units_drift:
+    input:
+        data=rules.latent_units_networks.output.data
+    output:
+        table=R("latent_units", "tables", "drift.csv")
+    params:
+        p=lambda w: params_json("latent_units", "drift"),
+        fail=maybe_fail("latent_units_drift")
+    log:
+        LOG("latent_units", "drift")
+    threads:
+        1
+    resources:
+        mem_mb=32000 if LU_FULL else 3000, runtime=480 if LU_FULL else 15
+    shell:
+        lu_cmd("drift", ["data"], ["table"])
+
+
+rule latent_units_scaling:
+    output:
+        trajectories=R("latent_units", "tables", "scaling_trajectories.csv"),
+        decoding=R("latent_units", "tables", "scaling_decoding.csv"),
+        summary=R("latent_units", "tables", "scaling_summary.json")
+    params:
+        p=lambda w: params_json("latent_units", "scaling"), code=code_hash("latent_units"),
+        fail=maybe_fail("latent_units_scaling")
+    log:
+        LOG("latent_units", "scaling")
+    threads:
+        1
+    resources:
+        mem_mb=16000 if LU_FULL else 3000, runtime=480 if LU_FULL else 15
+    cache:
+        "omit-software"
+    shell:
+        lu_cmd("scaling", [], ["trajectories", "decoding", "summary"])
+
+
+rule latent_units_figures:
+    input:
+        dims=rules.latent_units_dimensionality.output.dims,
+        spectra=rules.latent_units_dimensionality.output.spectra,
+        redundancy=rules.latent_units_redundancy.output.table,
+        decoding=rules.latent_units_decoding.output.table,
+        drift=rules.latent_units_drift.output.table,
+        trajectories=rules.latent_units_scaling.output.trajectories,
+        decoding_1d=rules.latent_units_scaling.output.decoding,
+        summary=rules.latent_units_scaling.output.summary
+    output:
+        fig_dimensionality=lu_fig("dimensionality"), fig_decoding=lu_fig("decoding"),
+        fig_scaling=lu_fig("scaling"), fig_drift=lu_fig("drift")
+    params:
+        p=lambda w: params_json("latent_units"), fail=maybe_fail("latent_units_figures")
+    log:
+        LOG("latent_units", "figures")
+    threads:
+        1
+    resources:
+        mem_mb=2000, runtime=10
+    shell:
+        lu_cmd("figures", ["dims", "spectra", "redundancy", "decoding", "drift", "trajectories",
+                              "decoding_1d", "summary"], [f"fig_{f}" for f in LU_FIGS])
+
+
+rule latent_units_claims:
+    input:
+        dims=rules.latent_units_dimensionality.output.dims,
+        redundancy=rules.latent_units_redundancy.output.table,
+        decoding=rules.latent_units_decoding.output.table,
+        drift=rules.latent_units_drift.output.table,
+        summary=rules.latent_units_scaling.output.summary
+    output:
+        out=R("latent_units", "claims.json")
+    params:
+        p=lambda w: params_json("latent_units", scale=SCALE),
+        fail=maybe_fail("latent_units_claims")
+    log:
+        LOG("latent_units", "claims")
+    threads:
+        1
+    resources:
+        mem_mb=2000, runtime=5
+    shell:
+        lu_cmd("claims", ["dims", "redundancy", "decoding", "drift", "summary"], ["out"])
+
+
+rule latent_units:
+    input:
+        rules.latent_units_claims.output.out,
+        rules.latent_units_figures.output
