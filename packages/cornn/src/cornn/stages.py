@@ -1,0 +1,349 @@
+"""Stages of the CORNN reproduction (``python -m cornn <stage> ...``)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import repro_core
+from repro_core.cli import Stage
+from repro_core.device import torch_device
+from repro_core.seeding import derive_seed
+
+from . import model  # numpy only; torch-based modules are imported inside the stages
+
+
+# ----------------------------------------------------------------------------- exp 1 data
+@dataclass
+class SimulateConfig:
+    n: int
+    T: int
+    sigma_in: float
+    sigma_conv: float
+    g: float = 3.0
+    alpha: float = 0.1
+    noise_type: str = "gaussian"
+    exp: str = "exp1a"
+    rep: int = 0
+    seed: int = 0
+
+
+def simulate(cfg: SimulateConfig, data: Path) -> None:
+    """Simulate one random generator network (exp 1): true weights and noisy rates.
+    Pure numpy with its own Generator (no global seeding: keeps torch out of this job)."""
+    rng = np.random.default_rng(derive_seed(cfg.seed, cfg.exp, cfg.rep))
+    W, r = model.simulate_random(cfg.n, cfg.T, cfg.g, cfg.alpha, cfg.sigma_in,
+                                       cfg.sigma_conv, rng, cfg.noise_type)
+    repro_core.save_npz(data, W=W, r=r, alpha=np.float64(cfg.alpha))
+
+
+# ----------------------------------------------------------------------------- exp 1 fits
+@dataclass
+class FitConfig:
+    threshold: float
+    cornn_iters: int
+    methods: list = field(default_factory=lambda: ["cornn", "adam_ce", "adam_l2", "force"])
+    l2: float = 1e-5
+    adam_lr: float = 1e-2
+    adam_weight_decay: float = 1e-8
+    adam_init_ridge: float = 0.1
+    adam_max_iter: int = 1000
+    adam_max_time: float = 60.0
+    adam_time_factor: float = 300.0
+    adam_l2_max_time: float = 20.0
+    adam_r_stop: float = 0.99
+    force_delta: float = 1.0
+    force_passes: int = 1
+    force_max_time: float = 10.0
+    device: str = "auto"
+    exp: str = "exp1a"
+    rep: int = 0
+    seed: int = 0
+
+
+def method_settings(cfg: FitConfig) -> dict:
+    """Per-method settings; Adam's time cap is min(max_time, time_factor x CORNN's time
+    to reach its final r) -- the factor part is filled in by run_methods."""
+    adam = {"lr": cfg.adam_lr, "weight_decay": cfg.adam_weight_decay,
+            "init_ridge": cfg.adam_init_ridge, "max_iter": cfg.adam_max_iter,
+            "r_stop": cfg.adam_r_stop, "time_factor": cfg.adam_time_factor}
+    all_methods = {
+        "cornn": {"l2": cfg.l2, "threshold": cfg.threshold, "n_iter": cfg.cornn_iters},
+        "adam_ce": {**adam, "max_time": cfg.adam_max_time},
+        "adam_l2": {**adam, "max_time": cfg.adam_l2_max_time},
+        "force": {"delta": cfg.force_delta, "passes": cfg.force_passes,
+                  "max_time": cfg.force_max_time},
+    }
+    unknown = sorted(set(cfg.methods) - set(all_methods))
+    if unknown:
+        raise repro_core.config.ConfigError(
+            f"fit.methods: unknown {unknown}; allowed: {sorted(all_methods)}")
+    return {m: all_methods[m] for m in cfg.methods}
+
+
+def fit(cfg: FitConfig, data: Path, traces: Path) -> None:
+    """Fit CORNN, Adam (CE and L2 losses) and FORCE to one data set; write r-vs-time traces."""
+    from . import random_nets
+
+    repro_core.seed_everything(cfg.seed)
+    d = repro_core.load_npz(data)
+    tr = random_nets.run_methods(d["W"], d["r"], float(d["alpha"]), method_settings(cfg),
+                                 torch_device(cfg.device))
+    tr.insert(0, "rep", cfg.rep)
+    tr.insert(0, "exp", cfg.exp)
+    repro_core.save_csv(tr, traces)
+
+
+# ----------------------------------------------------------------------------- benchmark
+@dataclass
+class BenchmarkConfig:
+    traces: list
+    r_star: float = 0.95
+    scaling_n: list = field(default_factory=lambda: [100, 200, 500, 1000])
+    scaling_T_per_n: int = 20
+    scaling_iters: int = 30
+    scaling_r_target: float = 0.99
+    g: float = 3.0
+    alpha: float = 0.1
+    sigma_in: float = 0.1
+    sigma_conv: float = 1e-5
+    l2: float = 1e-5
+    threshold: float = 1.0
+    device: str = "auto"
+    seed: int = 0
+
+
+def benchmark(cfg: BenchmarkConfig, bench: Path, scaling: Path) -> None:
+    """Time to r* per method and speed-up over CORNN (from the fit traces, all measured
+    in one process per data set), and CORNN's wall time vs n at T = 20 n."""
+    from . import random_nets
+
+    repro_core.seed_everything(cfg.seed)
+    traces = pd.concat([pd.read_csv(p) for p in cfg.traces], ignore_index=True)
+    repro_core.save_csv(random_nets.summarize(traces, cfg.r_star), bench)
+    sc = random_nets.scaling_run(cfg.scaling_n, cfg.scaling_T_per_n, cfg.g, cfg.alpha,
+                                 cfg.sigma_in, cfg.sigma_conv, cfg.l2, cfg.threshold,
+                                 cfg.scaling_iters, cfg.scaling_r_target, cfg.seed,
+                                 torch_device(cfg.device))
+    repro_core.save_csv(sc, scaling)
+
+
+# ----------------------------------------------------------------------------- flip-flop
+@dataclass
+class FlipFlopTrainConfig:
+    n: int
+    train_steps: int
+    K: int = 3
+    p: float = 0.05
+    steps_per_trial: int = 100
+    alpha: float = 0.5
+    g: float = 1.0
+    batch: int = 32
+    lr: float = 3e-3
+    seed: int = 0
+
+
+def flipflop_train(cfg: FlipFlopTrainConfig, generator: Path) -> None:
+    """Train a K-bit flip-flop generator (zero-diagonal W) by BPTT; checkpointed."""
+    from . import flipflop
+
+    repro_core.seed_everything(cfg.seed)
+    ckpt = Path(str(generator) + ".ckpt")
+    out = flipflop.train_generator(cfg.n, cfg.K, cfg.p, cfg.steps_per_trial, cfg.alpha, cfg.g,
+                                   cfg.train_steps, cfg.batch, cfg.lr,
+                                   derive_seed(cfg.seed, "flipflop", cfg.n), ckpt)
+    rng = np.random.default_rng(derive_seed(cfg.seed, "flipflop-test", cfg.n))
+    u, y = flipflop.task_batch(64, cfg.steps_per_trial, cfg.K, cfg.p, rng)
+    out["task_accuracy"] = np.float64(flipflop.task_accuracy(out, u, y, cfg.alpha))
+    repro_core.save_npz(generator, **out)
+    ckpt.unlink(missing_ok=True)
+
+
+@dataclass
+class FlipFlopFitConfig:
+    trials: list
+    n: int
+    test_trials: int = 20
+    sigma_in: float = 1e-2
+    sigma_conv: float = 1e-3
+    l2: float = 1e-5
+    threshold: float = 1.0
+    rho: float = 10.0
+    n_iter: int = 50
+    K: int = 3
+    p: float = 0.05
+    steps_per_trial: int = 100
+    alpha: float = 0.5
+    device: str = "auto"
+    seed: int = 0
+
+
+def flipflop_fit(cfg: FlipFlopFitConfig, generator: Path, results: Path) -> None:
+    """Simulate noisy flip-flop trials and fit them with CORNN-ADMM, for each number of
+    trials: weight correlation, readout correlation on held-out inputs, fit time."""
+    from . import flipflop
+
+    repro_core.seed_everything(cfg.seed)
+    gen = repro_core.load_npz(generator)
+    device = torch_device(cfg.device)
+    rng = np.random.default_rng(derive_seed(cfg.seed, "flipflop-data", cfg.n))
+    u_all, r_all = flipflop.simulate_trials(gen, max(cfg.trials), cfg.steps_per_trial, cfg.K,
+                                            cfg.p, cfg.alpha, cfg.sigma_in, cfg.sigma_conv, rng)
+    u_test, _ = flipflop.task_batch(cfg.test_trials, cfg.steps_per_trial, cfg.K, cfg.p, rng)
+    rows = []
+    for k in repro_core.progress(sorted(cfg.trials), desc="flip-flop fits"):
+        W, W_in, secs = flipflop.fit_admm(u_all[:k], r_all[:k], cfg.alpha, cfg.l2, cfg.threshold,
+                                          cfg.rho, cfg.n_iter, device)
+        m = model.weight_metrics(gen["W"], W)
+        rows.append({"n": cfg.n, "trials": k, "r": m["r"], "slope": m["slope"],
+                     "r_in": model.weight_metrics(gen["W_in"], W_in)["r"],
+                     "max_abs_diag": float(np.abs(np.diag(W)).max()),
+                     "output_corr": flipflop.output_correlation(gen, W, W_in, u_test, cfg.alpha),
+                     "generator_task_accuracy": float(gen["task_accuracy"]), "time_s": secs})
+    repro_core.save_csv(pd.DataFrame(rows), results)
+
+
+# ----------------------------------------------------------------------------- timed response
+@dataclass
+class TimedTrainConfig:
+    n: int
+    train_steps: int
+    steps: int = 300
+    pulse_len: int = 100
+    delay: int = 100
+    width: float = 15.0
+    alpha: float = 0.1
+    g: float = 1.2
+    sigma: float = 0.1
+    r0_range: float = 0.5
+    batch: int = 16
+    lr: float = 3e-3
+    seed: int = 0
+
+
+def timed_train(cfg: TimedTrainConfig, generator: Path) -> None:
+    """Train the current-based timed-response generator by BPTT; checkpointed."""
+    from . import timed
+
+    repro_core.seed_everything(cfg.seed)
+    ckpt = Path(str(generator) + ".ckpt")
+    out = timed.train_generator(cfg.n, cfg.steps, cfg.pulse_len, cfg.delay, cfg.width, cfg.alpha,
+                                cfg.g, cfg.sigma, cfg.r0_range, cfg.train_steps, cfg.batch, cfg.lr,
+                                derive_seed(cfg.seed, "timed", cfg.n), ckpt)
+    repro_core.save_npz(generator, **out)
+    ckpt.unlink(missing_ok=True)
+
+
+@dataclass
+class TimedFitConfig:
+    trials: int
+    fractions: list
+    alpha_sd: list
+    test_trials: int = 10
+    subsample_reps: int = 3
+    l2: float = 1e-4
+    threshold: float = 1.0
+    rho: float = 10.0
+    n_iter: int = 50
+    steps: int = 300
+    pulse_len: int = 100
+    alpha: float = 0.1
+    sigma: float = 0.1
+    r0_range: float = 0.5
+    device: str = "auto"
+    seed: int = 0
+
+
+def timed_fit(cfg: TimedFitConfig, generator: Path, results: Path) -> None:
+    """Held-out R^2 of the free-running fitted rate network vs the fraction of neurons
+    observed and vs the spread s of the generator's per-neuron time constants. Training
+    trials are noisy; held-out trials are noise-free runs from new initial rates."""
+    from . import timed
+
+    repro_core.seed_everything(cfg.seed)
+    gen = repro_core.load_npz(generator)
+    n = gen["W"].shape[0]
+    device = torch_device(cfg.device)
+    rows = []
+    for s in repro_core.progress(cfg.alpha_sd, desc="alpha mismatch"):
+        rng = np.random.default_rng(derive_seed(cfg.seed, "timed-alpha", s))
+        a_i = timed.alphas(n, cfg.alpha, s, rng)
+        u, r = timed.simulate_trials(gen, cfg.trials, cfg.steps, cfg.pulse_len, a_i, cfg.sigma,
+                                     cfg.r0_range, rng)
+        u_test, r_test = timed.simulate_trials(gen, cfg.test_trials, cfg.steps, cfg.pulse_len,
+                                               a_i, 0.0, cfg.r0_range, rng)
+        fracs = cfg.fractions if s == 0 else [1.0]
+        for f in fracs:
+            reps = 1 if f >= 1 else cfg.subsample_reps
+            for rep in range(reps):
+                sub_rng = np.random.default_rng(derive_seed(cfg.seed, "timed-sub", f, rep))
+                k = max(2, int(round(f * n)))
+                idx = np.sort(sub_rng.choice(n, size=k, replace=False)) if f < 1 else np.arange(n)
+                score = timed.fit_and_predict(u, r[..., idx], u_test, r_test[..., idx],
+                                              cfg.alpha, cfg.l2, cfg.threshold, cfg.rho,
+                                              cfg.n_iter, device)
+                rows.append({"alpha_sd": s, "fraction": f, "observed": k, "rep": rep, "r2": score})
+    repro_core.save_csv(pd.DataFrame(rows), results)
+
+
+# ----------------------------------------------------------------------------- figures, claims
+def read_all(paths) -> pd.DataFrame:
+    return pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
+
+
+@dataclass
+class FiguresConfig:
+    traces: list
+    flipflop: list
+    r_star: float = 0.95
+    seed: int = 0
+
+
+def make_figures(cfg: FiguresConfig, scaling: Path, timed_results: Path, fig_accuracy: Path,
+                 fig_scaling: Path, fig_flipflop: Path, fig_timed: Path) -> None:
+    """Accuracy-vs-time (paper Fig. 2/3), scaling, flip-flop and timed-response panels."""
+    from . import figures
+
+    figures.accuracy_time(read_all(cfg.traces), cfg.r_star, fig_accuracy)
+    figures.scaling(pd.read_csv(scaling), fig_scaling)
+    figures.flipflop(read_all(cfg.flipflop), fig_flipflop)
+    figures.timed(pd.read_csv(timed_results), fig_timed)
+
+
+@dataclass
+class ClaimsConfig:
+    flipflop: list
+    scale: str = "quick"
+    seed: int = 0
+
+
+def claims(cfg: ClaimsConfig, bench: Path, scaling: Path, timed_results: Path,
+           claims_json: Path) -> None:
+    """Evaluate every claim of the paper on our results; write claims.json."""
+    from .claims import CLAIMS
+
+    ctx = {"bench": pd.read_csv(bench), "scaling": pd.read_csv(scaling),
+           "flipflop": read_all(cfg.flipflop), "timed": pd.read_csv(timed_results)}
+    records = repro_core.evaluate_claims(CLAIMS, ctx, cfg.scale, paper="cornn")
+    repro_core.write_claims(records, claims_json)
+
+
+# ----------------------------------------------------------------------------- registry
+STAGES = {
+    "simulate": Stage(simulate, SimulateConfig, outputs=("data",)),
+    "fit": Stage(fit, FitConfig, inputs=("data",), outputs=("traces",)),
+    "benchmark": Stage(benchmark, BenchmarkConfig, outputs=("bench", "scaling")),
+    "flipflop_train": Stage(flipflop_train, FlipFlopTrainConfig, outputs=("generator",)),
+    "flipflop_fit": Stage(flipflop_fit, FlipFlopFitConfig, inputs=("generator",),
+                          outputs=("results",)),
+    "timed_train": Stage(timed_train, TimedTrainConfig, outputs=("generator",)),
+    "timed_fit": Stage(timed_fit, TimedFitConfig, inputs=("generator",), outputs=("results",)),
+    "figures": Stage(make_figures, FiguresConfig, inputs=("scaling", "timed_results"),
+                     outputs=("fig_accuracy", "fig_scaling", "fig_flipflop", "fig_timed")),
+    "claims": Stage(claims, ClaimsConfig, inputs=("bench", "scaling", "timed_results"),
+                    outputs=("claims_json",)),
+}

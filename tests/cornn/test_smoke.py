@@ -1,0 +1,25 @@
+"""End-to-end: `snakemake cornn --config scale=smoke` in a scratch directory."""
+
+from __future__ import annotations
+
+import json
+
+from tests.helpers import run_snakemake
+
+
+def test_smoke_end_to_end(tmp_workdir):
+    run_snakemake(tmp_workdir, ["cornn", "--config", "scale=smoke"])
+    base = tmp_workdir / "results/cornn/smoke"
+    claims = json.loads((base / "claims.json").read_text())["claims"]
+    assert len(claims) == 11
+    assert all(c["status"] != "error" for c in claims), claims
+    # wall-clock claims stay out of smoke (deterministic claims.json)
+    timed_ids = {"cornn.speedup_vs_adam", "cornn.million_weights_subminute",
+                 "cornn.flipflop_time_linear"}
+    assert {c["id"] for c in claims if c["status"] == "not evaluated"} == timed_ids
+    for fig in ("accuracy_time", "scaling", "flipflop", "timed"):
+        assert (base / "figures" / f"{fig}.png").stat().st_size > 1000
+    bench = (base / "tables/bench.csv").read_text().splitlines()
+    assert bench[0].startswith("exp,rep,method") and len(bench) == 1 + 2 * 4
+    # no checkpoints left behind
+    assert not list(base.rglob("*.ckpt"))

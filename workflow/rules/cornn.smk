@@ -1,0 +1,182 @@
+# CORNN (Dinc et al., NeurIPS 2023): thin rules around `python -m cornn <stage>`.
+#   simulate (exp 1 networks) -> fit (CORNN, Adam-CE, Adam-L2, FORCE) -> benchmark
+#   flipflop_train -> flipflop_fit ;  timed_train -> timed_fit
+#   -> figures -> claims
+# Data-generating and generator-training rules are cached (`cache: "omit-software"`) with
+# the package's code hash in params. Timed rules (fit, benchmark, task fits) take
+# config cornn.threads threads; every method of one data set is timed in one process.
+
+CORNN_FULL = SCALE == "full"
+CORNN_GPU = 1 if CORNN_FULL else 0
+CORNN_THREADS = int(P("cornn", "threads"))
+
+
+def cornn_reps():
+    return range(int(P("cornn", "reps")))
+
+
+def cornn_traces():
+    return [R("cornn", "fits", f"{exp}_rep{rep}.csv")
+            for exp in P("cornn", "run_experiments") for rep in cornn_reps()]
+
+
+def cornn_flipflop_results():
+    return [R("cornn", "flipflop", f"fits_n{n}.csv") for n in P("cornn", "flipflop", "sizes")]
+
+
+wildcard_constraints:
+    cornn_exp="[a-z0-9]+",
+    cornn_rep=r"\d+",
+    cornn_n=r"\d+",
+
+
+rule cornn_simulate:
+    output: R("cornn", "data", "{cornn_exp}_rep{cornn_rep}.npz")
+    params:
+        p=lambda w: params_json("cornn", "experiments", w.cornn_exp, exp=w.cornn_exp,
+                                rep=int(w.cornn_rep)),
+        code=code_hash("cornn"),
+        fail=maybe_fail("cornn_simulate"),
+    log: LOG("cornn", "simulate_{cornn_exp}_rep{cornn_rep}")
+    threads: 1
+    resources: mem_mb=4000 if CORNN_FULL else 2000, runtime=30 if CORNN_FULL else 10
+    cache: "omit-software"
+    shell: "{params.fail}" + stage("cornn", "simulate") + " --params {params.p:q} --out data={output} 2> {log}"
+
+
+rule cornn_fit:
+    input: R("cornn", "data", "{cornn_exp}_rep{cornn_rep}.npz")
+    output: R("cornn", "fits", "{cornn_exp}_rep{cornn_rep}.csv")
+    params:
+        p=lambda w: params_json("cornn", "fit", **P("cornn", "fit_per_experiment", w.cornn_exp),
+                                exp=w.cornn_exp, rep=int(w.cornn_rep), device=config["device"]),
+        fail=maybe_fail("cornn_fit"),
+    log: LOG("cornn", "fit_{cornn_exp}_rep{cornn_rep}")
+    threads: CORNN_THREADS
+    resources: mem_mb=16000 if CORNN_FULL else 4000, runtime=90 if CORNN_FULL else 15, gpu=CORNN_GPU
+    shell: "{params.fail}" + stage("cornn", "fit") + " --params {params.p:q} --in data={input} --out traces={output} 2> {log}"
+
+
+rule cornn_benchmark:
+    input: cornn_traces()
+    output:
+        bench=report(R("cornn", "tables", "bench.csv"), category="cornn",
+                     caption="../report/cornn/bench.rst"),
+        scaling=report(R("cornn", "tables", "scaling.csv"), category="cornn",
+                       caption="../report/cornn/scaling_table.rst"),
+    params:
+        p=lambda w: params_json("cornn", "benchmark", traces=cornn_traces(), device=config["device"]),
+        fail=maybe_fail("cornn_benchmark"),
+    log: LOG("cornn", "benchmark")
+    threads: CORNN_THREADS
+    resources: mem_mb=32000 if CORNN_FULL else 4000, runtime=60 if CORNN_FULL else 15, gpu=CORNN_GPU
+    shell: "{params.fail}" + stage("cornn", "benchmark") + " --params {params.p:q} --out bench={output.bench} --out scaling={output.scaling} 2> {log}"
+
+
+rule cornn_flipflop_train:
+    output: R("cornn", "models", "flipflop_n{cornn_n}.npz")
+    params:
+        p=lambda w: params_json("cornn", "flipflop", "train", **P("cornn", "flipflop", "task"),
+                                n=int(w.cornn_n)),
+        code=code_hash("cornn"),
+        fail=maybe_fail("cornn_flipflop_train"),
+    log: LOG("cornn", "flipflop_train_n{cornn_n}")
+    threads: 1
+    resources: mem_mb=8000 if CORNN_FULL else 2000, runtime=240 if CORNN_FULL else 15, gpu=CORNN_GPU
+    cache: "omit-software"
+    shell: "{params.fail}" + stage("cornn", "flipflop_train") + " --params {params.p:q} --out generator={output} 2> {log}"
+
+
+rule cornn_flipflop_fit:
+    input: R("cornn", "models", "flipflop_n{cornn_n}.npz")
+    output: R("cornn", "flipflop", "fits_n{cornn_n}.csv")
+    params:
+        p=lambda w: params_json("cornn", "flipflop", "fit", **P("cornn", "flipflop", "task"),
+                                n=int(w.cornn_n), device=config["device"]),
+        fail=maybe_fail("cornn_flipflop_fit"),
+    log: LOG("cornn", "flipflop_fit_n{cornn_n}")
+    threads: CORNN_THREADS
+    resources: mem_mb=32000 if CORNN_FULL else 4000, runtime=120 if CORNN_FULL else 15, gpu=CORNN_GPU
+    shell: "{params.fail}" + stage("cornn", "flipflop_fit") + " --params {params.p:q} --in generator={input} --out results={output} 2> {log}"
+
+
+rule cornn_timed_train:
+    output: R("cornn", "models", "timed.npz")
+    params:
+        p=lambda w: params_json("cornn", "timed", "train", **P("cornn", "timed", "task")),
+        code=code_hash("cornn"),
+        fail=maybe_fail("cornn_timed_train"),
+    log: LOG("cornn", "timed_train")
+    threads: 1
+    resources: mem_mb=16000 if CORNN_FULL else 2000, runtime=480 if CORNN_FULL else 15, gpu=CORNN_GPU
+    cache: "omit-software"
+    shell: "{params.fail}" + stage("cornn", "timed_train") + " --params {params.p:q} --out generator={output} 2> {log}"
+
+
+rule cornn_timed_fit:
+    input: R("cornn", "models", "timed.npz")
+    output: R("cornn", "timed", "results.csv")
+    params:
+        p=lambda w: params_json("cornn", "timed", "fit", **P("cornn", "timed", "task"),
+                                device=config["device"]),
+        fail=maybe_fail("cornn_timed_fit"),
+    log: LOG("cornn", "timed_fit")
+    threads: CORNN_THREADS
+    resources: mem_mb=32000 if CORNN_FULL else 4000, runtime=120 if CORNN_FULL else 15, gpu=CORNN_GPU
+    shell: "{params.fail}" + stage("cornn", "timed_fit") + " --params {params.p:q} --in generator={input} --out results={output} 2> {log}"
+
+
+rule cornn_figures:
+    input:
+        traces=cornn_traces(),
+        scaling=R("cornn", "tables", "scaling.csv"),
+        timed=R("cornn", "timed", "results.csv"),
+        flipflop=cornn_flipflop_results(),
+    output:
+        accuracy=report(R("cornn", "figures", "accuracy_time.png"), category="cornn",
+                        caption="../report/cornn/accuracy_time.rst"),
+        scaling=report(R("cornn", "figures", "scaling.png"), category="cornn",
+                       caption="../report/cornn/scaling.rst"),
+        flipflop=report(R("cornn", "figures", "flipflop.png"), category="cornn",
+                        caption="../report/cornn/flipflop.rst"),
+        timed=report(R("cornn", "figures", "timed.png"), category="cornn",
+                     caption="../report/cornn/timed.rst"),
+    params:
+        p=lambda w: params_json("cornn", traces=cornn_traces(), flipflop=cornn_flipflop_results(),
+                                r_star=P("cornn", "benchmark", "r_star")),
+        fail=maybe_fail("cornn_figures"),
+    log: LOG("cornn", "figures")
+    threads: 1
+    resources: mem_mb=2000, runtime=10
+    shell:
+        "{params.fail}" + stage("cornn", "figures") + " --params {params.p:q}"
+        " --in scaling={input.scaling} --in timed_results={input.timed}"
+        " --out fig_accuracy={output.accuracy} --out fig_scaling={output.scaling}"
+        " --out fig_flipflop={output.flipflop} --out fig_timed={output.timed} 2> {log}"
+
+
+rule cornn_claims:
+    input:
+        bench=R("cornn", "tables", "bench.csv"),
+        scaling=R("cornn", "tables", "scaling.csv"),
+        timed=R("cornn", "timed", "results.csv"),
+        flipflop=cornn_flipflop_results(),
+    output: R("cornn", "claims.json")
+    params:
+        p=lambda w: params_json("cornn", flipflop=cornn_flipflop_results(), scale=SCALE),
+        fail=maybe_fail("cornn_claims"),
+    log: LOG("cornn", "claims")
+    threads: 1
+    resources: mem_mb=2000, runtime=5
+    shell:
+        "{params.fail}" + stage("cornn", "claims") + " --params {params.p:q}"
+        " --in bench={input.bench} --in scaling={input.scaling} --in timed_results={input.timed}"
+        " --out claims_json={output} 2> {log}"
+
+
+rule cornn:
+    input:
+        R("cornn", "claims.json"),
+        R("cornn", "tables", "bench.csv"),
+        R("cornn", "tables", "scaling.csv"),
+        rules.cornn_figures.output,
