@@ -7,20 +7,13 @@
 ET_FULL = SCALE == "full"
 
 
-def et_models():
-    return list(P("emotion_trees", "models"))
-
-
-def et_spec(model):
-    specs = P("emotion_trees", "model_specs")
-    if model not in specs:
-        raise WorkflowError(f"config emotion_trees.models names {model!r}, which is not a key of "
-                            f"emotion_trees.model_specs ({', '.join(specs)})")
-    return {**specs[model], "name": model}
-
-
-def et_scores():
-    return [R("emotion_trees", "scores", f"{m}.npz") for m in et_models()]
+ET_MODELS = list(P("emotion_trees", "models"))
+ET_SPECS = {m: {**spec, "name": m} for m, spec in P("emotion_trees", "model_specs").items()}
+ET_UNKNOWN = [m for m in ET_MODELS if m not in ET_SPECS]
+if ET_UNKNOWN:
+    raise WorkflowError(f"config emotion_trees.models names {', '.join(ET_UNKNOWN)}, not keys of "
+                        f"emotion_trees.model_specs ({', '.join(ET_SPECS)})")
+ET_SCORES = [R("emotion_trees", "scores", f"{m}.npz") for m in ET_MODELS]
 
 
 wildcard_constraints:
@@ -42,16 +35,16 @@ rule emotion_trees_score:
     input: R("emotion_trees", "prompts.json")
     output: R("emotion_trees", "scores", "{et_model}.npz")
     params:
-        p=lambda w: params_json("emotion_trees", "score", model=et_spec(w.et_model),
+        p=lambda w: params_json("emotion_trees", "score", model=ET_SPECS[w.et_model],
                                 device=config["device"]),
         code=code_hash("emotion_trees"),
         fail=maybe_fail("emotion_trees_score"),
     log: LOG("emotion_trees", "score_{et_model}")
     threads: 1 if SCALE == "smoke" else 2
     resources:
-        mem_mb=lambda w: et_spec(w.et_model).get("mem_mb") or (64000 if ET_FULL else 6000),
+        mem_mb=lambda w: ET_SPECS[w.et_model].get("mem_mb") or (64000 if ET_FULL else 6000),
         runtime=240 if ET_FULL else 30,
-        gpu=lambda w: et_spec(w.et_model).get("gpus") or (1 if ET_FULL else 0),
+        gpu=lambda w: ET_SPECS[w.et_model].get("gpus") or (1 if ET_FULL else 0),
     cache: "omit-software"
     shell: "{params.fail}python -m emotion_trees score --threads {threads} --params {params.p:q} --in prompts={input} --out scores={output} 2> {log}"
 
@@ -59,7 +52,7 @@ rule emotion_trees_score:
 rule emotion_trees_analyse:
     input:
         prompts=R("emotion_trees", "prompts.json"),
-        scores=et_scores(),
+        scores=ET_SCORES,
     output:
         analysis=R("emotion_trees", "analysis.json"),
         trees=report(R("emotion_trees", "tables", "trees.csv"), category="emotion_trees",
@@ -67,8 +60,8 @@ rule emotion_trees_analyse:
         recognition=report(R("emotion_trees", "tables", "recognition.csv"), category="emotion_trees",
                            caption="../report/emotion_trees/recognition_table.rst"),
     params:
-        p=lambda w: params_json("emotion_trees", "analyse", models=et_models()),
-        scores_dir=R("emotion_trees", "scores"),
+        p=lambda w: params_json("emotion_trees", "analyse", models=ET_MODELS),
+        scores_dir=lambda w, input: str(Path(input.scores[0]).parent),
         fail=maybe_fail("emotion_trees_analyse"),
     log: LOG("emotion_trees", "analyse")
     threads: 1

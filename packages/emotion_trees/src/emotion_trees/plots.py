@@ -45,7 +45,16 @@ def draw_tree(ax, edges: list, primaries: list, primary_of: dict, title: str) ->
     nx.draw_networkx_nodes(g, pos, ax=ax, node_size=120,
                            node_color=[colours[primary_of[v]] for v in g.nodes])
     fs = 7 if g.number_of_nodes() < 30 else 5
-    nx.draw_networkx_labels(g, pos, ax=ax, font_size=fs)
+    width = {}
+    for v, (_, y) in pos.items():
+        width[y] = width.get(y, 0) + 1
+    texts = nx.draw_networkx_labels(g, pos, ax=ax, font_size=fs)
+    for v, t in texts.items():           # crowded rows: vertical labels under the nodes
+        if width[pos[v][1]] > 10:
+            t.set_rotation(90)
+            t.set_verticalalignment("top")
+            t.set_position((pos[v][0], pos[v][1] - 0.08))
+    ax.set_ylim(min(y for _, y in pos.values()) - 0.9, 0.3)
 
 
 def trees_figure(a: dict, path: Path) -> None:
