@@ -1,0 +1,150 @@
+"""Next-token pretraining on a non-ergodic source, with per-position validation
+loss (and KL to the exact Bayes predictor) logged over training, and
+checkpoint/resume."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+import repro_core
+from repro_core.device import torch_device
+from repro_core.io import atomic_path
+
+from . import processes as pr
+from .models import ModelConfig, build_model, log_probs, with_bos
+
+
+@dataclass
+class SourceConfig:
+    kind: str = "mr_name"      # mr_name | coins
+    p: float = 0.4             # Mr. Name: Something/Blah switch probability
+    q: float = 0.25            # Mr. Name: probability of "Mr." from Something/Blah
+    n_coins: int = 2           # coins: N components p_i = i/(N+1)
+
+
+def make_source(cfg: SourceConfig) -> pr.Mixture:
+    if cfg.kind == "mr_name":
+        return pr.mr_name_mixture(cfg.p, cfg.q)
+    if cfg.kind == "coins":
+        return pr.coin_mixture(cfg.n_coins)
+    raise ValueError(f"source.kind={cfg.kind!r} is not allowed; allowed values: mr_name, coins")
+
+
+@dataclass
+class TrainConfig:
+    source: SourceConfig = field(default_factory=SourceConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    seq_len: int = 100
+    batch: int = 128
+    steps: int = 500
+    lr: float = 1e-3
+    eval_every: int = 25        # validation every this many steps ...
+    dense_every: int = 5        # ... and every this many steps up to dense_until
+    dense_until: int = 100
+    n_val: int = 1024
+    ckpt_every: int = 100
+    stop_after: int = 0         # >0: stop (checkpoint only) after this many steps; tests preemption
+    device: str = "cpu"
+    seed: int = 0
+
+
+def eval_steps(cfg: TrainConfig) -> list[int]:
+    return [s for s in range(cfg.steps + 1)
+            if s % cfg.eval_every == 0 or (s <= cfg.dense_until and s % cfg.dense_every == 0)
+            or s == cfg.steps]
+
+
+def validation_set(cfg: TrainConfig, mix: pr.Mixture) -> np.ndarray:
+    """Fixed validation sequences (independent of the training stream)."""
+    return pr.sample(mix, cfg.n_val, cfg.seq_len, np.random.default_rng([cfg.seed, 2**31 - 1]))
+
+
+def evaluate(model, val: np.ndarray, bayes: np.ndarray, masks) -> dict[str, np.ndarray]:
+    """Per-position log loss and KL(Bayes || model) on the validation set, and the
+    mean loss on each name-occurrence mask (Mr. Name)."""
+    logq = log_probs(model, val)
+    ce = -np.take_along_axis(logq, val[..., None], -1)[..., 0]
+    out = {"ce": ce.mean(0), "kl": pr.kl_rows(bayes, logq).mean(0)}
+    for name, m in masks.items():
+        out[name] = np.array(ce[m].mean() if m.any() else np.nan)
+    return out
+
+
+def train(cfg: TrainConfig, model_out: Path, history_out: Path) -> None:
+    """Adam on next-token log loss; batches are fresh samples (seeded by step)."""
+    repro_core.seed_everything(cfg.seed)
+    cfg.model.vocab = 2 if cfg.source.kind == "coins" else pr.MR_NAME_VOCAB
+    cfg.model.max_len = max(cfg.model.max_len, cfg.seq_len)
+    mix = make_source(cfg.source)
+    device = torch_device(cfg.device)
+    model = build_model(cfg.model).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+
+    val = validation_set(cfg, mix)
+    bayes = pr.predictive(mix, val)
+    masks = {}
+    if cfg.source.kind == "mr_name":
+        masks = dict(zip(("name1", "name2"), pr.name_occurrence_masks(val)))
+    bayes_ce = pr.log_loss(bayes, val)
+    hist: dict[str, list] = {"step": [], "ce": [], "kl": [], "train_loss": [],
+                             **{k: [] for k in masks}}
+
+    ckpt = Path(str(model_out) + ".ckpt")
+    start = 0
+    if ckpt.exists():
+        state = torch.load(ckpt, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        start, hist = state["step"], state["history"]
+        print(f"resumed from {ckpt} at step {start}", flush=True)
+
+    def save_ckpt(step):
+        with atomic_path(ckpt) as tmp:
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+                        "history": hist}, tmp)
+
+    evals = set(eval_steps(cfg))
+    bos = cfg.model.vocab
+    bar = repro_core.progress(range(start, cfg.steps + 1), desc=f"train {mix.name} {cfg.model.arch}",
+                              initial=start, total=cfg.steps + 1)
+    for step in bar:
+        if step in evals:
+            ev = evaluate(model, val, bayes, masks)
+            hist["step"].append(step)
+            for k, v in ev.items():
+                hist[k].append(v)
+        if step == cfg.steps:
+            break
+        batch = torch.as_tensor(pr.sample(mix, cfg.batch, cfg.seq_len,
+                                          np.random.default_rng([cfg.seed, step]))).to(device)
+        logits = model(with_bos(batch, bos))
+        loss = F.cross_entropy(logits.reshape(-1, cfg.model.vocab), batch.reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        hist["train_loss"].append(float(loss))
+        done = step + 1
+        if done % cfg.ckpt_every == 0 or done == cfg.stop_after:
+            save_ckpt(done)
+        if cfg.stop_after and done >= cfg.stop_after:
+            print(f"stopping after {done} steps (stop_after); checkpoint {ckpt}", flush=True)
+            return
+
+    with atomic_path(model_out) as tmp:
+        torch.save({"model_config": cfg.model.to_dict(), "source": vars(cfg.source),
+                    "state_dict": {k: v.cpu() for k, v in model.state_dict().items()}}, tmp)
+    repro_core.save_npz(history_out, val=val, bayes_ce=bayes_ce.mean(0),
+                        **{k: np.asarray(v) for k, v in hist.items()})
+    ckpt.unlink(missing_ok=True)
+
+
+def load_model(path: Path):
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    model = build_model(ModelConfig(**state["model_config"]))
+    model.load_state_dict(state["state_dict"])
+    return model.eval()
