@@ -7,7 +7,6 @@ criterion (and in the README) and was fixed before the quick run."""
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import spearmanr
 
 from repro_core import Claim
 
@@ -26,7 +25,7 @@ def _dim_high(ctx):
 
 def _dim_grows(ctx):
     d = _nonlinear(ctx)
-    return {"spearman_pr_vs_n": float(spearmanr(d.n_neurons, d.pr)[0]) if len(d) > 2 else float("nan"),
+    return {"spearman_pr_vs_n": float(d.n_neurons.corr(d.pr, method="spearman")) if len(d) > 2 else float("nan"),
             "pr_at_min_n": float(d.pr.iloc[0]), "pr_at_max_n": float(d.pr.iloc[-1])}
 
 

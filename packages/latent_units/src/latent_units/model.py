@@ -22,8 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import lfilter
-from scipy.special import expit
 
 CHUNK = 4096  # neurons per chunk when streaming over a large population
 
@@ -49,10 +47,20 @@ class LatentNet:
 
     def phi(self, z: np.ndarray) -> np.ndarray:
         """Rate function: a sigmoid of slope ``gain`` and threshold ``theta`` (rates in [0, 1])."""
-        return expit(self.gain * (z - self.theta))
+        return 0.5 * (1.0 + np.tanh(0.5 * self.gain * (z - self.theta)))  # the logistic function
 
     def subset(self, idx) -> "LatentNet":
         return LatentNet(self.M[idx], self.B[idx], self.c[idx], self.R[:, idx], self.gain, self.theta)
+
+
+def leaky_filter(x: np.ndarray, a: float, b: float, y0: np.ndarray) -> np.ndarray:
+    """y_t = a y_{t-1} + b x_t along axis 0, starting from y_{-1} = ``y0`` (a first-order
+    recursive filter; a plain loop, as scipy.signal costs seconds to import)."""
+    y = np.empty_like(x, dtype=float)
+    prev = np.asarray(y0, dtype=float)
+    for t in range(len(x)):
+        prev = y[t] = a * prev + b * x[t]
+    return y
 
 
 def chunks(n: int, size: int = CHUNK):
@@ -153,8 +161,7 @@ def make_inputs(k: int, steps: int, dt: float, pulse_rate: float, pulse_len: flo
             t += plen
     a = np.exp(-dt / noise_tau)
     xi = rng.normal(0.0, noise_std * np.sqrt(1 - a * a), (steps, k))
-    ou = lfilter([1.0], [1.0, -a], xi, axis=0)
-    return u + ou
+    return u + leaky_filter(xi, a, 1.0, np.zeros(k))
 
 
 def simulate_latent(net: LatentNet, u: np.ndarray, kappa_init: np.ndarray, dt: float,
@@ -184,7 +191,7 @@ def activity(net: LatentNet, kappa: np.ndarray, u: np.ndarray, dt: float, rec: n
     phi = net.features(kappa[:T], u, idx)
     r = np.empty((T + 1, phi.shape[1]))
     r[0] = phi[0]
-    r[1:] = lfilter([dt], [1.0, -(1.0 - dt)], phi, axis=0, zi=((1.0 - dt) * phi[:1]))[0]
+    r[1:] = leaky_filter(phi, 1.0 - dt, dt, phi[0])
     return r[rec]
 
 

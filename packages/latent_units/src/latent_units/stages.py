@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from repro_core import load_json, load_npz, save_csv, save_json, save_npz, seed_everything
+from repro_core import load_json, load_npz, save_csv, save_json, save_npz
 from repro_core.cli import Stage
 from repro_core.seeding import derive_seed
 
@@ -16,7 +16,8 @@ from . import scaling as sc
 
 
 def _rng(seed: int, name: str) -> np.random.Generator:
-    seed_everything(seed)
+    """All randomness flows through explicit numpy Generators seeded from config (no global
+    state; repro_core.seed_everything is not called because it imports torch, ~3 s)."""
     return np.random.default_rng(derive_seed(seed, name))
 
 
