@@ -100,7 +100,8 @@ rule ctot_flow_evaluate:
     params:
         p=lambda w: params_json("ctot_flow", "evaluate", dataset=w.ctot_ds,
                                 process=_ctot_process(w.ctot_ds)[0],
-                                time_noise=_ctot_process(w.ctot_ds)[1]),
+                                time_noise=_ctot_process(w.ctot_ds)[1],
+                                h=P("ctot_flow", "train", "h")),
         fail=maybe_fail("ctot_flow_evaluate"),
     log:
         LOG("ctot_flow", "evaluate_{ctot_ds}")

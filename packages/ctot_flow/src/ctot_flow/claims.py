@@ -40,7 +40,8 @@ def results_table(results):
                "label_spearman_within": r["labels"]["spearman_within"],
                "w2_floor": float(np.mean(r["w2_floor"]))}
         for m, v in r["methods"].items():
-            row.update({f"w1_{m}": v["w1_mean"], f"w2_{m}": v["w2_mean"], f"traj_{m}": v["traj_mean"]})
+            row.update({f"w1_{m}": v["w1_mean"], f"w2_{m}": v["w2_mean"],
+                        f"w2_true_start_{m}": v["w2_true_start_mean"], f"traj_{m}": v["traj_mean"]})
         rows.append(row)
     return pd.DataFrame(rows)
 

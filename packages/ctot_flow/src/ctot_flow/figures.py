@@ -64,7 +64,9 @@ def fig_wdist(results: list, path) -> None:
     for c, r in enumerate(results):
         ax = axes[0, c]
         for m, v in r["methods"].items():
-            ax.plot(r["times"], v["w2"], "o-", color=COLORS[m], label=NAMES[m])
+            ax.plot(r["times"], v["w2"], "o-", color=COLORS[m], label=NAMES[m] + ", from data")
+            ax.plot(r["times"], v["w2_true_start"], "x--", color=COLORS[m], alpha=0.7,
+                    label=NAMES[m] + ", from true start")
         ax.plot(r["times"], r["w2_floor"], ":", color="0.5", label="sampling floor")
         ax.set_title(r["dataset"])
         ax.set_xlabel("held-out time t")

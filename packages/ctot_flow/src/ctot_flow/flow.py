@@ -126,7 +126,8 @@ def _checkpoint_state(model, opt, step, rng, losses):
 
 def train_flow(sampler: Callable, dim: int, cfg: TrainConfig, rng: np.random.Generator,
                ckpt: Path | None = None, progress=None, device=None) -> tuple[MLP, np.ndarray]:
-    """Flow matching of an MLP velocity field on pairs from ``sampler``; resumes from
+    """Flow matching of an MLP velocity field on pairs from ``sampler`` (Adam, cosine-decayed
+    learning rate); resumes from
     ``ckpt`` when it exists and saves it every ``cfg.ckpt_every`` steps."""
     device = torch.device("cpu") if device is None else device
     model = MLP(dim, cfg.width, cfg.depth).to(device)
@@ -141,6 +142,8 @@ def train_flow(sampler: Callable, dim: int, cfg: TrainConfig, rng: np.random.Gen
         start, losses = state["step"], list(state["losses"])
     steps = range(start, cfg.steps)
     for step in (progress(steps, desc="flow matching", initial=start, total=cfg.steps) if progress else steps):
+        for group in opt.param_groups:  # cosine decay to 0 (a function of the step: resumable)
+            group["lr"] = cfg.lr * 0.5 * (1 + np.cos(np.pi * step / cfg.steps))
         x0, x1, t0, dt = sampler(cfg.batch, rng)
         s = rng.uniform(0.0, 1.0, cfg.batch)
         xs, ts, u = cfm_target(x0, x1, t0, dt, s, rng.standard_normal(x0.shape), cfg.sigma)
