@@ -170,10 +170,12 @@ def materialise(spec: ModelSpec, words: Sequence[str], seed: int) -> Iterator[tu
             yield tmp, ""
 
 
-def label_token_ids(tokenizer, labels: Sequence[str]) -> dict[str, list[int]]:
-    """Vocabulary ids whose token, decoded alone and stripped, equals a label."""
+def label_token_ids(tokenizer, labels: Sequence[str], n_logits: int | None = None) -> dict[str, list[int]]:
+    """Vocabulary ids (below ``n_logits``, the model's output size) whose token, decoded
+    alone and stripped, equals a label."""
     want = set(labels)
-    decoded = tokenizer.batch_decode([[i] for i in range(len(tokenizer))])
+    n = len(tokenizer) if n_logits is None else min(len(tokenizer), n_logits)
+    decoded = tokenizer.batch_decode([[i] for i in range(n)])
     out: dict[str, list[int]] = {lab: [] for lab in labels}
     for i, s in enumerate(decoded):
         s = s.strip()

@@ -102,17 +102,22 @@ def recognition_figure(a: dict, path: Path) -> None:
     rows += [{"model": "paper: Llama-3.1-405B", "persona": p, "6-way accuracy": v}
              for p, v in REFERENCE_PERSONAS.items()]
     df = pd.DataFrame(rows)
-    personas = list(dict.fromkeys(df["persona"]))
+    personas = [p for p in REFERENCE_PERSONAS if p in set(df["persona"])]
+    personas += sorted(set(df["persona"]) - set(personas))
+    models = list(dict.fromkeys(df["model"]))
+    palette = dict(zip(models[:-1], sns.color_palette(PALETTE, len(models) - 1)))
+    palette[models[-1]] = (0.7, 0.7, 0.7)
     fig, axes = subplots(1, 1, width=max(6.0, 0.55 * len(personas) * max(1, df["model"].nunique()) / 2),
                          height=3.6)
     ax = axes[0, 0]
-    sns.barplot(df, x="persona", y="6-way accuracy", hue="model", order=personas, ax=ax)
+    sns.barplot(df, x="persona", y="6-way accuracy", hue="model", order=personas, hue_order=models,
+                palette=palette, ax=ax)
     ax.axhline(1 / len(a["primaries"]), color="0.4", ls="--", lw=0.8, label="chance")
     ax.set_ylim(0, 1)
     ax.tick_params(axis="x", rotation=40)
     for lab in ax.get_xticklabels():
         lab.set_horizontalalignment("right")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     save_figure(fig, path)
 
 

@@ -54,7 +54,7 @@ def score(cfg: ScoreConfig, prompts: Path, scores: Path) -> None:
     device = torch_device(cfg.device)
     with materialise(spec, vocabulary(hier + rec, tax.labels), cfg.seed) as (path, gguf):
         tok, model = load_model(path, gguf, spec.dtype, str(device), spec.device_map)
-    label_ids = label_token_ids(tok, tax.labels)
+    label_ids = label_token_ids(tok, tax.labels, model.get_output_embeddings().weight.shape[0])
     ckpt = Path(str(scores) + ".ckpt.npz")
     out = score_prompts(tok, model, hier + rec, label_ids, top_k=cfg.top_k,
                         batch_size=cfg.batch_size, ckpt=ckpt, ckpt_every=cfg.ckpt_every,
