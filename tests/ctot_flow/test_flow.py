@@ -106,3 +106,19 @@ def test_mlp_shapes():
     assert net(torch.tensor(0.2), torch.zeros(7, 5)).shape == (7, 5)
     assert net(torch.rand(7), torch.zeros(7, 5)).shape == (7, 5)
     assert sum(isinstance(m, torch.nn.Linear) for m in net.modules()) == 4
+
+
+def test_start_samples_use_only_what_each_method_knows():
+    from ctot_flow.stages import start_samples
+
+    obs = {**_linear_data(), "n_windows": 5}
+    rng = np.random.default_rng(0)
+    base = start_samples("otcfm", obs, obs["t_true"], 0.1, 0.02, 300, rng)
+    first = obs["X"][obs["window"] == 0]
+    assert np.isin(base[:, 0], first[:, 0]).all()  # the whole first snapshot, as if at t = 0.1
+    sharp = start_samples("ctot", obs, obs["t_true"], 0.1, 0.01, 300, rng)
+    # exact labels + narrow kernel: the estimate is concentrated near x(0.1) = x0 + 0.1
+    assert sharp.mean(0) == pytest.approx(np.full(2, 0.1), abs=0.02)
+    assert sharp[:, 0].std() < first[:, 0].std()
+    with pytest.raises(ValueError, match="not a window midpoint"):
+        start_samples("otcfm", obs, obs["t_true"], 0.15, 0.02, 10, rng)
