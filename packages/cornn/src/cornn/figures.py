@@ -22,7 +22,7 @@ def accuracy_time(traces: pd.DataFrame, r_star: float, path) -> None:
                      estimator=None, ax=ax, lw=1.2, alpha=0.85,
                      hue_order=[m for m in METHOD_NAMES.values() if m in set(tr["method"])])
         ax.axhline(r_star, color="grey", ls="--", lw=0.8)
-        ax.set(xscale="log", title=exp, xlabel="compute time (s, log)",
+        ax.set(xscale="log", title=exp, xlabel="compute time (CPU s, log)",
                ylabel="r (true vs inferred W)", ylim=(max(0.0, tr["r"].min() - 0.05), 1.0))
     repro_core.save_figure(fig, path)
 

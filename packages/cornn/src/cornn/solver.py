@@ -33,25 +33,31 @@ import torch
 
 
 class ComputeClock:
-    """Accumulates wall time of compute segments only (metric evaluation excluded).
-    Synchronises CUDA before reading the clock."""
+    """Accumulates the time of compute segments only (metric evaluation excluded).
+
+    On CPU it reads the process's CPU time (``time.process_time``: all its threads), so
+    that timings on a shared, oversubscribed machine measure our work rather than the
+    other processes' (with one torch thread this equals wall time on an idle machine).
+    On CUDA it reads wall time after synchronising the device."""
 
     def __init__(self, device: torch.device):
         self.device = device
+        self.cuda = device.type == "cuda"
+        self.now = time.perf_counter if self.cuda else time.process_time
         self.total = 0.0
-        self._t0 = None
+        self._t0 = 0.0
 
     def _sync(self):
-        if self.device.type == "cuda":
+        if self.cuda:
             torch.cuda.synchronize(self.device)
 
     def start(self):
         self._sync()
-        self._t0 = time.perf_counter()
+        self._t0 = self.now()
 
     def stop(self) -> float:
         self._sync()
-        self.total += time.perf_counter() - self._t0
+        self.total += self.now() - self._t0
         return self.total
 
 
