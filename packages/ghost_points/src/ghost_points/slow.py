@@ -1,0 +1,89 @@
+"""Slow points of a trained RNN (Sussillo & Barak 2013, q-minimisation).
+
+For the map ``x_{t+1} = x_t + alpha F(x_t)`` with
+``F(x) = -x + tanh(U V^T x + b)`` the kinetic energy ``q(x) = |F(x)|^2 / 2`` is
+zero exactly at fixed points; its other local minima are slow points. A slow
+point with q > 0 on the path of the trial is a *ghost*: trajectories linger
+there although nothing attracts them. We minimise q with scipy's L-BFGS-B
+(analytic gradient ``grad q = J^T F``, ``J = -I + diag(1 - phi^2) U V^T``),
+started from the states of the trial itself.
+
+For rank-one networks the same structure is visible in the exact 1-D latent
+flow ``g(kappa) = -kappa + n . tanh(m kappa + b)`` (see :mod:`ghost_points.rnn`):
+its sign changes are the fixed points, and the two descriptions are checked
+against each other in the tests.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import minimize
+
+
+def velocity(x, U, V, b):
+    return -x + np.tanh(U @ (V.T @ x) + b)
+
+
+def q_and_grad(x, U, V, b):
+    phi = np.tanh(U @ (V.T @ x) + b)
+    F = phi - x
+    g = -F + V @ (U.T @ ((1 - phi ** 2) * F))
+    return 0.5 * float(F @ F), g
+
+
+def trial_states(U, V, b, T: int, alpha: float, x0: float) -> np.ndarray:
+    """x_0 .. x_{2T} (2T + 1, N) of the noiseless trial."""
+    x = np.full(b.shape, x0, dtype=float)
+    out = [x]
+    for _ in range(2 * T):
+        x = x + alpha * velocity(x, U, V, b)
+        out.append(x)
+    return np.array(out)
+
+
+def minimise_q(x_init, U, V, b, tol: float = 1e-14, maxiter: int = 2000):
+    """Local minimum of q from x_init: (x*, q*)."""
+    U, V, b = (np.asarray(a, float) for a in (U, V, b))
+    res = minimize(q_and_grad, np.asarray(x_init, float), args=(U, V, b), jac=True,
+                   method="L-BFGS-B", options={"ftol": tol, "gtol": 1e-12, "maxiter": maxiter})
+    return res.x, float(res.fun)
+
+
+def latent_flow(kappa, m, n, b):
+    """g(kappa) = -kappa + n . tanh(m kappa + b) for rank one (kappa: array)."""
+    kappa = np.asarray(kappa, float)
+    return -kappa + np.tanh(np.outer(kappa, m) + b) @ n
+
+
+def count_sign_changes(g) -> int:
+    s = np.sign(g)
+    s = s[s != 0]
+    return int(np.sum(s[:-1] != s[1:]))
+
+
+def analyse_snapshot(U, V, b, T: int, alpha: float, x0: float, q_fp: float, v_ghost: float,
+                     kappa_range=(-3.0, 5.0), n_kappa: int = 801) -> dict:
+    """Slow-point analysis of one network.
+
+    q-minimisation is started from the slowest state of the trial *before* the
+    readout latent reaches 1 (the delay period). The result is a fixed point if
+    q* < q_fp, a ghost if q_fp <= q* and its speed sqrt(2 q*) < v_ghost (a
+    speed minimum with no zero), otherwise no slow point on the path. For K = 1
+    the fixed points are also counted from the latent flow on ``kappa_range``."""
+    U, V, b = (np.asarray(a, float) for a in (U, V, b))
+    xs = trial_states(U, V, b, T, alpha, x0)
+    kap = xs @ V[:, 0]
+    speeds = np.linalg.norm(np.array([velocity(x, U, V, b) for x in xs]), axis=1)
+    before = np.flatnonzero(kap < 1.0)
+    cut = before[-1] + 1 if before.size else 1
+    i0 = int(np.argmin(speeds[:cut]))
+    x_star, q_star = minimise_q(xs[i0], U, V, b)
+    speed = float(np.sqrt(2 * q_star))
+    kind = "fixed" if q_star < q_fp else ("ghost" if speed < v_ghost else "none")
+    out = {"q": q_star, "speed": speed, "kind": kind, "kappa_star": float(x_star @ V[:, 0]),
+           "min_traj_speed": float(speeds[:cut].min())}
+    if U.shape[1] == 1:
+        ks = np.linspace(*kappa_range, n_kappa)
+        g = latent_flow(ks, U[:, 0], V[:, 0], b)
+        out["n_fixed_latent"] = count_sign_changes(g)
+    return out

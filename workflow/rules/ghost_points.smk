@@ -1,0 +1,101 @@
+# ghost_points (Dinc et al., arXiv 2501.02378): thin rules around `python -m ghost_points <stage>`.
+#   onedim (normal form + tanh unit: scaling, landscape, lr sweeps)   \
+#   rnn_train (low-rank RNNs, BPTT) -> slowpoints (q-minimisation)     -> figures, claims
+# Trained RNNs are cached (`cache: "omit-software"`) with the package's code hash in params.
+
+GP_FULL = SCALE == "full"
+
+
+rule ghost_points_onedim:
+    output:
+        data=R("ghost_points", "onedim.npz"),
+        summary=R("ghost_points", "onedim_summary.json"),
+    params:
+        p=lambda w: params_json("ghost_points", "onedim"),
+        fail=maybe_fail("ghost_points_onedim"),
+    log: LOG("ghost_points", "onedim")
+    threads: 1
+    resources: mem_mb=16000 if GP_FULL else 3000, runtime=240 if GP_FULL else 20, gpu=1 if GP_FULL else 0
+    shell: "{params.fail}" + stage("ghost_points", "onedim") + " --params {params.p:q} --out data={output.data} --out summary={output.summary} 2> {log}"
+
+
+rule ghost_points_rnn_train:
+    output:
+        data=R("ghost_points", "rnn.npz"),
+        runs=R("ghost_points", "rnn_runs.csv"),
+    params:
+        p=lambda w: params_json("ghost_points", "rnn"),
+        code=code_hash("ghost_points"),
+        fail=maybe_fail("ghost_points_rnn_train"),
+    log: LOG("ghost_points", "rnn_train")
+    threads: 1
+    resources: mem_mb=32000 if GP_FULL else 3000, runtime=2880 if GP_FULL else 30, gpu=1 if GP_FULL else 0
+    cache: "omit-software"
+    shell: "{params.fail}" + stage("ghost_points", "rnn_train") + " --params {params.p:q} --out data={output.data} --out runs={output.runs} 2> {log}"
+
+
+rule ghost_points_slowpoints:
+    input:
+        data=R("ghost_points", "rnn.npz"),
+        runs=R("ghost_points", "rnn_runs.csv"),
+    output: R("ghost_points", "slowpoints.csv")
+    params:
+        p=lambda w: params_json("ghost_points", "slowpoints"),
+        fail=maybe_fail("ghost_points_slowpoints"),
+    log: LOG("ghost_points", "slowpoints")
+    threads: 1
+    resources: mem_mb=32000 if GP_FULL else 3000, runtime=600 if GP_FULL else 20
+    shell: "{params.fail}" + stage("ghost_points", "slowpoints") + " --params {params.p:q} --in data={input.data} --in runs={input.runs} --out table={output} 2> {log}"
+
+
+rule ghost_points_figures:
+    input:
+        data=R("ghost_points", "onedim.npz"),
+        summary=R("ghost_points", "onedim_summary.json"),
+        rnn=R("ghost_points", "rnn.npz"),
+        runs=R("ghost_points", "rnn_runs.csv"),
+        slowtab=R("ghost_points", "slowpoints.csv"),
+    output:
+        phase=report(R("ghost_points", "figures", "phase.png"), category="ghost_points",
+                     caption="../report/ghost_points/phase.rst"),
+        landscape=report(R("ghost_points", "figures", "landscape.png"), category="ghost_points",
+                         caption="../report/ghost_points/landscape.rst"),
+        lr=report(R("ghost_points", "figures", "lr_sweep.png"), category="ghost_points",
+                  caption="../report/ghost_points/lr_sweep.rst"),
+        rnn=report(R("ghost_points", "figures", "rnn.png"), category="ghost_points",
+                   caption="../report/ghost_points/rnn.rst"),
+    params:
+        p=lambda w: params_json("ghost_points"),
+        fail=maybe_fail("ghost_points_figures"),
+    log: LOG("ghost_points", "figures")
+    threads: 1
+    resources: mem_mb=16000 if GP_FULL else 3000, runtime=30 if GP_FULL else 10
+    shell:
+        "{params.fail}" + stage("ghost_points", "figures") + " --params {params.p:q}"
+        " --in data={input.data} --in summary={input.summary} --in rnn={input.rnn} --in runs={input.runs}"
+        " --in slowtab={input.slowtab} --out fig_phase={output.phase} --out fig_landscape={output.landscape}"
+        " --out fig_lr={output.lr} --out fig_rnn={output.rnn} 2> {log}"
+
+
+rule ghost_points_claims:
+    input:
+        summary=R("ghost_points", "onedim_summary.json"),
+        runs=R("ghost_points", "rnn_runs.csv"),
+        slowtab=R("ghost_points", "slowpoints.csv"),
+    output: R("ghost_points", "claims.json")
+    params:
+        p=lambda w: params_json("ghost_points", scale=SCALE),
+        fail=maybe_fail("ghost_points_claims"),
+    log: LOG("ghost_points", "claims")
+    threads: 1
+    resources: mem_mb=2000, runtime=10
+    shell: "{params.fail}" + stage("ghost_points", "claims") + " --params {params.p:q} --in summary={input.summary} --in runs={input.runs} --in slowtab={input.slowtab} --out out={output} 2> {log}"
+
+
+rule ghost_points:
+    input:
+        R("ghost_points", "claims.json"),
+        R("ghost_points", "figures", "phase.png"),
+        R("ghost_points", "figures", "landscape.png"),
+        R("ghost_points", "figures", "lr_sweep.png"),
+        R("ghost_points", "figures", "rnn.png"),
