@@ -61,15 +61,15 @@ def fig_transition(d: dict, s: dict, path: Path) -> None:
         if f"mrname_{arch}_name2" not in d:
             continue
         steps = d[f"mrname_{arch}_step"]
-        x = np.maximum(steps, 1)
+        x = steps + 1
         ax.plot(x, d[f"mrname_{arch}_name1"], ls, color="C0", label=f"{arch}: 1st name")
         ax.plot(x, d[f"mrname_{arch}_name2"], ls, color="C3", label=f"{arch}: 2nd name")
     t = s["runs"]["mrname_transformer"]["transition"]
     if t["step"] is not None:
-        ax.axvline(max(t["step"], 1), color="k", lw=0.8, ls=":",
+        ax.axvline(t["step"] + 1, color="k", lw=0.8, ls=":",
                    label=f"transition (transformer): step {t['step']}")
     ax.axhline(LN2, color="grey", lw=0.8, label="ln 2 (Bayes, 1st name)")
-    ax.set(xscale="log", yscale="symlog", xlabel="training step (log)", ylabel="loss on name token (nats)",
+    ax.set(xscale="log", yscale="symlog", xlabel="training step + 1", ylabel="loss on name token (nats)",
            title="Induction-head transition")
     ax.set_yscale("symlog", linthresh=0.01)
     ax.legend(fontsize=7)

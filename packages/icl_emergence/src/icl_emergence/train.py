@@ -127,7 +127,7 @@ def train(cfg: TrainConfig, model_out: Path, history_out: Path) -> None:
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        hist["train_loss"].append(float(loss))
+        hist["train_loss"].append(loss.item())
         done = step + 1
         if done % cfg.ckpt_every == 0 or done == cfg.stop_after:
             save_ckpt(done)
