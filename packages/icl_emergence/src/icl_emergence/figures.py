@@ -46,7 +46,7 @@ def fig_position_loss(d: dict, s: dict, cfg: FiguresConfig, path: Path) -> None:
         ax.plot(ell + 1, d["mr_name_h"], "k--", lw=1.5, label="Bayes $h_\\ell$ (exact)")
         ax.axhline(float(d["mr_name_hmu"]), color="grey", lw=0.8, ls=":", label="$h_\\mu$")
         ax.set(xscale="log", xlabel="context position $\\ell + 1$", ylabel="val. loss (nats)",
-               title=f"Mr. Name: {arch}", ylim=(0.75, 1.7))
+               title=f"Mr. Name: {arch}", ylim=(0.75, 1.95))
         gap = s["runs"][f"mrname_{arch}"]["max_kl_l1"]
         ax.text(0.97, 0.95, f"final max$_{{\\ell\\geq1}}$ (c-h) = {gap:.3f}", transform=ax.transAxes,
                 ha="right", va="top", fontsize=8)
