@@ -63,11 +63,12 @@ def test_kill_then_resume_redoes_only_unfinished_jobs(tmp_path):
     proc = subprocess.Popen(snakemake_cmd(work, SMOKE, cores=1), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 300
-    # kill -9 the whole process group once the first job has finished and another is running
+    # kill -9 the whole process group once Snakemake has recorded a finished job
+    # (its metadata) and the next one is running
+    meta = work / ".snakemake" / "metadata"
     while time.time() < deadline and proc.poll() is None:
-        done = _outputs(work) if (work / "results").exists() else {}
-        if done:
-            time.sleep(0.3)
+        if meta.exists() and any(meta.iterdir()):
+            time.sleep(0.5)
             break
         time.sleep(0.1)
     assert proc.poll() is None, "the smoke run finished before it could be killed"
@@ -77,6 +78,7 @@ def test_kill_then_resume_redoes_only_unfinished_jobs(tmp_path):
     leftovers = [f for f in after_kill if ".tmp" in Path(f).name]
     remaining = _planned_jobs(work, SMOKE)
     assert 0 < remaining < total, (remaining, total)
+    run_snakemake(work, ["--unlock", *SMOKE])  # what a user does after a kill -9 (README)
     rerun = run_snakemake(work, SMOKE, cores=1)
     m = re.search(r"(\d+) of (\d+) steps \(100%\) done", rerun.stdout + rerun.stderr)
     assert m and int(m.group(2)) == remaining, (rerun.stderr[-2000:])
