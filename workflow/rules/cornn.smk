@@ -11,13 +11,13 @@ CORNN_GPU = 1 if CORNN_FULL else 0
 CORNN_THREADS = int(P("cornn", "threads"))
 
 
-def cornn_reps():
-    return range(int(P("cornn", "reps")))
+def cornn_reps(exp):
+    return range(int(P("cornn", "reps_large" if exp == "large" else "reps")))
 
 
 def cornn_traces():
     return [R("cornn", "fits", f"{exp}_rep{rep}.csv")
-            for exp in P("cornn", "run_experiments") for rep in cornn_reps()]
+            for exp in P("cornn", "run_experiments") for rep in cornn_reps(exp)]
 
 
 def cornn_flipflop_results():
@@ -77,7 +77,7 @@ rule cornn_flipflop_train:
     output: R("cornn", "models", "flipflop_n{cornn_n}.npz")
     params:
         p=lambda w: params_json("cornn", "flipflop", "train", **P("cornn", "flipflop", "task"),
-                                n=int(w.cornn_n)),
+                                n=int(w.cornn_n), device=config["device"]),
         code=code_hash("cornn"),
         fail=maybe_fail("cornn_flipflop_train"),
     log: LOG("cornn", "flipflop_train_n{cornn_n}")
@@ -103,7 +103,8 @@ rule cornn_flipflop_fit:
 rule cornn_timed_train:
     output: R("cornn", "models", "timed.npz")
     params:
-        p=lambda w: params_json("cornn", "timed", "train", **P("cornn", "timed", "task")),
+        p=lambda w: params_json("cornn", "timed", "train", **P("cornn", "timed", "task"),
+                                device=config["device"]),
         code=code_hash("cornn"),
         fail=maybe_fail("cornn_timed_train"),
     log: LOG("cornn", "timed_train")

@@ -13,10 +13,13 @@ from repro_core import progress
 from repro_core.io import atomic_path
 
 
-def init_params(n: int, n_in: int, n_out: int, g: float, gen: torch.Generator) -> dict:
-    """W ~ N(0, g^2/n), W_in ~ N(0, 1/n_in), W_out ~ N(0, 1/n), as leaf tensors."""
+def init_params(n: int, n_in: int, n_out: int, g: float, gen: torch.Generator,
+                device="cpu") -> dict:
+    """W ~ N(0, g^2/n), W_in ~ N(0, 1/n_in), W_out ~ N(0, 1/n), as leaf tensors on
+    ``device`` (drawn on the CPU generator, so the same on every device)."""
     def rnd(*shape, std):
-        return (torch.randn(*shape, generator=gen, dtype=torch.float64) * std).requires_grad_(True)
+        x = torch.randn(*shape, generator=gen, dtype=torch.float64) * std
+        return x.to(device).requires_grad_(True)
     return {"W": rnd(n, n, std=g / np.sqrt(n)), "W_in": rnd(n, n_in, std=1 / np.sqrt(n_in)),
             "W_out": rnd(n_out, n, std=1 / np.sqrt(n))}
 
@@ -33,12 +36,12 @@ def train(params: dict, loss_fn: Callable[[dict, torch.Generator], torch.Tensor]
     gen = torch.Generator().manual_seed(seed)
     start, history = 0, []
     if ckpt.exists():
-        state = torch.load(ckpt, weights_only=False)
+        state = torch.load(ckpt, weights_only=False, map_location=next(iter(params.values())).device)
         with torch.no_grad():
             for k, v in state["params"].items():
                 params[k].copy_(v)
         opt.load_state_dict(state["opt"])
-        gen.set_state(state["gen"])
+        gen.set_state(state["gen"].cpu())
         start, history = state["step"], state["history"]
     for step in progress(range(start, steps), desc=desc, initial=start, total=steps):
         opt.zero_grad(set_to_none=True)
@@ -46,7 +49,7 @@ def train(params: dict, loss_fn: Callable[[dict, torch.Generator], torch.Tensor]
         loss.backward()
         torch.nn.utils.clip_grad_norm_(list(params.values()), 1.0)
         opt.step()
-        history.append(float(loss))
+        history.append(float(loss.detach()))
         if (step + 1) % ckpt_every == 0 and step + 1 < steps:
             with atomic_path(ckpt, suffix=".pt") as tmp:
                 torch.save({"params": {k: v.detach() for k, v in params.items()},

@@ -30,7 +30,7 @@ def task_batch(trials: int, steps: int, K: int, p: float, rng) -> tuple[np.ndarr
 def run_torch(params: dict, u: torch.Tensor, alpha: float) -> torch.Tensor:
     """Rates r_1..r_L (trials, L, n) of the generator from r_0 = 0."""
     W = bptt.offdiag(params["W"])
-    r = torch.zeros(u.shape[0], W.shape[0], dtype=W.dtype)
+    r = torch.zeros(u.shape[0], W.shape[0], dtype=W.dtype, device=W.device)
     out = []
     for t in range(u.shape[1]):
         r = (1 - alpha) * r + alpha * torch.tanh(r @ W.T + u[:, t] @ params["W_in"].T)
@@ -39,15 +39,16 @@ def run_torch(params: dict, u: torch.Tensor, alpha: float) -> torch.Tensor:
 
 
 def train_generator(n: int, K: int, p: float, steps_per_trial: int, alpha: float, g: float,
-                    train_steps: int, batch: int, lr: float, seed: int, ckpt) -> dict:
+                    train_steps: int, batch: int, lr: float, seed: int, ckpt,
+                    device="cpu") -> dict:
     gen = torch.Generator().manual_seed(seed)
-    params = bptt.init_params(n, K, K, g, gen)
+    params = bptt.init_params(n, K, K, g, gen, device)
 
     def loss_fn(prm, batch_gen):
         rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=batch_gen)))
         u, y = task_batch(batch, steps_per_trial, K, p, rng)
-        r = run_torch(prm, torch.as_tensor(u), alpha)
-        return torch.mean((r @ prm["W_out"].T - torch.as_tensor(y)) ** 2)
+        r = run_torch(prm, torch.as_tensor(u, device=device), alpha)
+        return torch.mean((r @ prm["W_out"].T - torch.as_tensor(y, device=device)) ** 2)
 
     history = bptt.train(params, loss_fn, train_steps, lr, ckpt, seed, desc="flip-flop BPTT")
     out = bptt.to_numpy(params)

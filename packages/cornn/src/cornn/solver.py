@@ -101,7 +101,8 @@ class Prepared:
 
 def prepare(X: torch.Tensor, l2: float, rho: float = 0.0) -> Prepared:
     """``A = X^T X + (lambda' + rho') I`` with lambda' = l2 T, rho' = rho lambda';
-    one Cholesky solve gives A^{-1} X^T for all neurons."""
+    one Cholesky factorisation gives A^{-1} X^T for all neurons, and
+    ``A^{-1} X^T X = I - (lambda' + rho') A^{-1}`` needs no further T x p x p product."""
     T, p = X.shape
     lam = l2 * T
     rho_p = rho * lam
@@ -110,7 +111,7 @@ def prepare(X: torch.Tensor, l2: float, rho: float = 0.0) -> Prepared:
     L = torch.linalg.cholesky(A)
     Ainv = torch.cholesky_inverse(L)
     Xp = Ainv @ X.T
-    Xm = Xp @ X
+    Xm = torch.eye(p, dtype=X.dtype, device=X.device) - (lam + rho_p) * Ainv
     return Prepared(Xp=Xp, Xm=Xm, Ainv=Ainv, lam=lam, rho=rho_p)
 
 

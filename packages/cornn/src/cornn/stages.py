@@ -144,6 +144,7 @@ class FlipFlopTrainConfig:
     g: float = 1.0
     batch: int = 32
     lr: float = 3e-3
+    device: str = "auto"
     seed: int = 0
 
 
@@ -155,7 +156,8 @@ def flipflop_train(cfg: FlipFlopTrainConfig, generator: Path) -> None:
     ckpt = Path(str(generator) + ".ckpt")
     out = flipflop.train_generator(cfg.n, cfg.K, cfg.p, cfg.steps_per_trial, cfg.alpha, cfg.g,
                                    cfg.train_steps, cfg.batch, cfg.lr,
-                                   derive_seed(cfg.seed, "flipflop", cfg.n), ckpt)
+                                   derive_seed(cfg.seed, "flipflop", cfg.n), ckpt,
+                                   torch_device(cfg.device))
     rng = np.random.default_rng(derive_seed(cfg.seed, "flipflop-test", cfg.n))
     u, y = flipflop.task_batch(64, cfg.steps_per_trial, cfg.K, cfg.p, rng)
     out["task_accuracy"] = np.float64(flipflop.task_accuracy(out, u, y, cfg.alpha))
@@ -222,6 +224,7 @@ class TimedTrainConfig:
     r0_range: float = 0.5
     batch: int = 16
     lr: float = 3e-3
+    device: str = "auto"
     seed: int = 0
 
 
@@ -233,7 +236,8 @@ def timed_train(cfg: TimedTrainConfig, generator: Path) -> None:
     ckpt = Path(str(generator) + ".ckpt")
     out = timed.train_generator(cfg.n, cfg.steps, cfg.pulse_len, cfg.delay, cfg.width, cfg.alpha,
                                 cfg.g, cfg.sigma, cfg.r0_range, cfg.train_steps, cfg.batch, cfg.lr,
-                                derive_seed(cfg.seed, "timed", cfg.n), ckpt)
+                                derive_seed(cfg.seed, "timed", cfg.n), ckpt,
+                                torch_device(cfg.device))
     repro_core.save_npz(generator, **out)
     ckpt.unlink(missing_ok=True)
 

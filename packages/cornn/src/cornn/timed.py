@@ -30,18 +30,18 @@ def task(steps: int, pulse_len: int, delay: int, width: float):
 
 def train_generator(n: int, steps: int, pulse_len: int, delay: int, width: float, alpha: float,
                     g: float, sigma: float, r0_range: float, train_steps: int, batch: int,
-                    lr: float, seed: int, ckpt) -> dict:
+                    lr: float, seed: int, ckpt, device="cpu") -> dict:
     gen = torch.Generator().manual_seed(seed)
-    params = bptt.init_params(n, 1, 1, g, gen)
+    params = bptt.init_params(n, 1, 1, g, gen, device)
     u_np, y_np = task(steps, pulse_len, delay, width)
-    u, y = torch.as_tensor(u_np), torch.as_tensor(y_np)
+    u, y = torch.as_tensor(u_np, device=device), torch.as_tensor(y_np, device=device)
 
     def loss_fn(prm, batch_gen):
         r0 = (torch.rand(batch, n, generator=batch_gen, dtype=torch.float64) * 2 - 1) * r0_range
-        x = torch.atanh(r0)
+        x = torch.atanh(r0).to(device)
         out = []
         for t in range(steps):
-            eps = torch.randn(batch, n, generator=batch_gen, dtype=torch.float64) * sigma
+            eps = (torch.randn(batch, n, generator=batch_gen, dtype=torch.float64) * sigma).to(device)
             x = (1 - alpha) * x + alpha * (torch.tanh(x) @ prm["W"].T + u[t] @ prm["W_in"].T + eps)
             out.append(torch.tanh(x) @ prm["W_out"].T)
         return torch.mean((torch.cat(out, 1) - y) ** 2)

@@ -132,21 +132,14 @@ def crossing_time_sim(r, dt: float, x_th: float, t_max: float):
 
 
 # ---------------------------------------------------------- gradient descent
-def gd_runs(r0, lr, n_steps: int, T: float, dt: float, conf: float | None,
-            x_th: float, x_clip: float, record_every: int, r_nl: float | None = None):
-    """Plain GD on r for every pair (r0[i], lr[i]) at once (jax.vmap).
-
-    conf=None uses the a -> inf closed form (:func:`loss_limit`,
-    :func:`grad_limit`); otherwise the simulated loss with autodiff gradients.
-    Returns (r history, loss history) of shape (runs, n_steps // record_every + 1)
-    and the fraction of the last 10% of steps each run spends above the
-    no-learning edge ``r_nl`` (default r*/4)."""
-    if conf is None:
+@partial(jax.jit, static_argnames=("n_steps", "T", "dt", "limit", "x_th", "x_clip", "record_every"))
+def _gd_batch(r0, lr, conf, r_nl, n_steps: int, T: float, dt: float, limit: bool, x_th: float,
+              x_clip: float, record_every: int):
+    if limit:
         def vg(r):
             return loss_limit(r, T), grad_limit(r, T)
     else:
-        vg = jax.value_and_grad(partial(loss_sim, T=T, dt=dt, conf=conf, x_th=x_th, x_clip=x_clip))
-    r_nl = r_nolearn(T) if r_nl is None else r_nl
+        vg = jax.value_and_grad(lambda r: loss_sim(r, T, dt, conf, x_th, x_clip))
     tail = max(1, n_steps // 10)
 
     def one(r_init, eta):
@@ -155,13 +148,29 @@ def gd_runs(r0, lr, n_steps: int, T: float, dt: float, conf: float | None,
             return r - eta * g, (r, loss)
 
         r_last, (rs, losses) = jax.lax.scan(step, r_init, None, length=n_steps)
-        last_loss = vg(r_last)[0]
         rs = jnp.concatenate([rs, r_last[None]])
-        losses = jnp.concatenate([losses, last_loss[None]])
+        losses = jnp.concatenate([losses, vg(r_last)[0][None]])
         above = jnp.mean(rs[-tail:] > r_nl)
         return rs[::record_every], losses[::record_every], above
 
-    return jax.jit(jax.vmap(one))(jnp.asarray(r0, dtype=float), jnp.asarray(lr, dtype=float))
+    return jax.vmap(one)(r0, lr)
+
+
+def gd_runs(r0, lr, n_steps: int, T: float, dt: float, conf: float | None,
+            x_th: float, x_clip: float, record_every: int, r_nl: float | None = None):
+    """Plain GD on r for every pair (r0[i], lr[i]) at once (jax.vmap).
+
+    conf=None uses the a -> inf closed form (:func:`loss_limit`,
+    :func:`grad_limit`); otherwise the simulated loss with autodiff gradients
+    (conf is traced: one compilation serves every confidence).
+    Returns (r history, loss history) of shape (runs, n_steps // record_every + 1)
+    and the fraction of the last 10% of steps each run spends above the
+    no-learning edge ``r_nl`` (default r*/4)."""
+    r_nl = r_nolearn(T) if r_nl is None else r_nl
+    return _gd_batch(jnp.asarray(r0, dtype=float), jnp.asarray(lr, dtype=float),
+                     jnp.asarray(1.0 if conf is None else conf, dtype=float), jnp.asarray(r_nl, dtype=float),
+                     n_steps=int(n_steps), T=float(T), dt=float(dt), limit=conf is None, x_th=float(x_th),
+                     x_clip=float(x_clip), record_every=int(record_every))
 
 
 def learned_from_above(frac_above) -> np.ndarray:

@@ -166,14 +166,19 @@ def _run_table(cfg: RnnConfig) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["cond", "K", "conf", "lr", "seed"])
 
 
-def _accuracy(p: dict, mask, conf, cfg: RnnConfig) -> float:
+def _accuracy(P: dict, M, C, cfg: RnnConfig) -> np.ndarray:
+    """Fraction of steps at which the thresholded output matches the target, per network."""
+    import jax
+
     from . import rnn
 
-    q = {"U": p["U"] * mask, "V": p["V"] * mask, "b": p["b"]}
-    xs = np.asarray(rnn.run_trial(q, cfg.T, cfg.alpha, cfg.x0))
-    y = 1 / (1 + np.exp(-conf * (xs @ q["V"][:, 0] - 1.0)))
-    target = np.arange(1, 2 * cfg.T + 1) > cfg.T
-    return float(np.mean((y > 0.5) == target))
+    def one(p, mask, conf):
+        q = {"U": p["U"] * mask, "V": p["V"] * mask, "b": p["b"]}
+        y = rnn.run_trial(q, cfg.T, cfg.alpha, cfg.x0) @ q["V"][:, 0] - 1.0
+        target = np.arange(1, 2 * cfg.T + 1) > cfg.T
+        return ((conf * y > 0) == target).mean()
+
+    return np.asarray(jax.jit(jax.vmap(one))(P, M, C), dtype=float)
 
 
 def rnn_train(cfg: RnnConfig, data: Path, runs: Path) -> None:
@@ -213,9 +218,7 @@ def rnn_train(cfg: RnnConfig, data: Path, runs: Path) -> None:
                                 **{f"P_{k}": v for k, v in P.items()},
                                 **{f"S_{k}": np.array(v) for k, v in snaps.items()})
     loss = np.array(losses).T[:, : cfg.epochs]            # (runs, epochs)
-    final = {k: v for k, v in P.items()}
-    acc = [_accuracy({k: final[k][i] for k in final}, M[i], C[i], cfg) for i in range(len(table))]
-    table["acc"] = acc
+    table["acc"] = _accuracy(P, M, C, cfg)
     table["learned"] = table.acc >= cfg.acc_min
     table["loss0"] = loss[:, 0]
     table["loss_final"] = loss[:, -1]
