@@ -31,7 +31,7 @@ class NetworksConfig:
     beta: float = 10.0             # slow time scale of the computation, in units of tau
     h_in: float = 0.15             # input gain onto the latent
     gain: float = 4.0              # slope of the sigmoid rate function
-    theta: float = 2.0             # threshold of the rate function (sparse tuning)
+    theta: float = 2.5             # threshold of the rate function (sparse tuning)
     n_fit: int = 2000              # sample points for the closed-form readout fit
     kappa_max: float = 2.0         # half-width of the latent cube where the readout is fitted
     ridge: float = 1e-6            # relative ridge penalty of the readout fit
