@@ -66,51 +66,39 @@ rule ctot_flow_labels:
         "--out labels={output} 2> {log}"
 
 
-rule ctot_flow_train:
+def _ctot_fit_params(ds):
+    process, noise = _ctot_process(ds)
+    return _ctot_json.dumps({
+        "train": _ctot_json.loads(params_json("ctot_flow", "train", dataset=ds,
+                                              device=config.get("device", "auto"))),
+        "evaluate": _ctot_json.loads(params_json("ctot_flow", "evaluate", dataset=ds, process=process,
+                                                 time_noise=noise, h=P("ctot_flow", "train", "h"))),
+    }, sort_keys=True)
+
+
+rule ctot_flow_fit:
+    # train CT-OT Flow and OT-CFM (same MLP, budget), then evaluate both: one job per data set
     input:
         data=R("ctot_flow", "data", "{ctot_ds}.npz"),
         labels=R("ctot_flow", "labels", "{ctot_ds}.npz"),
     output:
         ctot=R("ctot_flow", "models", "{ctot_ds}", "ctot.pt"),
         otcfm=R("ctot_flow", "models", "{ctot_ds}", "otcfm.pt"),
-    params:
-        p=lambda w: params_json("ctot_flow", "train", dataset=w.ctot_ds, device=config.get("device", "auto")),
-        code=code_hash("ctot_flow"),
-        fail=maybe_fail("ctot_flow_train"),
-    log:
-        LOG("ctot_flow", "train_{ctot_ds}")
-    threads: 1
-    resources:
-        mem_mb=4000, runtime=480 if CTOT_FULL else 30, gpu=1 if CTOT_FULL else 0
-    cache: "omit-software"
-    shell:
-        "{params.fail}" + stage("ctot_flow", "train") + " --params {params.p:q} --in data={input.data} "
-        "--in labels={input.labels} --out ctot={output.ctot} --out otcfm={output.otcfm} 2> {log}"
-
-
-rule ctot_flow_evaluate:
-    input:
-        data=R("ctot_flow", "data", "{ctot_ds}.npz"),
-        labels=R("ctot_flow", "labels", "{ctot_ds}.npz"),
-        ctot=R("ctot_flow", "models", "{ctot_ds}", "ctot.pt"),
-        otcfm=R("ctot_flow", "models", "{ctot_ds}", "otcfm.pt"),
-    output:
         metrics=R("ctot_flow", "eval", "{ctot_ds}.json"),
         paths=R("ctot_flow", "eval", "{ctot_ds}_paths.npz"),
     params:
-        p=lambda w: params_json("ctot_flow", "evaluate", dataset=w.ctot_ds,
-                                process=_ctot_process(w.ctot_ds)[0],
-                                time_noise=_ctot_process(w.ctot_ds)[1],
-                                h=P("ctot_flow", "train", "h")),
-        fail=maybe_fail("ctot_flow_evaluate"),
+        p=lambda w: _ctot_fit_params(w.ctot_ds),
+        code=code_hash("ctot_flow"),
+        fail=maybe_fail("ctot_flow_fit"),
     log:
-        LOG("ctot_flow", "evaluate_{ctot_ds}")
+        LOG("ctot_flow", "fit_{ctot_ds}")
     threads: 1
     resources:
-        mem_mb=4000, runtime=60 if CTOT_FULL else 15
+        mem_mb=4000, runtime=600 if CTOT_FULL else 40, gpu=1 if CTOT_FULL else 0
+    cache: "omit-software"
     shell:
-        "{params.fail}" + stage("ctot_flow", "evaluate") + " --params {params.p:q} --in data={input.data} "
-        "--in labels={input.labels} --in ctot={input.ctot} --in otcfm={input.otcfm} "
+        "{params.fail}" + stage("ctot_flow", "fit") + " --params {params.p:q} --in data={input.data} "
+        "--in labels={input.labels} --out ctot={output.ctot} --out otcfm={output.otcfm} "
         "--out metrics={output.metrics} --out paths={output.paths} 2> {log}"
 
 

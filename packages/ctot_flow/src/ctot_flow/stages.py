@@ -4,6 +4,7 @@
     labels    (per dataset)           -> labels/<ds>.npz partial-OT time labels
     train     (per dataset)           -> models/<ds>/{ctot,otcfm}.pt
     evaluate  (per dataset)           -> eval/<ds>.json (+ eval/<ds>_paths.npz)
+    fit       (per dataset)           = train + evaluate in one job (what the workflow runs)
     summarize (all datasets)          -> claims.json, tables
     figures   (all datasets)          -> figures
 
@@ -219,6 +220,21 @@ def evaluate(cfg: EvaluateConfig, data: Path, labels: Path, ctot: Path, otcfm: P
     save_npz(paths, **plot)
 
 
+# ---------------------------------------------------------------- fit = train + evaluate
+@dataclass
+class FitConfig:
+    train: TrainStageConfig
+    evaluate: EvaluateConfig
+
+
+def fit(cfg: FitConfig, data: Path, labels: Path, ctot: Path, otcfm: Path, metrics: Path,
+        paths: Path) -> None:
+    """:func:`train` then :func:`evaluate` in one process: the workflow's job per data set
+    (starting torch + POT costs more than a smoke-scale training run)."""
+    train(cfg.train, data, labels, ctot, otcfm)
+    evaluate(cfg.evaluate, data, labels, ctot, otcfm, metrics, paths)
+
+
 # ---------------------------------------------------------------- summarize / figures
 @dataclass
 class SummaryConfig:
@@ -275,6 +291,8 @@ STAGES = {
     "train": Stage(train, TrainStageConfig, inputs=("data", "labels"), outputs=("ctot", "otcfm")),
     "evaluate": Stage(evaluate, EvaluateConfig, inputs=("data", "labels", "ctot", "otcfm"),
                       outputs=("metrics", "paths")),
+    "fit": Stage(fit, FitConfig, inputs=("data", "labels"),
+                 outputs=("ctot", "otcfm", "metrics", "paths")),
     "summarize": Stage(summarize, SummaryConfig, inputs=("root",),
                        outputs=("claims", "table", "table_html")),
     "figures": Stage(figures, FiguresConfig, inputs=("root",),
