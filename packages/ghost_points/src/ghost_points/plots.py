@@ -47,7 +47,7 @@ def phase(d: dict, s: dict, path) -> None:
 
 
 def landscape(d: dict, s: dict, path) -> None:
-    fig, ax = subplots(1, 2, width=4.6, height=3.6)
+    fig, ax = subplots(1, 3, width=4.4, height=3.6)
     ax = ax[0]
     ws, bs, L = d["land_w"], d["land_b"], d["land_loss"]
     im = ax[0].pcolormesh(ws, bs, L.T, shading="auto", cmap="viridis")
@@ -64,22 +64,26 @@ def landscape(d: dict, s: dict, path) -> None:
     ax[0].set(xlabel="w", ylabel="b", xlim=(ws.min(), ws.max()), ylim=(bs.min(), bs.max()),
               title="tanh unit: loss landscape")
     ax[0].legend(fontsize=7, loc="lower right")
-    T = 10.0 if "T" not in s else s["T"]
     r_opt = s["r_opt"]
+    T = np.pi / (2 * np.sqrt(r_opt))
     r = np.linspace(0.01 * r_opt, 4 * r_opt, 800)
-    ax[1].plot(r / r_opt, np.asarray(nf.loss_limit(r, np.pi / (2 * np.sqrt(r_opt)))), "k")
-    ax[1].axvspan(0, 0.25, color="grey", alpha=0.3, label="no-learning zone")
-    ax[1].set(xlabel="r / r*", ylabel="loss |T − t*| / T", title="normal form (a → ∞)")
+    ax[1].plot(r / r_opt, np.asarray(nf.loss_limit(r, T)), "k", lw=1)
+    ax[1].axvspan(0, 0.25, color="grey", alpha=0.3)
+    ax[2].axhspan(0.05, 0.25, color="grey", alpha=0.3)
+    ax[1].set(xlabel="r / r*", ylabel="loss |T − t*| / T", title="normal form (a → ∞), GD iterates", xlim=(0, 4))
     fac, rr = d["sweep_factors"], d["sweep_limit_r"]
-    for target in (0.5, 2.0):
+    for target, col in ((0.5, "C0"), (2.0, "C1")):
         i = int(np.argmin(np.abs(fac - target)))
-        lr_rel = fac[i]
-        traj = rr[i] / r_opt
-        ax2 = ax[1]
-        ax2.plot(traj[:60], np.asarray(nf.loss_limit(rr[i][:60], np.pi / (2 * np.sqrt(r_opt)))), ".-",
-                 ms=3, lw=0.6, label=f"GD, lr = {lr_rel:.2g} η_c")
-    ax[1].set_xlim(0, 4)
+        traj = rr[i]
+        ax[1].plot(traj / r_opt, np.asarray(nf.loss_limit(traj, T)), "o", color=col, ms=3, alpha=0.6,
+                   label=f"lr = {fac[i]:.2g} η_c")
+        ax[2].plot(np.arange(len(traj)) * int(d.get("record_every", 1)), np.clip(traj / r_opt, 0.06, None), color=col, lw=1,
+                   label=f"lr = {fac[i]:.2g} η_c")
     ax[1].legend(fontsize=7)
+    ax[2].axhline(1.0, color="k", ls=":", lw=0.8)
+    ax[2].set(xlabel="GD step", ylabel="r / r*", yscale="log", title="grey: no-learning zone (r ≤ r*/4, clipped)")
+    ax[2].set_ylim(bottom=0.05)
+    ax[2].legend(fontsize=7)
     repro_core.save_figure(fig, path)
 
 
@@ -119,7 +123,7 @@ def rnn_panel(r: dict, rt: pd.DataFrame, sp: pd.DataFrame, gs: pd.DataFrame, pat
     for lr in lrs:
         ax[0].plot([], [], color=colors[lr], label=f"lr {lr:g}")
     ax[0].plot([], [], "r*", label="ghost first seen")
-    ax[0].set(xlabel="epoch", ylabel="loss", title="rank-one RNN, a = 10")
+    ax[0].set(xlabel="epoch", ylabel="loss", title="rank-one RNN, a = 10", ylim=(5e-3, 2))
     ax[0].legend(fontsize=7)
     frac = rt.groupby(["K", "conf", "lr"]).learned.mean().reset_index()
     for (K, a), g in frac.groupby(["K", "conf"]):
@@ -128,12 +132,13 @@ def rnn_panel(r: dict, rt: pd.DataFrame, sp: pd.DataFrame, gs: pd.DataFrame, pat
     ax[1].legend(fontsize=7)
     # latent flow of one learning rank-one run across training
     cand = [i for i in base.index if rt.drop_epoch[i] >= 0 and rt.learned[i]]
+    cand += list(base.sort_values("loss_final").index)  # fallback: the lowest final loss
     if cand:
         i = cand[0]
         snaps = r["snap_epochs"]
         drop = int(rt.drop_epoch[i])
-        js = sorted(set([0, int(np.searchsorted(snaps, drop)) - 1, int(np.searchsorted(snaps, drop)),
-                         len(snaps) - 1]))
+        jd = int(np.searchsorted(snaps, drop)) if drop >= 0 else len(snaps) - 1
+        js = sorted(set([0, jd - 1, jd, len(snaps) - 1]))
         ks = np.linspace(-3, 4, 400)
         for j in js:
             j = max(0, min(j, len(snaps) - 1))

@@ -124,7 +124,7 @@ def onedim(cfg: OnedimConfig, data: Path, summary: Path) -> None:
         summ[f"sweep_{name}_threshold"] = nf.threshold_crossing(factors * ref, frac) / ref
         sup = factors > 1.0
         summ[f"sweep_{name}_fail_supercritical"] = float(1 - frac[sup].mean())
-    out["sweep_factors"], out["sweep_r0"] = factors, r0
+    out["sweep_factors"], out["sweep_r0"], out["record_every"] = factors, r0, cfg.record_every
     # --- plateau: GD from inside the no-learning zone at finite confidence
     f = np.asarray(cfg.plateau_factors, float)
     _, pl_loss, _ = nf.gd_runs(f * r_nl_th, np.full(f.size, cfg.plateau_lr * eta_c), cfg.plateau_steps, T,
