@@ -132,6 +132,17 @@ def crossing_time_sim(r, dt: float, x_th: float, t_max: float):
 
 
 # ---------------------------------------------------------- gradient descent
+def gd_scan(vg, p0, eta, n_steps: int):
+    """``n_steps`` of plain GD ``p <- p - eta grad`` with ``vg(p) = (loss, grad)``;
+    returns the iterates and their losses, both with n_steps + 1 entries."""
+    def step(p, _):
+        loss, g = vg(p)
+        return p - eta * g, (p, loss)
+
+    p_last, (ps, losses) = jax.lax.scan(step, p0, None, length=n_steps)
+    return (jnp.concatenate([ps, p_last[None]]), jnp.concatenate([losses, vg(p_last)[0][None]]))
+
+
 @partial(jax.jit, static_argnames=("n_steps", "T", "dt", "limit", "x_th", "x_clip", "record_every"))
 def _gd_batch(r0, lr, conf, r_nl, n_steps: int, T: float, dt: float, limit: bool, x_th: float,
               x_clip: float, record_every: int):
@@ -143,13 +154,7 @@ def _gd_batch(r0, lr, conf, r_nl, n_steps: int, T: float, dt: float, limit: bool
     tail = max(1, n_steps // 10)
 
     def one(r_init, eta):
-        def step(r, _):
-            loss, g = vg(r)
-            return r - eta * g, (r, loss)
-
-        r_last, (rs, losses) = jax.lax.scan(step, r_init, None, length=n_steps)
-        rs = jnp.concatenate([rs, r_last[None]])
-        losses = jnp.concatenate([losses, vg(r_last)[0][None]])
+        rs, losses = gd_scan(vg, r_init, eta, n_steps)
         above = jnp.mean(rs[-tail:] > r_nl)
         return rs[::record_every], losses[::record_every], above
 

@@ -28,6 +28,8 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.optimize import brentq
 
+from .normal_form import gd_scan
+
 jax.config.update("jax_enable_x64", True)
 
 
@@ -105,13 +107,7 @@ def gd_paths(p0, lrs, n_steps: int, T: int, alpha: float, x0: float, conf: float
     vg = jax.value_and_grad(partial(task_loss, T=T, alpha=alpha, x0=x0, conf=conf))
 
     def one(p, eta):
-        def step(p, _):
-            loss, g = vg(p)
-            return p - eta * g, (p, loss)
-
-        p_last, (ps, ls) = jax.lax.scan(step, p, None, length=n_steps)
-        ps = jnp.concatenate([ps, p_last[None]])
-        ls = jnp.concatenate([ls, vg(p_last)[0][None]])
+        ps, ls = gd_scan(vg, p, eta, n_steps)
         return ps[::record_every], ls[::record_every]
 
     return jax.jit(jax.vmap(one))(jnp.asarray(p0, float), jnp.asarray(lrs, float))

@@ -82,14 +82,14 @@ def to_rst(df: pd.DataFrame, scale: str) -> str:
         return str(s).replace("\n", " ").replace("|", "/").replace("`", "'") or "-"
 
     lines = [TITLE + f" ({scale} scale)", "=" * (len(TITLE) + len(scale) + 9), "",
-             summary(df) + ". Every verdict is computed from this run's results.", "",
+             summary(df) + ". Every verdict is computed from this run's results; the full table "
+             "(statements, criteria) is under the Scorecard category.", "",
              ".. list-table::", "   :header-rows: 1", "",
-             "   * - paper", "     - claim", "     - paper's figure", "     - ours",
-             "     - criterion", "     - verdict", "     - expected at this scale"]
+             "   * - claim", "     - paper's figure", "     - ours", "     - verdict"]
     for r in df.itertuples():
-        lines += [f"   * - {esc(r.paper)}", f"     - {esc(r.statement)} ({esc(r.id)})",
-                  f"     - {esc(r.paper_value)}", f"     - {esc(r.ours)}", f"     - {esc(r.criterion)}",
-                  f"     - {esc(r.status)}", f"     - {'yes' if r.expected else 'no'}"]
+        verdict = esc(r.status) + ("" if r.expected else " (not expected at this scale)")
+        lines += [f"   * - {esc(r.id)}", f"     - {esc(r.paper_value)}", f"     - {esc(r.ours)}",
+                  f"     - {verdict}"]
     return "\n".join(lines) + "\n"
 
 
