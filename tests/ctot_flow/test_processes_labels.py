@@ -33,6 +33,14 @@ def test_ou_without_noise_follows_its_ode_and_records_exact_times():
     grid = proc.paths(x0, t, rng)
     np.testing.assert_allclose(single, grid[np.arange(5), np.arange(5)], atol=1e-12)
     np.testing.assert_allclose(grid[:, 0], x0)
+    # times that are not binary fractions (0.7 = 280 steps of 1/400 up to rounding) are recorded
+    t = np.array([0.1, 0.3, 0.7, 0.7 + 1e-9, 0.9, 1.0])
+    p = proc.paths(x0, t, rng)
+    assert np.isfinite(p).all()
+    np.testing.assert_allclose(p[:, 2], p[:, 3], atol=1e-6)
+    # ODE solution is continuous in time: compare with points a little earlier / later
+    q = proc.paths(x0, t - 1e-3, rng)
+    assert np.abs(p - q).max() < 2e-2
 
 
 def test_ou_stationary_spread():

@@ -103,22 +103,24 @@ class Process:
         """Euler-Maruyama from t=0; particle i is recorded at its times t_rec[i, j]
         (sorted per row) by a final partial step of the exact length."""
         n, r = t_rec.shape
-        out = np.empty((n, r, self.dim))
+        out = np.full((n, r, self.dim), np.nan)
         dt = 1.0 / EM_STEPS
+        # each recording time belongs to exactly one step [j dt, (j+1) dt) (t = 1: the last)
+        step_of = np.minimum(np.floor(t_rec * EM_STEPS).astype(np.int64), EM_STEPS)
         x = x0.copy()
         for j in range(EM_STEPS + 1):
             t0 = j * dt
-            # record every particle whose recording time falls in [t0, t0 + dt)
-            hit = (t_rec >= t0) & ((t_rec < t0 + dt) | (j == EM_STEPS))
-            if hit.any():
-                rows, cols = np.nonzero(hit)
-                h = t_rec[rows, cols] - t0
+            rows, cols = np.nonzero(step_of == j)
+            if len(rows):
+                h = np.clip(t_rec[rows, cols] - t0, 0.0, None)
                 noise = rng.standard_normal((len(rows), self.dim))
                 out[rows, cols] = (x[rows] + self.velocity(x[rows], np.full(len(rows), t0)) * h[:, None]
                                    + self.sigma * np.sqrt(h)[:, None] * noise)
             if j < EM_STEPS:
                 x = x + self.velocity(x, np.full(n, t0)) * dt \
                     + self.sigma * np.sqrt(dt) * rng.standard_normal(x.shape)
+        if np.isnan(out).any():
+            raise RuntimeError("Euler-Maruyama missed a recording time")
         return out
 
 
