@@ -133,6 +133,15 @@ def benchmark(cfg: BenchmarkConfig, bench: Path, scaling: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- flip-flop
+def train_and_save(train, seed: int, generator: Path) -> None:
+    """Run ``train(ckpt)`` (which resumes from ``<generator>.ckpt`` if present), write the
+    generator atomically, then drop the checkpoint."""
+    repro_core.seed_everything(seed)
+    ckpt = Path(str(generator) + ".ckpt")
+    repro_core.save_npz(generator, **train(ckpt))
+    ckpt.unlink(missing_ok=True)
+
+
 @dataclass
 class FlipFlopTrainConfig:
     n: int
@@ -152,17 +161,17 @@ def flipflop_train(cfg: FlipFlopTrainConfig, generator: Path) -> None:
     """Train a K-bit flip-flop generator (zero-diagonal W) by BPTT; checkpointed."""
     from . import flipflop
 
-    repro_core.seed_everything(cfg.seed)
-    ckpt = Path(str(generator) + ".ckpt")
-    out = flipflop.train_generator(cfg.n, cfg.K, cfg.p, cfg.steps_per_trial, cfg.alpha, cfg.g,
-                                   cfg.train_steps, cfg.batch, cfg.lr,
-                                   derive_seed(cfg.seed, "flipflop", cfg.n), ckpt,
-                                   torch_device(cfg.device))
-    rng = np.random.default_rng(derive_seed(cfg.seed, "flipflop-test", cfg.n))
-    u, y = flipflop.task_batch(64, cfg.steps_per_trial, cfg.K, cfg.p, rng)
-    out["task_accuracy"] = np.float64(flipflop.task_accuracy(out, u, y, cfg.alpha))
-    repro_core.save_npz(generator, **out)
-    ckpt.unlink(missing_ok=True)
+    def train(ckpt):
+        out = flipflop.train_generator(cfg.n, cfg.K, cfg.p, cfg.steps_per_trial, cfg.alpha,
+                                       cfg.g, cfg.train_steps, cfg.batch, cfg.lr,
+                                       derive_seed(cfg.seed, "flipflop", cfg.n), ckpt,
+                                       torch_device(cfg.device))
+        rng = np.random.default_rng(derive_seed(cfg.seed, "flipflop-test", cfg.n))
+        u, y = flipflop.task_batch(64, cfg.steps_per_trial, cfg.K, cfg.p, rng)
+        out["task_accuracy"] = np.float64(flipflop.task_accuracy(out, u, y, cfg.alpha))
+        return out
+
+    train_and_save(train, cfg.seed, generator)
 
 
 @dataclass
@@ -219,7 +228,7 @@ class TimedTrainConfig:
     delay: int = 100
     width: float = 15.0
     alpha: float = 0.1
-    g: float = 1.2
+    g: float = 1.0
     sigma: float = 0.1
     r0_range: float = 0.5
     batch: int = 16
@@ -232,14 +241,10 @@ def timed_train(cfg: TimedTrainConfig, generator: Path) -> None:
     """Train the current-based timed-response generator by BPTT; checkpointed."""
     from . import timed
 
-    repro_core.seed_everything(cfg.seed)
-    ckpt = Path(str(generator) + ".ckpt")
-    out = timed.train_generator(cfg.n, cfg.steps, cfg.pulse_len, cfg.delay, cfg.width, cfg.alpha,
-                                cfg.g, cfg.sigma, cfg.r0_range, cfg.train_steps, cfg.batch, cfg.lr,
-                                derive_seed(cfg.seed, "timed", cfg.n), ckpt,
-                                torch_device(cfg.device))
-    repro_core.save_npz(generator, **out)
-    ckpt.unlink(missing_ok=True)
+    train_and_save(lambda ckpt: timed.train_generator(
+        cfg.n, cfg.steps, cfg.pulse_len, cfg.delay, cfg.width, cfg.alpha, cfg.g, cfg.sigma,
+        cfg.r0_range, cfg.train_steps, cfg.batch, cfg.lr, derive_seed(cfg.seed, "timed", cfg.n),
+        ckpt, torch_device(cfg.device)), cfg.seed, generator)
 
 
 @dataclass
