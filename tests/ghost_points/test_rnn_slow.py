@@ -74,7 +74,7 @@ def test_ghost_is_found_as_nonzero_slow_point():
     assert speed == pytest.approx(np.sqrt(N) * eps / w, rel=0.01)
     assert x_star == pytest.approx(np.full(N, -s), abs=0.01)
     res = slow.analyse_snapshot(U, V, b, 20, 0.5, -0.9, q_fp=1e-10, v_ghost=0.05)
-    assert res["kind"] == "ghost" and res["n_fixed_latent"] == 1
+    assert res["kind"] == "ghost" and res["n_fixed_latent"] == 1 and res["n_ghost_latent"] == 1
 
 
 def test_drop_epoch_and_learned():

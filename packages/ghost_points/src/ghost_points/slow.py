@@ -61,6 +61,16 @@ def count_sign_changes(g) -> int:
     return int(np.sum(s[:-1] != s[1:]))
 
 
+def latent_ghosts(g, v_ghost: float) -> np.ndarray:
+    """Indices of interior local minima of |g| that are not zeros of g (no sign
+    change between the neighbours) and are slower than ``v_ghost``."""
+    a = np.abs(g)
+    i = np.arange(1, len(g) - 1)
+    is_min = (a[i] <= a[i - 1]) & (a[i] <= a[i + 1])
+    no_zero = (np.sign(g[i - 1]) == np.sign(g[i])) & (np.sign(g[i]) == np.sign(g[i + 1]))
+    return i[is_min & no_zero & (a[i] < v_ghost)]
+
+
 def analyse_snapshot(U, V, b, T: int, alpha: float, x0: float, q_fp: float, v_ghost: float,
                      kappa_range=(-3.0, 5.0), n_kappa: int = 801) -> dict:
     """Slow-point analysis of one network.
@@ -86,4 +96,5 @@ def analyse_snapshot(U, V, b, T: int, alpha: float, x0: float, q_fp: float, v_gh
         ks = np.linspace(*kappa_range, n_kappa)
         g = latent_flow(ks, U[:, 0], V[:, 0], b)
         out["n_fixed_latent"] = count_sign_changes(g)
+        out["n_ghost_latent"] = int(len(latent_ghosts(g, v_ghost)))
     return out

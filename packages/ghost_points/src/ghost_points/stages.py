@@ -259,31 +259,35 @@ def slowpoints(cfg: SlowConfig, data: Path, runs: Path, table: Path) -> None:
         ep_all = z["snap_epochs"]
         j_drop = int(np.searchsorted(ep_all, rt.drop_epoch[i]))
         js = sorted(set(range(0, min(j_drop + 1, len(ep_all)), cfg.stride))
-                    | {j for j in (j_drop - 1, j_drop) if 0 <= j < len(ep_all)})
+                    | {j for j in (j_drop - 1, j_drop, len(ep_all) - 1) if 0 <= j < len(ep_all)})
         for j in js:
             ep = ep_all[j]
             U, V, b = z["snap_U"][i, j][:, :K], z["snap_V"][i, j][:, :K], z["snap_b"][i, j]
             res = slow.analyse_snapshot(U, V, b, T, alpha, x0, cfg.q_fp, cfg.v_ghost)
             rows.append({"run": i, "epoch": int(ep), **res})
-    cols = ["run", "epoch", "q", "speed", "kind", "kappa_star", "min_traj_speed", "n_fixed_latent"]
+    cols = ["run", "epoch", "q", "speed", "kind", "kappa_star", "min_traj_speed", "n_fixed_latent",
+            "n_ghost_latent"]
     repro_core.save_csv(pd.DataFrame(rows, columns=cols), table)
 
 
 def ghost_summary(rt: pd.DataFrame, sp: pd.DataFrame) -> pd.DataFrame:
-    """Per dropped run: epoch of the drop, first ghost snapshot, and whether the
-    latent fixed-point count stayed constant up to the drop."""
+    """Per dropped run: epoch of the drop, first ghost snapshot (q-minimisation
+    ghost, or for rank one a latent ghost), whether one exists at the last
+    snapshot, and whether the latent fixed-point count stayed constant up to the drop."""
     out = []
     for i, g in sp.groupby("run"):
         drop = int(rt.drop_epoch[i])
         pre = g[g.epoch <= drop]
-        ghost = pre[pre.kind == "ghost"]
+        ghost = pre[(pre.kind == "ghost") | (pre.n_ghost_latent.fillna(0) > 0)]
+        last = g[g.epoch == g.epoch.max()]
         nfp = pre["n_fixed_latent"].dropna()
         out.append({"run": i, "K": int(rt.K[i]), "conf": rt.conf[i], "lr": rt.lr[i], "drop_epoch": drop,
                     "first_ghost": int(ghost.epoch.min()) if len(ghost) else -1,
                     "ghost_before_drop": bool(len(ghost)),
+                    "ghost_at_end": bool(((last.kind == "ghost") | (last.n_ghost_latent.fillna(0) > 0)).any()),
                     "fp_count_constant": bool(nfp.nunique() == 1) if len(nfp) else None})
     return pd.DataFrame(out, columns=["run", "K", "conf", "lr", "drop_epoch", "first_ghost",
-                                      "ghost_before_drop", "fp_count_constant"])
+                                      "ghost_before_drop", "ghost_at_end", "fp_count_constant"])
 
 
 # ================================================================== figures
