@@ -1,0 +1,93 @@
+"""The paper's headline claims as checks on our sweep (context: stages.claims_context)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from repro_core import Claim
+
+
+def _critical_exists(ctx):
+    """Fraction of delays (with any learned network) above whose boundary no network learns."""
+    bd = ctx["boundary"]
+    has = bd[np.isfinite(bd["largest_learned_lr"])]
+    return float((has["none_learned_above"] & np.isfinite(has["eta_star"])).mean()) if len(has) else 0.0
+
+
+def _slope(ctx):
+    f = ctx["fit"]
+    return {"fitted_slope": f["slope"], "stderr": f["stderr"], "predicted_slope": ctx["predicted_slope"],
+            "r2": f["r2"], "n_delays": f["n"]}
+
+
+def _slope_holds(v):
+    ci = 1.96 * v["stderr"]
+    return bool(np.isfinite(v["fitted_slope"]) and abs(v["fitted_slope"] - v["predicted_slope"]) <= ci)
+
+
+def _mechanism_trend(ctx):
+    idx = ctx["index"]
+    lea = idx[idx["learned"]]
+    g = lea.groupby("delay")["mechanism"]
+    frac = g.apply(lambda m: (m == "limit_cycle").mean())[g.size() >= ctx["cfg"].min_learned_per_delay]
+    if len(frac) < 3 or frac.nunique() < 2:
+        return {"spearman_rho": np.nan, "p": np.nan, "n_delays": len(frac),
+                "lc_fraction_first": float(frac.iloc[0]) if len(frac) else np.nan,
+                "lc_fraction_last": float(frac.iloc[-1]) if len(frac) else np.nan}
+    r = stats.spearmanr(frac.index.to_numpy(), frac.to_numpy())
+    return {"spearman_rho": float(r.statistic), "p": float(r.pvalue), "n_delays": len(frac),
+            "lc_fraction_first": float(frac.iloc[0]), "lc_fraction_last": float(frac.iloc[-1])}
+
+
+def _tiling(ctx):
+    idx = ctx["index"]
+    t = idx[idx["learned"] & (idx["delay"] >= ctx["cfg"].min_tiling_delay)]["tiling"].dropna()
+    return float(t.median()) if len(t) else np.nan
+
+
+def _theory_vs_numerics(ctx):
+    th = ctx["theory"]
+    return float(np.max(np.abs(th["eta_numeric"] / th["eta_theory"] - 1)))
+
+
+def _speedup(ctx):
+    return float(ctx["bench"]["speedup"].iloc[0])
+
+
+CLAIMS = [
+    Claim(id="stm_mechanisms.critical_lr_exists",
+          statement="For each delay a critical learning rate exists above which no network learns",
+          paper="no-learning phase above eta_c(L) at every delay (Fig. 4)",
+          compute=_critical_exists, holds=lambda v: v >= 1.0,
+          criterion="fraction of delays (with any learned network) whose boundary lies inside the "
+                    "lr grid with no learned network above it == 1"),
+    Claim(id="stm_mechanisms.critical_lr_slope",
+          statement="log eta* vs log delay is linear with the slope the reduced model predicts",
+          paper="beta = 2.72 +- 0.07 (no-solution boundary, R^2 0.98); their theory 3 (limit cycle), 5 (slow points)",
+          compute=_slope, holds=_slope_holds,
+          criterion="|fitted slope - predicted slope| <= 1.96 x stderr of the fitted slope"),
+    Claim(id="stm_mechanisms.theory_matches_numerics",
+          statement="The reduced model's closed-form eta* equals the numerically found GD stability edge",
+          paper="analytical eta_c (Sec. 4) matches simulations of the reduced model",
+          compute=_theory_vs_numerics, holds=lambda v: v <= 0.01,
+          criterion="max relative difference over delays <= 1%",
+          scales=("smoke", "quick", "full")),
+    Claim(id="stm_mechanisms.mechanism_vs_delay",
+          statement="The limit-cycle fraction of learned solutions grows with the delay "
+                    "(slow-point manifolds at short delays)",
+          paper="slow points dominate short delays / small lr; limit cycles take over as they grow (Fig. 3-4)",
+          compute=_mechanism_trend,
+          holds=lambda v: bool(np.isfinite(v["spearman_rho"]) and v["spearman_rho"] > 0 and v["p"] < 0.05),
+          criterion="Spearman rho(delay, limit-cycle fraction) > 0 with p < 0.05"),
+    Claim(id="stm_mechanisms.sequential_tiling",
+          statement="Learned solutions show sequential activity tiling the delay",
+          paper="neurons' peak times tile the delay (Fig. 1-2)",
+          compute=_tiling, holds=lambda v: bool(np.isfinite(v) and v >= 0.8),
+          criterion="median over learned networks of the fraction of delay bins holding a neuron's peak >= 0.8"),
+    Claim(id="stm_mechanisms.vmap_speedup",
+          statement="Training many small RNNs in one vmapped jax program beats a per-network torch loop",
+          paper="issue goal >= 10x on 2 cores (the paper trains ~80,000 RNNs with jax)",
+          compute=_speedup, holds=lambda v: v >= 10, criterion="networks/s speed-up >= 10",
+          evaluate_at=("quick", "full")),
+]

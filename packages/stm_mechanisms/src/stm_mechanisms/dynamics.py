@@ -1,0 +1,131 @@
+"""Mechanism analysis of trained networks.
+
+* :func:`find_slow_points` -- q-minimisation (Sussillo & Barak 2013): minimise
+  ``q(x) = 1/2 |F(x) - x|^2`` from many starting states at once (optax Adam,
+  vmapped); slow points are minima with small ``q``.
+* :func:`detect_limit_cycle` -- a periodic orbit in a trajectory: the tail has
+  not converged and its autocorrelation returns close to 1 at a positive lag
+  (the period).
+* :func:`fft_mechanism` -- the paper's classifier: top-2 PC projection of the
+  autonomous run, time x time similarity matrix, its 2-D power spectrum; the
+  fraction of power within radius 3 of the centre below 0.5 means a limit
+  cycle, else a slow-point manifold.
+* :func:`peak_times` / :func:`tiling` -- sequential activity: each modulated
+  neuron's peak time and how evenly the peaks tile the delay.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from .rnn import LEAK
+
+
+def rnn_map(params, leak=LEAK):
+    """The autonomous map ``F(x) = (1 - a) x + a tanh(W x + b)`` of a trained net."""
+    def F(x):
+        return (1 - leak) * x + leak * jnp.tanh(params["W"] @ x + params["b"])
+    return F
+
+
+def find_slow_points(F, x0, steps: int = 2000, lr: float = 1e-2):
+    """Minimise ``q(x) = 1/2 |F(x) - x|^2`` from every row of ``x0 [M, N]``.
+
+    Returns the minimisers ``[M, N]`` and their ``q [M]``."""
+    def q(x):
+        d = F(x) - x
+        return 0.5 * jnp.dot(d, d)
+
+    tx = optax.adam(lr)
+    grad_q = jax.value_and_grad(q)
+
+    def solve(x):
+        def body(carry, _):
+            x, s = carry
+            _, g = grad_q(x)
+            u, s = tx.update(g, s, x)
+            return (optax.apply_updates(x, u), s), None
+        (x, _), _ = jax.lax.scan(body, (x, tx.init(x)), None, length=steps)
+        return x, q(x)
+
+    return jax.jit(jax.vmap(solve))(jnp.asarray(x0, jnp.float32))
+
+
+def iterate(F, x0, n: int):
+    """The orbit ``[n, N]`` of ``x0`` under ``F`` (``x_1 ... x_n``)."""
+    def body(x, _):
+        x = F(x)
+        return x, x
+    return jax.lax.scan(body, jnp.asarray(x0), None, length=n)[1]
+
+
+def detect_limit_cycle(traj, tail: float = 0.5, still_tol: float = 1e-4, corr_min: float = 0.9):
+    """Is the tail of ``traj [T, N]`` a periodic orbit? Returns ``(is_cycle, period)``.
+
+    The tail (last ``tail`` fraction) is projected on its first principal
+    component; if it barely moves (std < ``still_tol``) it sits at a fixed
+    point; otherwise the first lag >= 2 where the autocorrelation has a local
+    maximum above ``corr_min`` is the period (0 when there is none)."""
+    x = np.asarray(traj, np.float64)
+    x = x[int(len(x) * (1 - tail)):]
+    x = x - x.mean(0)
+    if not np.isfinite(x).all() or np.sqrt((x ** 2).sum(1).mean()) < still_tol:
+        return False, 0
+    _, _, vt = np.linalg.svd(x, full_matrices=False)
+    z = x @ vt[0]
+    n = len(z)
+    ac = np.array([np.dot(z[:n - k], z[k:]) / np.sqrt(np.dot(z[:n - k], z[:n - k]) * np.dot(z[k:], z[k:]))
+                   for k in range(n // 2)])
+    for k in range(2, len(ac) - 1):
+        if ac[k] >= ac[k - 1] and ac[k] >= ac[k + 1] and ac[k] > corr_min:
+            return True, k
+    return False, 0
+
+
+def fft_mechanism(traj, radius: float = 3.0, threshold: float = 0.5):
+    """The paper's classifier on an autonomous trajectory ``traj [T, N]``.
+
+    Project on the top-2 principal components, take the time x time cosine
+    similarity of the projected states, and its centred 2-D power spectrum.
+    Returns ``(central_fraction, is_limit_cycle)``: the fraction of power
+    within ``radius`` frequency bins of the centre, and whether it is below
+    ``threshold``. jax-traceable (vmap over networks)."""
+    x = traj - jnp.mean(traj, axis=0)
+    _, _, vt = jnp.linalg.svd(x, full_matrices=False)
+    z = x @ vt[:2].T
+    z = z / (jnp.linalg.norm(z, axis=1, keepdims=True) + 1e-12)
+    C = z @ z.T
+    P = jnp.abs(jnp.fft.fftshift(jnp.fft.fft2(C))) ** 2
+    n = C.shape[0]
+    k = jnp.arange(n) - n // 2
+    inside = (k[:, None] ** 2 + k[None, :] ** 2) <= radius ** 2
+    frac = jnp.sum(jnp.where(inside, P, 0.0)) / jnp.sum(P)
+    return frac, frac < threshold
+
+
+def peak_times(rates, start: int, stop: int, min_range: float = 0.1):
+    """Peak time (step index in ``[start, stop)``) of every neuron of
+    ``rates [T, N]`` whose rate range in that window is at least ``min_range``
+    of the largest range; ``-1`` for unmodulated neurons."""
+    r = np.asarray(rates)[start:stop]
+    rng = r.max(0) - r.min(0)
+    if r.size == 0 or rng.max() <= 0:
+        return np.full(np.asarray(rates).shape[1], -1)
+    z = (r - r.min(0)) / np.where(rng > 0, rng, 1)
+    peaks = start + z.argmax(0)
+    return np.where(rng >= min_range * rng.max(), peaks, -1)
+
+
+def tiling(peaks, start: int, stop: int, n_bins: int = 10) -> float:
+    """Fraction of ``n_bins`` equal bins of ``[start, stop)`` that hold at least
+    one neuron's peak (1: peaks tile the whole window)."""
+    p = np.asarray(peaks)
+    p = p[(p >= start) & (p < stop)]
+    n_bins = max(1, min(n_bins, stop - start))
+    if p.size == 0:
+        return 0.0
+    b = np.floor((p - start) * n_bins / (stop - start)).astype(int)
+    return len(np.unique(b)) / n_bins

@@ -1,0 +1,462 @@
+"""Command-line stages: sweep (per delay chunk) -> analyse -> benchmark ->
+figures -> claims. See README.md for what each writes."""
+
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import repro_core
+from repro_core.cli import Stage
+
+from . import task as tk
+from . import theory
+
+PARAM_KEYS = ("W", "W_in", "b", "W_out")
+
+
+@dataclass
+class TaskConfig:
+    dt_ms: float = 5.0
+    cue: int = 6
+    resp: int = 10
+    post: int = 0
+    off_weight: float = 10.0
+
+    def spec(self, delay: int) -> tk.TaskSpec:
+        return tk.TaskSpec(cue=self.cue, delay=int(delay), resp=self.resp, post=self.post,
+                           off_weight=self.off_weight)
+
+
+@dataclass
+class SweepConfig:
+    delays: list = field(default_factory=lambda: [4, 8, 16])   # in steps of dt_ms
+    lrs: list = field(default_factory=lambda: [0.1, 0.3, 1.0])
+    n_seeds: int = 2
+    n_hidden: int = 100
+    n_trials: int = 128
+    epochs: int = 1000
+    momentum: float = 0.9
+    weight_decay: float = 1e-7
+    noise: float = 1e-3
+    vmap_size: int = 256
+    n_chunks: int = 1
+    chunk: int = 0
+    task: TaskConfig = field(default_factory=TaskConfig)
+    seed: int = 0
+
+
+def chunk_delays(delays, n_chunks: int, chunk: int) -> list[int]:
+    """Delays of one chunk (interleaved, so chunks cost about the same)."""
+    if not 0 <= chunk < n_chunks:
+        raise ValueError(f"chunk {chunk} out of range for n_chunks={n_chunks}")
+    return [int(d) for d in sorted(delays)[chunk::n_chunks]]
+
+
+def _train_spec(cfg: SweepConfig):
+    from .rnn import TrainSpec
+    return TrainSpec(n_hidden=cfg.n_hidden, epochs=cfg.epochs, momentum=cfg.momentum,
+                     weight_decay=cfg.weight_decay, noise=cfg.noise)
+
+
+def _task_arrays(cfg: SweepConfig, delays_of_nets):
+    """Per-network task dict padded to the batch's longest trial."""
+    uniq = sorted(set(int(d) for d in delays_of_nets))
+    st = tk.stacked([cfg.task.spec(d) for d in uniq], cfg.n_trials)
+    pos = np.searchsorted(uniq, delays_of_nets)
+    return {k: v[pos] for k, v in st.items()}
+
+
+def sweep(cfg: SweepConfig, nets: Path) -> None:
+    """Train every (seed, learning rate, delay) network of one delay chunk,
+    ``vmap_size`` networks per vmapped program; checkpoint after each batch."""
+    import jax
+    import jax.numpy as jnp
+
+    from . import rnn
+
+    spec = _train_spec(cfg)
+    delays = chunk_delays(cfg.delays, cfg.n_chunks, cfg.chunk)
+    grid = [(d, float(lr), s) for d in delays for lr in cfg.lrs for s in range(cfg.n_seeds)]
+    D = np.array([g[0] for g in grid], np.int32)
+    LR = np.array([g[1] for g in grid], np.float32)
+    S = np.array([g[2] for g in grid], np.int32)
+    ckpt = Path(f"{nets}.ckpt.npz")
+    done = repro_core.load_npz(ckpt) if ckpt.exists() else {}
+    n_done = len(done.get("lr", []))
+    trainer = rnn.make_batched_trainer(spec)
+    init_keys, noise_key = rnn.network_keys(cfg.seed, S)
+    batches = [slice(i, min(i + cfg.vmap_size, len(grid))) for i in range(0, len(grid), cfg.vmap_size)]
+    for b in repro_core.progress(batches, desc=f"sweep chunk {cfg.chunk}"):
+        if b.start < n_done:
+            continue
+        n = b.stop - b.start
+        idx = np.r_[np.arange(b.start, b.stop), np.full(cfg.vmap_size - n, b.start)]  # fixed shape
+        task = {k: jnp.asarray(v) for k, v in _task_arrays(cfg, D[idx]).items()}
+        params, r0 = rnn.init_networks(init_keys[idx], cfg.n_hidden)
+        p, losses, accs = trainer(params, r0, jnp.asarray(LR[idx]), noise_key, task)
+        sm = rnn.summarise(spec, losses, accs)
+        out = {k: np.asarray(p[k])[:n] for k in PARAM_KEYS}
+        out.update(r0=np.asarray(r0)[:n], delay=D[b], lr=LR[b], seed=S[b],
+                   **{k: np.asarray(sm[k])[:n] for k in
+                      ("accuracy", "reliability", "learned", "final_loss", "diverged", "loss_curve")})
+        done = out if not done else {k: np.concatenate([done[k], out[k]]) for k in out}
+        done["curve_epochs"] = np.asarray(sm["curve_epochs"])
+        repro_core.save_npz(ckpt, **done)
+    if not grid:
+        raise ValueError(f"chunk {cfg.chunk} has no networks (delays {cfg.delays}, lrs {cfg.lrs})")
+    repro_core.save_npz(nets, **done, n_hidden=np.int32(cfg.n_hidden), epochs=np.int32(cfg.epochs),
+                        dt_ms=np.float32(cfg.task.dt_ms))
+    ckpt.unlink(missing_ok=True)
+    del jax
+
+
+@dataclass
+class AnalyseConfig:
+    post_factor: int = 9          # autonomous run of 9 x the trial length (paper)
+    fft_radius: float = 3.0
+    fft_threshold: float = 0.5
+    fft_stride: int = 2
+    n_slow_starts: int = 6
+    slow_steps: int = 500
+    slow_lr: float = 0.01
+    q_tol: float = 1e-6
+    tiling_bins: int = 10
+    min_tiling_delay: int = 4
+    nets: list = field(default_factory=list)   # the sweep's chunk files (the rule passes them)
+    task: TaskConfig = field(default_factory=TaskConfig)
+    seed: int = 0
+
+
+def _autonomous(params, r0, spec: tk.TaskSpec, post_factor: int):
+    """Rates of one noiseless cue-0 trial followed by ``post_factor`` x its
+    length of no input: ``[T (1 + post_factor), N]``."""
+    import jax.numpy as jnp
+
+    from .rnn import run
+    u, _, _ = tk.trial(spec, 0, spec.length * (1 + post_factor))
+    u = jnp.asarray(u)[None]
+    rs, _ = run(params, r0, u, jnp.zeros((u.shape[1], 1, r0.shape[0])))
+    return rs[0]
+
+
+def analyse_networks(cfg: AnalyseConfig, data: dict) -> tuple[pd.DataFrame, dict]:
+    """Mechanism, slow points, limit cycle and sequential activity of every
+    learned network in ``data`` (the merged sweep arrays)."""
+    import jax
+    import jax.numpy as jnp
+
+    from . import dynamics as dyn
+
+    n = len(data["lr"])
+    rows = pd.DataFrame({"delay": data["delay"], "lr": data["lr"], "seed": data["seed"],
+                         "learned": data["learned"].astype(bool), "accuracy": data["accuracy"],
+                         "reliability": data["reliability"], "final_loss": data["final_loss"],
+                         "diverged": data["diverged"].astype(bool)})
+    for c, v in [("fft_central", np.nan), ("mechanism", "none"), ("lc_detected", False),
+                 ("lc_period", 0), ("slow_frac", np.nan), ("min_q", np.nan), ("tiling", np.nan)]:
+        rows[c] = v
+    examples, all_idx, all_starts = {}, [], []
+    for d in repro_core.progress(sorted(set(int(x) for x in data["delay"])), desc="analyse"):
+        idx = np.flatnonzero((data["delay"] == d) & data["learned"].astype(bool))
+        if idx.size == 0:
+            continue
+        spec = cfg.task.spec(d)
+        params = {k: jnp.asarray(data[k][idx]) for k in PARAM_KEYS}
+        auto = jax.jit(jax.vmap(functools.partial(_autonomous, spec=spec, post_factor=cfg.post_factor)))
+        trajs = auto(params, jnp.asarray(data["r0"][idx]))
+        after = trajs[:, spec.cue::cfg.fft_stride]
+        frac, is_lc = jax.jit(jax.vmap(
+            lambda t: dyn.fft_mechanism(t, cfg.fft_radius, cfg.fft_threshold)))(after)
+        rows.loc[idx, "fft_central"] = np.asarray(frac)
+        rows.loc[idx, "mechanism"] = np.where(np.asarray(is_lc), "limit_cycle", "slow_point")
+        T = np.asarray(trajs)
+        # starting states for the q-minimisation: evenly along the delay
+        t_starts = np.linspace(spec.cue, spec.resp_start, cfg.n_slow_starts).round().astype(int) - 1
+        all_idx.append(idx)
+        all_starts.append(T[:, t_starts])
+        for j, i in enumerate(idx):
+            ok, per = dyn.detect_limit_cycle(T[j, spec.length:])
+            rows.loc[i, ["lc_detected", "lc_period"]] = [ok, per]
+            if d >= cfg.min_tiling_delay:
+                peaks = dyn.peak_times(T[j, :spec.resp_start + spec.resp], spec.cue, spec.resp_start)
+                rows.loc[i, "tiling"] = dyn.tiling(peaks, spec.cue, spec.resp_start, cfg.tiling_bins)
+        examples[d] = (int(idx[0]), T[0, :spec.length * 3])
+    if all_idx:   # one vmapped q-minimisation over every learned network
+        idx = np.concatenate(all_idx)
+        params = {k: jnp.asarray(data[k][idx]) for k in PARAM_KEYS}
+        slow = jax.vmap(lambda p, x0: dyn.find_slow_points(dyn.rnn_map(p), x0, cfg.slow_steps,
+                                                           cfg.slow_lr)[1])
+        q = np.asarray(slow(params, jnp.asarray(np.concatenate(all_starts))))
+        rows.loc[idx, "slow_frac"] = (q < cfg.q_tol).mean(1)
+        rows.loc[idx, "min_q"] = q.min(1)
+    return rows, examples
+
+
+def analyse(cfg: AnalyseConfig, index: Path, rasters: Path) -> None:
+    """Merge the chunks ``cfg.nets``, write the per-network index (CSV: one row
+    per trained network, with the file and row holding its weights) and the
+    example rasters."""
+    files = [Path(p) for p in cfg.nets]
+    if not files:
+        raise ValueError("analyse.nets is empty: give the sweep's chunk files")
+    parts = [repro_core.load_npz(f) for f in files]
+    keys = [k for k in parts[0] if parts[0][k].ndim >= 1 and k != "curve_epochs"]
+    data = {k: np.concatenate([p[k] for p in parts]) for k in keys}
+    rows, examples = analyse_networks(cfg, data)
+    rows.insert(0, "file", np.concatenate([[f.name] * len(p["lr"]) for f, p in zip(files, parts)]))
+    rows.insert(1, "row", np.concatenate([np.arange(len(p["lr"])) for p in parts]))
+    rows["delay_ms"] = rows["delay"] * cfg.task.dt_ms
+    repro_core.save_csv(rows, index)
+    arrs = {f"rates_d{d}": r for d, (_, r) in examples.items()}
+    arrs.update({f"net_d{d}": np.int64(i) for d, (i, _) in examples.items()})
+    repro_core.save_npz(rasters, **arrs, cue=np.int32(cfg.task.cue), resp=np.int32(cfg.task.resp))
+
+
+# ---------------------------------------------------------------- benchmark
+@dataclass
+class BenchmarkConfig:
+    n_networks: int = 256
+    n_torch: int = 4
+    epochs: int = 50
+    delay: int = 20
+    lr: float = 0.1
+    n_hidden: int = 100
+    n_trials: int = 128
+    task: TaskConfig = field(default_factory=TaskConfig)
+    seed: int = 0
+
+
+def benchmark(cfg: BenchmarkConfig, bench: Path) -> None:
+    """Networks trained per second: one vmapped jax program vs a per-network
+    torch loop, on the same networks (same init, lr, task; noise off)."""
+    import jax
+    import jax.numpy as jnp
+
+    from . import rnn
+    from .torch_ref import train_torch
+
+    spec = rnn.TrainSpec(n_hidden=cfg.n_hidden, epochs=cfg.epochs, noise=0.0)
+    st = tk.stacked([cfg.task.spec(cfg.delay)], cfg.n_trials)
+    task = {k: jnp.asarray(np.repeat(v, cfg.n_networks, 0)) for k, v in st.items()}
+    ik, nk = rnn.network_keys(cfg.seed, np.arange(cfg.n_networks))
+    lr = jnp.full(cfg.n_networks, cfg.lr, jnp.float32)
+    params, r0 = rnn.init_networks(ik, cfg.n_hidden)
+    trainer = rnn.make_batched_trainer(spec)
+    t0 = time.perf_counter()
+    jax.block_until_ready(trainer.lower(params, r0, lr, nk, task).compile())
+    t_compile = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    _, losses, _ = jax.block_until_ready(trainer(params, r0, lr, nk, task))
+    t_jax = time.perf_counter() - t0
+    one = {k: v[0] for k, v in st.items()}
+    nets = [({k: np.asarray(v[i]) for k, v in params.items()}, np.asarray(r0[i])) for i in range(cfg.n_torch)]
+    train_torch(*nets[0], cfg.lr, one, 1)          # warm-up (lazy initialisation), not timed
+    t0 = time.perf_counter()
+    diffs = []
+    for i, (p_i, r_i) in enumerate(nets):
+        _, tl = train_torch(p_i, r_i, cfg.lr, one, cfg.epochs)
+        jl = np.asarray(losses[i])
+        diffs.append(float(np.max(np.abs(tl - jl) / np.maximum(np.abs(jl), 1e-8))))
+    t_torch = time.perf_counter() - t0
+    rate_jax, rate_torch = cfg.n_networks / t_jax, cfg.n_torch / t_torch
+    df = pd.DataFrame([
+        dict(method="jax vmap", n_networks=cfg.n_networks, epochs=cfg.epochs, seconds=t_jax,
+             compile_seconds=t_compile, networks_per_second=rate_jax),
+        dict(method="torch loop", n_networks=cfg.n_torch, epochs=cfg.epochs, seconds=t_torch,
+             compile_seconds=0.0, networks_per_second=rate_torch)])
+    df["n_hidden"], df["n_trials"], df["delay"] = cfg.n_hidden, cfg.n_trials, cfg.delay
+    df["speedup"] = rate_jax / rate_torch
+    df["max_rel_loss_diff"] = max(diffs) if diffs else np.nan
+    repro_core.save_csv(df, bench)
+
+
+# ---------------------------------------------------------------- summaries
+def success_table(index: pd.DataFrame) -> pd.DataFrame:
+    """Fraction of learned networks per (delay, lr)."""
+    return (index.groupby(["delay", "lr"])["learned"].mean().rename("p_learned").reset_index())
+
+
+def boundary(index: pd.DataFrame) -> pd.DataFrame:
+    """The no-learning boundary per delay: the geometric midpoint between the
+    largest grid learning rate at which any network learned and the next one
+    (nan when it learned even at the largest rate, or never)."""
+    lrs = np.sort(index["lr"].unique())
+    out = []
+    for d, g in index.groupby("delay"):
+        ok = g.groupby("lr")["learned"].any().reindex(lrs, fill_value=False).to_numpy()
+        if not ok.any() or ok[-1]:
+            eta, k = np.nan, (int(np.flatnonzero(ok)[-1]) if ok.any() else -1)
+        else:
+            k = int(np.flatnonzero(ok)[-1])
+            eta = float(np.sqrt(lrs[k] * lrs[k + 1]))
+        none_above = bool(ok.any() and not ok[k + 1:].any())
+        out.append(dict(delay=int(d), eta_star=eta, largest_learned_lr=lrs[k] if k >= 0 else np.nan,
+                        none_learned_above=none_above))
+    return pd.DataFrame(out)
+
+
+def fit_loglog(delays, etas):
+    """OLS fit of log eta* on log delay: slope, its standard error, R^2, n."""
+    from scipy import stats
+
+    d, e = np.asarray(delays, float), np.asarray(etas, float)
+    keep = np.isfinite(e) & (d > 0)
+    if keep.sum() < 3:
+        return dict(slope=np.nan, stderr=np.nan, r2=np.nan, n=int(keep.sum()), intercept=np.nan)
+    r = stats.linregress(np.log(d[keep]), np.log(e[keep]))
+    return dict(slope=r.slope, stderr=r.stderr, r2=r.rvalue ** 2, n=int(keep.sum()), intercept=r.intercept)
+
+
+def theory_table(task: TaskConfig, delays, momentum: float, numeric: bool = True) -> pd.DataFrame:
+    """The reduced model's closed-form eta*(delay) and (optionally) the GD stability
+    edge found numerically on the exact reduced loss."""
+    specs = [task.spec(d) for d in delays]
+    df = pd.DataFrame({"delay": [s.delay for s in specs],
+                       "eta_theory": [theory.critical_lr(s, momentum) for s in specs]})
+    if numeric:
+        df["eta_numeric"] = [theory.numeric_critical_lr(s, momentum) for s in specs]
+    return df
+
+
+# ---------------------------------------------------------------- figures
+@dataclass
+class FiguresConfig:
+    task: TaskConfig = field(default_factory=TaskConfig)
+    momentum: float = 0.9
+    seed: int = 0
+
+
+def figures(cfg: FiguresConfig, index: Path, rasters: Path, bench: Path, fig_phase: Path,
+            fig_mechanism: Path, fig_rasters: Path, fig_bench: Path) -> None:
+    import seaborn as sns
+
+    from repro_core.plotting import subplots
+
+    idx = pd.read_csv(index)
+    succ = success_table(idx)
+    bd = boundary(idx)
+    delays = sorted(idx["delay"].unique())
+    th = theory_table(cfg.task, [d for d in delays if d > 0], cfg.momentum, numeric=False)
+    fit = fit_loglog(bd["delay"], bd["eta_star"])
+
+    fig, ax = subplots(1, 1, 5.2, 4.0)
+    ax = ax[0, 0]
+    piv = succ.pivot(index="lr", columns="delay", values="p_learned").sort_index(ascending=False)
+    lrs = piv.index.to_numpy()
+    ax.imshow(piv.to_numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=1,
+              extent=(-0.5, len(delays) - 0.5, -0.5, len(lrs) - 0.5))
+    sm = ax.images[0]
+    fig.colorbar(sm, ax=ax, label="P(learned)")
+    ax.set_xticks(range(len(delays)), [f"{d * cfg.task.dt_ms:g}" for d in delays], rotation=60)
+    ax.set_yticks(range(len(lrs)), [f"{x:.3g}" for x in lrs[::-1]])
+    lr_pos = lambda e: np.interp(np.log(e), np.log(lrs[::-1]), np.arange(len(lrs)))  # noqa: E731
+    dpos = {d: i for i, d in enumerate(delays)}
+    ok = bd.dropna(subset=["eta_star"])
+    ax.plot([dpos[d] for d in ok["delay"]], lr_pos(ok["eta_star"].to_numpy()), "wo", ms=5,
+            label=f"measured boundary (slope {fit['slope']:.2f})")
+    # the theory's shape, shifted to the measured boundary at its geometric mean
+    if len(ok):
+        thd = th.set_index("delay").loc[ok["delay"], "eta_theory"].to_numpy()
+        shift = np.exp(np.mean(np.log(ok["eta_star"].to_numpy()) - np.log(thd)))
+        tt = th["eta_theory"].to_numpy() * shift
+        ax.plot([dpos[d] for d in th["delay"]], lr_pos(np.clip(tt, lrs.min(), lrs.max())), "r--",
+                label=f"reduced model eta*(L) x {shift:.2g}")
+    ax.set_xlabel("delay (ms)")
+    ax.set_ylabel("learning rate")
+    ax.legend(loc="lower left", fontsize=7, frameon=True)
+    ax.set_title("Learned fraction over (lr, delay)")
+    repro_core.save_figure(fig, fig_phase)
+
+    fig, ax = subplots(1, 2, 4.2, 3.4)
+    lea = idx[idx["learned"]]
+    mech = (lea.groupby("delay")["mechanism"].apply(lambda m: (m == "limit_cycle").mean())
+            .rename("limit_cycle").reset_index())
+    mech["slow_point"] = 1 - mech["limit_cycle"]
+    mech["delay_ms"] = mech["delay"] * cfg.task.dt_ms
+    ax[0, 0].plot(mech["delay_ms"], mech["limit_cycle"], "o-", label="limit cycle")
+    ax[0, 0].plot(mech["delay_ms"], mech["slow_point"], "s-", label="slow-point manifold")
+    ax[0, 0].set(xlabel="delay (ms)", ylabel="fraction of learned networks", ylim=(-0.05, 1.05),
+                 title="Mechanism vs delay")
+    ax[0, 0].legend()
+    nl = idx.groupby(["delay", "lr"])["learned"].mean().reset_index()
+    nl["not learned"] = 1 - nl["learned"]
+    nl["delay (ms)"] = nl["delay"] * cfg.task.dt_ms
+    sns.lineplot(nl, x="delay (ms)", y="not learned", hue="lr", palette="viridis", ax=ax[0, 1],
+                 marker="o", legend="brief", hue_norm=__import__("matplotlib").colors.LogNorm())
+    ax[0, 1].set(title="Not-learned fraction", ylim=(-0.05, 1.05))
+    ax[0, 1].legend(title="lr", fontsize=7)
+    repro_core.save_figure(fig, fig_mechanism)
+
+    ras = repro_core.load_npz(rasters)
+    keys = sorted((int(k[7:]) for k in ras if k.startswith("rates_d")))
+    show = keys if len(keys) <= 3 else [keys[0], keys[len(keys) // 2], keys[-1]]
+    fig, ax = subplots(1, max(1, len(show)), 3.6, 3.4)
+    for j, d in enumerate(show):
+        r = ras[f"rates_d{d}"]
+        spec = cfg.task.spec(d)
+        win = r[:spec.length]
+        z = (win - win.min(0)) / np.maximum(win.max(0) - win.min(0), 1e-9)
+        order = np.argsort(z.argmax(0))
+        a = ax[0, j]
+        a.imshow(z[:, order].T, aspect="auto", cmap="magma", interpolation="nearest")
+        for t in (spec.cue - 0.5, spec.resp_start - 0.5):
+            a.axvline(t, color="c", lw=1)
+        a.set(title=f"delay {d * cfg.task.dt_ms:g} ms", xlabel="time step", ylabel="neuron (by peak)")
+    if not show:
+        ax[0, 0].text(0.5, 0.5, "no learned network", ha="center")
+    repro_core.save_figure(fig, fig_rasters)
+
+    b = pd.read_csv(bench)
+    fig, ax = subplots(1, 1, 4.2, 3.2)
+    sns.barplot(b, x="method", y="networks_per_second", ax=ax[0, 0], hue="method", legend=False)
+    ax[0, 0].set(yscale="log", ylabel="networks trained per second",
+                 title=f"speed-up {b['speedup'].iloc[0]:.1f}x ({int(b['epochs'].iloc[0])} epochs)")
+    repro_core.save_figure(fig, fig_bench)
+
+
+# ---------------------------------------------------------------- claims
+@dataclass
+class ClaimsConfig:
+    task: TaskConfig = field(default_factory=TaskConfig)
+    momentum: float = 0.9
+    min_learned_per_delay: int = 3
+    min_tiling_delay: int = 4
+    scale: str = "quick"
+    seed: int = 0
+
+
+def claims_context(cfg: ClaimsConfig, index: Path, bench: Path) -> dict:
+    idx = pd.read_csv(index)
+    bd = boundary(idx)
+    pos = sorted(d for d in idx["delay"].unique() if d > 0)
+    th = theory_table(cfg.task, pos, cfg.momentum)
+    fit = fit_loglog(bd["delay"], bd["eta_star"])
+    fitted = bd.dropna(subset=["eta_star"])
+    pred = theory.predicted_slope([cfg.task.spec(d) for d in fitted["delay"] if d > 0], cfg.momentum) \
+        if (fitted["delay"] > 0).sum() >= 2 else np.nan
+    return dict(index=idx, boundary=bd, theory=th, fit=fit, predicted_slope=pred,
+                bench=pd.read_csv(bench), cfg=cfg)
+
+
+def claims(cfg: ClaimsConfig, index: Path, bench: Path, out: Path) -> None:
+    from .claims import CLAIMS
+
+    ctx = claims_context(cfg, index, bench)
+    recs = repro_core.evaluate_claims(CLAIMS, ctx, cfg.scale, paper="stm_mechanisms")
+    repro_core.write_claims(recs, out)
+
+
+STAGES = {
+    "sweep": Stage(sweep, SweepConfig, outputs=("nets",)),
+    "analyse": Stage(analyse, AnalyseConfig, outputs=("index", "rasters")),
+    "benchmark": Stage(benchmark, BenchmarkConfig, outputs=("bench",)),
+    "figures": Stage(figures, FiguresConfig, inputs=("index", "rasters", "bench"),
+                     outputs=("fig_phase", "fig_mechanism", "fig_rasters", "fig_bench")),
+    "claims": Stage(claims, ClaimsConfig, inputs=("index", "bench"), outputs=("out",)),
+}

@@ -1,0 +1,211 @@
+"""Unit tests of stm_mechanisms: task, reduced-model theory, mechanism detectors,
+jax training (vs torch, padding), and one smoke end-to-end run."""
+
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from stm_mechanisms import dynamics as dyn
+from stm_mechanisms import rnn, theory
+from stm_mechanisms import task as tk
+from stm_mechanisms.stages import boundary, chunk_delays, fit_loglog
+
+SPEC = tk.TaskSpec(cue=3, delay=7, resp=5, post=2, off_weight=5.0)
+
+
+# ------------------------------------------------------------------ task
+def test_trial_layout_and_weights():
+    u, y, w = tk.trial(SPEC, 1, length=30)
+    T = SPEC.length
+    assert T == 17 and u.shape == (30, 2) and y.shape == (30, 2)
+    assert u[:3, 1].tolist() == [1, 1, 1] and u[3:].sum() == 0 and u[:, 0].sum() == 0
+    resp = np.arange(SPEC.resp_start, SPEC.resp_start + SPEC.resp)
+    assert (y[resp, 1] == 1).all() and y.sum() == SPEC.resp and y[:, 0].sum() == 0
+    np.testing.assert_allclose(w[resp], 1 - 5.0 / T)
+    off = np.setdiff1d(np.arange(T), resp)
+    np.testing.assert_allclose(w[off], 5.0 / T)
+    assert (w[T:] == 0).all() and (u[T:] == 0).all() and (y[T:] == 0).all()   # padding
+
+
+def test_batch_is_balanced_and_stacked_pads():
+    u, y, w, cues, m = tk.batch(SPEC, 4)
+    assert cues.tolist() == [0, 1, 0, 1] and m.sum() == SPEC.resp
+    np.testing.assert_array_equal(u[:, 0].argmax(1), cues)
+    st = tk.stacked([tk.TaskSpec(delay=2), tk.TaskSpec(delay=9)], 2)
+    assert st["u"].shape[2] == tk.TaskSpec(delay=9).length
+    assert st["pre"].tolist() == [8, 15]
+    with pytest.raises(ValueError, match="multiple of 2"):
+        tk.batch(SPEC, 3)
+
+
+def test_chunks_partition_the_delays():
+    delays = [1, 2, 3, 4, 6, 8, 11]
+    parts = [chunk_delays(delays, 3, c) for c in range(3)]
+    assert sorted(sum(parts, [])) == delays
+
+
+# ------------------------------------------------------------------ theory
+@pytest.mark.parametrize("delay", [1, 5, 20, 60])
+def test_critical_lr_matches_gd_on_reduced_model(delay):
+    spec = tk.TaskSpec(cue=3, delay=delay, resp=5, off_weight=5.0)
+    eta = theory.critical_lr(spec)
+    assert theory.reduced_gd(0.95 * eta, spec) < 1e-6          # returns to the solution
+    assert theory.reduced_gd(1.05 * eta, spec) > 1e-3          # driven away
+    assert theory.numeric_critical_lr(spec) == pytest.approx(eta, rel=0.01)
+
+
+def test_curvature_is_second_derivative_of_reduced_loss():
+    h, eps = theory.curvature(SPEC), 1e-4
+    fd = (theory.reduced_loss(1 + eps, SPEC) - 2 * theory.reduced_loss(1.0, SPEC)
+          + theory.reduced_loss(1 - eps, SPEC)) / eps ** 2
+    assert fd == pytest.approx(h, rel=1e-4)
+
+
+def test_predicted_slope_tends_to_minus_one():
+    long = [tk.TaskSpec(cue=3, delay=d, resp=5, off_weight=5.0) for d in (2000, 4000, 8000)]
+    assert theory.predicted_slope(long) == pytest.approx(-1.0, abs=0.01)
+    assert theory.paper_eta(10, 5, "limit_cycle") == pytest.approx(5 / 4000)
+
+
+# ------------------------------------------------------------------ detectors
+def _ring(omega=2 * np.pi / 25, dt=0.2):
+    """Discrete map with a stable limit cycle of radius 1 and period 2 pi / omega."""
+    def F(x):
+        r2 = jnp.sum(x ** 2)
+        c, s = jnp.cos(omega), jnp.sin(omega)
+        x = x * (1 + dt * (1 - r2))
+        return jnp.array([c * x[0] - s * x[1], s * x[0] + c * x[1]])
+    return F
+
+
+def _line_attractor(c=0.5):
+    """Every point of the x0-axis is fixed; the other direction contracts by c."""
+    return lambda x: jnp.array([x[0], c * x[1]])
+
+
+def test_slow_point_finder_recovers_line_attractor():
+    rng = np.random.default_rng(0)
+    x0 = rng.normal(size=(12, 2))
+    xs, q = dyn.find_slow_points(_line_attractor(), x0, steps=3000, lr=0.02)
+    assert float(q.max()) < 1e-8
+    np.testing.assert_allclose(np.asarray(xs)[:, 1], 0, atol=2e-4)          # on the manifold
+    assert np.ptp(np.asarray(xs)[:, 0]) > 1.0                               # a manifold, not one point
+
+
+def test_slow_point_finder_finds_no_slow_point_on_a_limit_cycle():
+    F = _ring()
+    on_cycle = np.stack([np.cos(np.linspace(0, 6, 8)), np.sin(np.linspace(0, 6, 8))], 1)
+    q_cycle = [0.5 * float(jnp.sum((F(jnp.asarray(x)) - x) ** 2)) for x in on_cycle]
+    np.testing.assert_allclose(q_cycle, 2 * np.sin(np.pi / 25) ** 2, rtol=1e-4)  # speed on the cycle
+    xs, q = dyn.find_slow_points(F, on_cycle, steps=3000, lr=0.02)
+    # the only fixed point is the (unstable) origin: minimisers leave the cycle for it
+    assert float(np.linalg.norm(np.asarray(xs), axis=1).max()) < 0.05 or float(q.min()) > 1e-4
+
+
+def test_limit_cycle_detector_and_fft_classifier():
+    cyc = np.asarray(dyn.iterate(_ring(), jnp.array([0.3, 0.0]), 600))
+    ok, period = dyn.detect_limit_cycle(cyc)
+    assert ok and period == 25
+    lin = np.asarray(dyn.iterate(lambda x: 0.9 * x, jnp.array([1.0, -0.5]), 600))
+    assert dyn.detect_limit_cycle(lin) == (False, 0)
+    line = np.asarray(dyn.iterate(_line_attractor(0.9), jnp.array([1.0, 1.0]), 600))
+    assert dyn.detect_limit_cycle(line) == (False, 0)
+    # the paper's FFT criterion on the same trajectories (embedded in 5-D)
+    emb = np.random.default_rng(1).normal(size=(2, 5))
+    frac_c, lc_c = dyn.fft_mechanism(jnp.asarray(cyc @ emb))
+    frac_s, lc_s = dyn.fft_mechanism(jnp.asarray(line @ emb))
+    assert bool(lc_c) and not bool(lc_s) and float(frac_c) < 0.5 <= float(frac_s)
+
+
+def test_peak_times_and_tiling():
+    t = np.arange(40)[:, None]
+    seq = np.exp(-0.5 * ((t - np.linspace(5, 34, 12)[None]) / 2.0) ** 2)   # a sequence over [5, 35)
+    peaks = dyn.peak_times(seq, 5, 35)
+    assert (np.diff(peaks) > 0).all()
+    assert dyn.tiling(peaks, 5, 35, 10) == 1.0
+    persistent = np.tile(np.r_[np.zeros(5), np.ones(35)][:, None], (1, 6))  # all jump at the cue
+    assert dyn.tiling(dyn.peak_times(persistent, 4, 35), 4, 35, 10) == pytest.approx(0.1)
+
+
+# ------------------------------------------------------------------ training
+def _tiny(n=3, delay=4, length=None):
+    spec = rnn.TrainSpec(n_hidden=6, epochs=4, noise=0.0)
+    st = tk.stacked([tk.TaskSpec(cue=3, delay=delay, resp=5, off_weight=5.0)], 2)
+    if length is not None:
+        u, y, w, cues, m = tk.batch(tk.TaskSpec(cue=3, delay=delay, resp=5, off_weight=5.0), 2, length)
+        st.update(u=u[None], y=y[None], w=w[None], cues=cues[None], m=m[None])
+    task = {k: jnp.asarray(np.repeat(v, n, 0)) for k, v in st.items()}
+    keys, nk = rnn.network_keys(0, np.arange(n))
+    params, r0 = rnn.init_networks(keys, 6)
+    return spec, params, r0, jnp.full(n, 0.5), nk, task
+
+
+def test_vmapped_jax_matches_torch_loop():
+    from stm_mechanisms.torch_ref import train_torch
+
+    spec, params, r0, lr, nk, task = _tiny()
+    p, losses, accs = rnn.make_batched_trainer(spec)(params, r0, lr, nk, task)
+    assert losses.shape == (3, 4) and accs.shape == (3, 4)
+    for i in range(3):
+        one = {k: np.asarray(v[i]) for k, v in task.items()}
+        tp, tl = train_torch({k: np.asarray(v[i]) for k, v in params.items()}, np.asarray(r0[i]),
+                             0.5, one, 4)
+        np.testing.assert_allclose(tl, np.asarray(losses[i]), rtol=1e-4)
+        np.testing.assert_allclose(tp["W"], np.asarray(p["W"][i]), atol=1e-5)
+    assert not np.allclose(np.asarray(p["W"][0]), np.asarray(params["W"][0]))   # it trained
+
+
+def test_padding_does_not_change_training():
+    spec, params, r0, lr, nk, task = _tiny()
+    _, _, _, _, _, padded = _tiny(length=30)
+    trainer = rnn.make_batched_trainer(spec)
+    _, l1, _ = trainer(params, r0, lr, nk, task)
+    _, l2, _ = trainer(params, r0, lr, nk, padded)
+    np.testing.assert_allclose(np.asarray(l1), np.asarray(l2), rtol=1e-5)
+
+
+def test_trial_correct_on_perfect_and_silent_outputs():
+    u, y, w, cues, m = tk.batch(SPEC, 2)
+    pre = SPEC.resp_start
+    assert np.asarray(rnn.trial_correct(jnp.asarray(y), jnp.asarray(u), jnp.asarray(m), pre)).all()
+    assert not np.asarray(rnn.trial_correct(jnp.zeros_like(y), jnp.asarray(u), jnp.asarray(m), pre)).any()
+    early = y.copy()
+    early[:, pre - 2] = 1.0                                   # fires before the response window
+    assert not np.asarray(rnn.trial_correct(jnp.asarray(early), jnp.asarray(u), jnp.asarray(m), pre)).any()
+
+
+def test_boundary_and_loglog_fit():
+    import pandas as pd
+
+    rows = []
+    for d, top in [(2, 1.0), (4, 0.3), (8, 0.1)]:       # learned up to ``top``
+        for lr in (0.03, 0.1, 0.3, 1.0, 3.0):
+            rows.append(dict(delay=d, lr=lr, learned=lr <= top))
+    bd = boundary(pd.DataFrame(rows))
+    np.testing.assert_allclose(bd["eta_star"], [np.sqrt(3.0), np.sqrt(0.3), np.sqrt(0.03)])
+    assert bd["none_learned_above"].all()
+    fit = fit_loglog([2, 4, 8, 16], [1.0, 0.25, 0.0625, 0.015625])
+    assert fit["slope"] == pytest.approx(-2.0) and fit["r2"] == pytest.approx(1.0)
+
+
+# ------------------------------------------------------------------ end to end
+@pytest.mark.slow
+def test_smoke_end_to_end(tmp_workdir):
+    from tests.helpers import run_snakemake
+
+    run_snakemake(tmp_workdir, ["stm_mechanisms", "--config", "scale=smoke"])
+    res = tmp_workdir / "results/stm_mechanisms/smoke"
+    claims = json.loads((res / "claims.json").read_text())
+    assert all(c["status"] != "error" for c in claims["claims"])
+    ids = {c["id"]: c for c in claims["claims"]}
+    assert ids["stm_mechanisms.theory_matches_numerics"]["holds"] is True
+    for f in ("phase_diagram", "mechanism_vs_delay", "rasters", "benchmark"):
+        assert (res / "figures" / f"{f}.png").stat().st_size > 1000
+    import pandas as pd
+    idx = pd.read_csv(res / "tables/networks_index.csv")
+    assert len(idx) == 3 * 3 * 2 and idx["learned"].any()
+    bench = pd.read_csv(res / "tables/benchmark.csv")
+    assert bench["max_rel_loss_diff"].iloc[0] < 1e-3

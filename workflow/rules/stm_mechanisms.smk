@@ -1,0 +1,107 @@
+# Short-term memory mechanisms in RNNs (Kurtkaya, Dinc et al., ICML 2025): thin rules around
+# `python -m stm_mechanisms <stage>`.
+#   sweep (one job per delay chunk: vmapped jax training of seeds x lrs x delays; cached)
+#   -> analyse (index of every network + mechanism, slow points, limit cycles, tiling)
+#   benchmark (vmapped jax vs per-network torch loop)  -> figures -> claims
+# At full scale the sweep is a Slurm array (one job per delay chunk) and asks for a GPU.
+
+STM_FULL = SCALE == "full"
+STM_GPU = 1 if STM_FULL else 0
+
+
+def stm_chunks():
+    return [R("stm_mechanisms", "nets", f"chunk{c}.npz")
+            for c in range(int(P("stm_mechanisms", "sweep", "n_chunks")))]
+
+
+def stm_task():
+    return P("stm_mechanisms", "task")
+
+
+wildcard_constraints:
+    stm_chunk=r"\d+",
+
+
+rule stm_mechanisms_sweep:
+    output: R("stm_mechanisms", "nets", "chunk{stm_chunk}.npz")
+    params:
+        p=lambda w: params_json("stm_mechanisms", "sweep", task=stm_task(), chunk=int(w.stm_chunk)),
+        code=code_hash("stm_mechanisms"),
+        fail=maybe_fail("stm_mechanisms_sweep"),
+    log: LOG("stm_mechanisms", "sweep_chunk{stm_chunk}")
+    threads: 1
+    resources: mem_mb=16000 if STM_FULL else 3000, runtime=600 if STM_FULL else 30, gpu=STM_GPU
+    cache: "omit-software"
+    shell: "{params.fail}python -m stm_mechanisms sweep --threads {threads} --params {params.p:q} --out nets={output} 2> {log}"
+
+
+rule stm_mechanisms_analyse:
+    input: stm_chunks()
+    output:
+        index=report(R("stm_mechanisms", "tables", "networks_index.csv"), category="stm_mechanisms",
+                     caption="../report/stm_mechanisms/index.rst"),
+        rasters=R("stm_mechanisms", "tables", "rasters.npz"),
+    params:
+        p=lambda w, input: params_json("stm_mechanisms", "analyse", task=stm_task(), nets=list(input)),
+        fail=maybe_fail("stm_mechanisms_analyse"),
+    log: LOG("stm_mechanisms", "analyse")
+    threads: 2
+    resources: mem_mb=16000 if STM_FULL else 3000, runtime=240 if STM_FULL else 20, gpu=STM_GPU
+    shell: "{params.fail}python -m stm_mechanisms analyse --threads {threads} --params {params.p:q} --out index={output.index} --out rasters={output.rasters} 2> {log}"
+
+
+rule stm_mechanisms_benchmark:
+    output:
+        bench=report(R("stm_mechanisms", "tables", "benchmark.csv"), category="stm_mechanisms",
+                     caption="../report/stm_mechanisms/benchmark_table.rst"),
+    params:
+        p=lambda w: params_json("stm_mechanisms", "benchmark", task=stm_task()),
+        fail=maybe_fail("stm_mechanisms_benchmark"),
+    log: LOG("stm_mechanisms", "benchmark")
+    threads: 2
+    resources: mem_mb=8000 if STM_FULL else 3000, runtime=60 if STM_FULL else 15, gpu=STM_GPU
+    shell: "{params.fail}python -m stm_mechanisms benchmark --threads {threads} --params {params.p:q} --out bench={output.bench} 2> {log}"
+
+
+rule stm_mechanisms_figures:
+    input:
+        index=R("stm_mechanisms", "tables", "networks_index.csv"),
+        rasters=R("stm_mechanisms", "tables", "rasters.npz"),
+        bench=R("stm_mechanisms", "tables", "benchmark.csv"),
+    output:
+        phase=report(R("stm_mechanisms", "figures", "phase_diagram.png"), category="stm_mechanisms",
+                     caption="../report/stm_mechanisms/phase_diagram.rst"),
+        mechanism=report(R("stm_mechanisms", "figures", "mechanism_vs_delay.png"),
+                         category="stm_mechanisms", caption="../report/stm_mechanisms/mechanism_vs_delay.rst"),
+        rasters=report(R("stm_mechanisms", "figures", "rasters.png"), category="stm_mechanisms",
+                       caption="../report/stm_mechanisms/rasters.rst"),
+        bench=report(R("stm_mechanisms", "figures", "benchmark.png"), category="stm_mechanisms",
+                     caption="../report/stm_mechanisms/benchmark.rst"),
+    params:
+        p=lambda w: params_json("stm_mechanisms", "figures", task=stm_task()),
+        fail=maybe_fail("stm_mechanisms_figures"),
+    log: LOG("stm_mechanisms", "figures")
+    threads: 1
+    resources: mem_mb=2000, runtime=10
+    shell: "{params.fail}python -m stm_mechanisms figures --threads {threads} --params {params.p:q} --in index={input.index} --in rasters={input.rasters} --in bench={input.bench} --out fig_phase={output.phase} --out fig_mechanism={output.mechanism} --out fig_rasters={output.rasters} --out fig_bench={output.bench} 2> {log}"
+
+
+rule stm_mechanisms_claims:
+    input:
+        index=R("stm_mechanisms", "tables", "networks_index.csv"),
+        bench=R("stm_mechanisms", "tables", "benchmark.csv"),
+    output: R("stm_mechanisms", "claims.json")
+    params:
+        p=lambda w: params_json("stm_mechanisms", "claims", task=stm_task(), scale=SCALE),
+        fail=maybe_fail("stm_mechanisms_claims"),
+    log: LOG("stm_mechanisms", "claims")
+    threads: 1
+    resources: mem_mb=2000, runtime=10
+    shell: "{params.fail}python -m stm_mechanisms claims --threads {threads} --params {params.p:q} --in index={input.index} --in bench={input.bench} --out out={output} 2> {log}"
+
+
+rule stm_mechanisms:
+    input:
+        R("stm_mechanisms", "claims.json"),
+        rules.stm_mechanisms_figures.output,
+        R("stm_mechanisms", "tables", "benchmark.csv"),
