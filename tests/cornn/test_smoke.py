@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.helpers import run_snakemake
 
 
+@pytest.mark.slow
 def test_smoke_end_to_end(tmp_workdir):
     run_snakemake(tmp_workdir, ["cornn", "--config", "scale=smoke"])
     base = tmp_workdir / "results/cornn/smoke"
