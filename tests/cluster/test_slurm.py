@@ -108,8 +108,9 @@ def test_smoke_run_through_slurm_equals_local_run(slurm_cluster, tmp_path):
         assert path.name == f"{slurm_id}.log"
         assert f"rule {rule}:" in path.read_text(), path
     # Slurm itself ran them to completion
-    states = slurm_states([s for s, _ in submitted.values()])
-    assert set(states.values()) == {"COMPLETED"}, states
+    slurm_ids = [s for s, _ in submitted.values()]
+    states = slurm_states(slurm_ids)
+    assert states == {s: "COMPLETED" for s in slurm_ids}, states
 
     claims = f"results/{PAPER}/smoke/claims.json"
     assert (cluster / claims).read_bytes() == (local / claims).read_bytes()
