@@ -46,10 +46,14 @@ def _script(cmd: str) -> subprocess.CompletedProcess:
 def slurm_cluster():
     """A running local cluster. Started here if needed and stopped afterwards unless another
     test session (holding the shared lock) still uses it."""
-    if sys.platform != "linux":
-        _unavailable("needs Linux")
-    STATE_DIR.mkdir(parents=True, exist_ok=True)
-    with open(STATE_DIR / "users.lock", "a+") as lock:
+    if sys.platform != "linux" or os.geteuid() != 0:
+        _unavailable("the local cluster needs Linux and root (slurmd, munged)")
+    try:
+        STATE_DIR.mkdir(parents=True, exist_ok=True)
+        lock = open(STATE_DIR / "users.lock", "a+")
+    except OSError as exc:
+        _unavailable(f"cannot use {STATE_DIR}: {exc}")
+    with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         started = _script("status").returncode != 0
         if started:
