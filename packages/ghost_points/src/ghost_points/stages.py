@@ -53,7 +53,7 @@ class OnedimConfig:
     confs: list = field(default_factory=lambda: [10.0, 3.0, 1.0])
     record_every: int = 10
     # plateau experiment: GD from r0 = f * (no-learning edge) at confidence plateau_conf
-    plateau_factors: list = field(default_factory=lambda: [0.9, 0.8, 0.7, 0.6, 0.5])
+    plateau_factors: list = field(default_factory=lambda: [0.7, 0.6, 0.5, 0.4, 0.3])
     plateau_conf: float = 10.0
     plateau_lr: float = 0.5           # x eta_c(x_th)
     plateau_steps: int = 1000
