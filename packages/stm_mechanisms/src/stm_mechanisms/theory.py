@@ -52,36 +52,45 @@ def reduced_loss(lam, spec: TaskSpec, leak: float = 0.5, n_out: int = 2):
     return (1 - spec.off_weight / T) / (n_out * T) * np.sum((a ** s - 1.0) ** 2)
 
 
-def reduced_gd(eta: float, spec: TaskSpec, momentum: float = 0.9, leak: float = 0.5,
-               lam0: float = 1.0 + 1e-4, steps: int = 3000, n_out: int = 2) -> float:
-    """Run heavy-ball GD on the exact (non-quadratic) reduced loss from ``lam0``;
-    return the final ``|lam - 1|`` (``inf`` when it blew up). The gradient is
-    exact: ``dL/dlam = (1-c/T)/(K T) * sum 2 (a^s - 1) s a^(s-1) alpha``."""
+def reduced_gd(eta, spec: TaskSpec, momentum: float = 0.9, leak: float = 0.5,
+               lam0: float = 1.0 + 1e-4, steps: int = 3000, n_out: int = 2):
+    """Run heavy-ball GD on the exact (non-quadratic) reduced loss from ``lam0``
+    for every learning rate in ``eta`` (scalar or array, vectorised); return
+    the final ``|lam - 1|`` (``inf`` where it left ``|lam - 1| < 1``). The
+    gradient is exact: ``dL/dlam = (1-c/T)/(K T) * sum 2 (a^s - 1) s a^(s-1) alpha``."""
+    eta = np.asarray(eta, dtype=np.float64)
     s = np.arange(spec.delay + 1, spec.delay + spec.resp + 1, dtype=np.float64)
     T = spec.length
     pref = (1 - spec.off_weight / T) / (n_out * T)
-    lam, buf = lam0, 0.0
-    for _ in range(steps):
-        a = 1 - leak + leak * lam
-        if not np.isfinite(a) or abs(lam - 1) > 1.0:
-            return float("inf")
-        g = pref * np.sum(2 * (a ** s - 1) * s * a ** (s - 1) * leak)
-        buf = momentum * buf + g
-        lam -= eta * buf
-        if abs(lam - 1) < 1e-10 and abs(eta * buf) < 1e-10:
-            return abs(lam - 1)
-    return abs(lam - 1)
+    lam = np.full(eta.shape, lam0)
+    buf = np.zeros(eta.shape)
+    alive = np.ones(eta.shape, bool)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i in range(steps):
+            a = (1 - leak + leak * lam)[..., None]
+            g = pref * np.sum(2 * (a ** s - 1) * s * a ** (s - 1) * leak, axis=-1)
+            buf = np.where(alive, momentum * buf + g, 0.0)
+            lam = np.where(alive, lam - eta * buf, lam)
+            alive &= np.abs(lam - 1) < 1.0
+            if i % 100 == 99 and not np.any(alive & (np.abs(lam - 1) + np.abs(buf) > 1e-12)):
+                break       # every run has either left or settled
+    out = np.where(alive, np.abs(lam - 1), np.inf)
+    return float(out) if out.ndim == 0 else out
 
 
 def numeric_critical_lr(spec: TaskSpec, momentum: float = 0.9, leak: float = 0.5,
-                        lo: float = 1e-4, hi: float = 1e3, iters: int = 24, **kw) -> float:
-    """Bisection (in log eta) on whether GD on the exact reduced loss returns to
-    the solution: the numerical counterpart of :func:`critical_lr`."""
-    def converges(eta):
-        return reduced_gd(eta, spec, momentum, leak, **kw) < 1e-5
-    for _ in range(iters):
-        mid = np.sqrt(lo * hi)
-        lo, hi = (mid, hi) if converges(mid) else (lo, mid)
+                        lo: float = 1e-4, hi: float = 1e3, rounds: int = 3, points: int = 33,
+                        tol: float = 1e-5, **kw) -> float:
+    """The largest learning rate at which GD on the exact reduced loss returns
+    to the solution, by successive log-spaced grids (the numerical counterpart
+    of :func:`critical_lr`; it never uses the closed form)."""
+    for _ in range(rounds):
+        grid = np.geomspace(lo, hi, points)
+        ok = reduced_gd(grid, spec, momentum, leak, **kw) < tol
+        if not ok[0] or ok[-1]:
+            raise ValueError(f"stability edge not inside [{lo:g}, {hi:g}]")
+        k = int(np.flatnonzero(ok)[-1])
+        lo, hi = grid[k], grid[k + 1]
     return float(np.sqrt(lo * hi))
 
 
