@@ -7,17 +7,14 @@ LU_FULL = SCALE == "full"
 LU_FIGS = ["dimensionality", "decoding", "scaling", "drift"]
 
 
-def lu_cmd(name, ins, outs):
-    """Shell command of one latent_units stage (``--in``/``--out`` from the rule's input/output)."""
-    i = " ".join(f"--in {k}={{input.{k}}}" for k in ins)
-    o = " ".join(f"--out {k}={{output.{k}}}" for k in outs)
-    return ("{params.fail}" + stage("latent_units", name) + " --params {params.p:q} "
-            + f"{i} {o} 2> {{log}}")
-
-
-def lu_fig(name):
-    return report(R("latent_units", "figures", f"{name}.png"), category="latent_units",
-                  caption=f"../report/latent_units/{name}.rst")
+# Shell command of one stage (--in/--out named after the rule's input/output keys), and a
+# report()-marked figure path. Lambdas: the linter objects to functions mixed with rules.
+lu_cmd = lambda name, ins, outs: " ".join(
+    ["{params.fail}" f"{stage('latent_units', name)} --params {{params.p:q}}"]
+    + [f"--in {k}={{input.{k}}}" for k in ins] + [f"--out {k}={{output.{k}}}" for k in outs]
+    + ["2> {log}"])
+lu_fig = lambda name: report(R("latent_units", "figures", f"{name}.png"), category="latent_units",
+                             caption=f"../report/latent_units/{name}.rst")
 
 
 rule latent_units_networks:
