@@ -35,6 +35,7 @@ class TrainSpec:
     n_log: int = 100           # points of the saved loss curve
     last_frac: float = 0.1     # "learned" is judged over this last fraction of epochs
     threshold: float = 0.8     # accuracy and reliability thresholds of "learned"
+    noise_len: int = 0         # draw each epoch's noise for this many steps (>= any padded length)
 
 
 def xavier_normal(key, shape):
@@ -110,8 +111,9 @@ def train_batch(spec: TrainSpec, params, r0, lr, noise_key, task):
 
     ``task``: ``u [n, B, L, 2]``, ``y [n, B, L, 2]``, ``w [n, L]``, ``m [n, L]``,
     ``pre [n]`` and ``length [n]``. The noise of epoch ``k`` is drawn from
-    ``fold_in(noise_key, k)`` and shared by the networks of the batch (so a
-    network's result does not depend on which batch it is in). Returns the
+    ``fold_in(noise_key, k)`` for ``spec.noise_len`` steps and shared by the
+    networks of the batch (so a network's result does not depend on which
+    batch it is in, nor on the batch's padding). Returns the
     final parameters and per-epoch ``loss [n, E]`` and ``acc [n, E]``
     (measured before each update)."""
     tx = optimizer(spec)
@@ -123,7 +125,8 @@ def train_batch(spec: TrainSpec, params, r0, lr, noise_key, task):
     def epoch(carry, k):
         p, opt_state = carry
         if spec.noise > 0:
-            eps = spec.noise * jax.random.normal(jax.random.fold_in(noise_key, k), (L, B, N))
+            n_steps = max(spec.noise_len, L)   # same draw whatever the batch's padding
+            eps = spec.noise * jax.random.normal(jax.random.fold_in(noise_key, k), (n_steps, B, N))[:L]
         else:
             eps = jnp.zeros((L, B, N))
         (loss, acc), g = grad_fn(p, r0, task, eps)

@@ -61,7 +61,8 @@ def chunk_delays(delays, n_chunks: int, chunk: int) -> list[int]:
 def _train_spec(cfg: SweepConfig):
     from .rnn import TrainSpec
     return TrainSpec(n_hidden=cfg.n_hidden, epochs=cfg.epochs, momentum=cfg.momentum,
-                     weight_decay=cfg.weight_decay, noise=cfg.noise)
+                     weight_decay=cfg.weight_decay, noise=cfg.noise,
+                     noise_len=max(cfg.task.spec(d).length for d in cfg.delays))
 
 
 def _task_arrays(cfg: SweepConfig, delays_of_nets):
