@@ -9,13 +9,9 @@ STM_FULL = SCALE == "full"
 STM_GPU = 1 if STM_FULL else 0
 
 
-def stm_chunks():
-    return [R("stm_mechanisms", "nets", f"chunk{c}.npz")
-            for c in range(int(P("stm_mechanisms", "sweep", "n_chunks")))]
-
-
-def stm_task():
-    return P("stm_mechanisms", "task")
+STM_CHUNKS = [R("stm_mechanisms", "nets", f"chunk{c}.npz")
+              for c in range(int(P("stm_mechanisms", "sweep", "n_chunks")))]
+STM_TASK = P("stm_mechanisms", "task")
 
 
 wildcard_constraints:
@@ -25,7 +21,7 @@ wildcard_constraints:
 rule stm_mechanisms_sweep:
     output: R("stm_mechanisms", "nets", "chunk{stm_chunk}.npz")
     params:
-        p=lambda w: params_json("stm_mechanisms", "sweep", task=stm_task(), chunk=int(w.stm_chunk)),
+        p=lambda w: params_json("stm_mechanisms", "sweep", task=STM_TASK, chunk=int(w.stm_chunk)),
         code=code_hash("stm_mechanisms"),
         fail=maybe_fail("stm_mechanisms_sweep"),
     log: LOG("stm_mechanisms", "sweep_chunk{stm_chunk}")
@@ -36,13 +32,13 @@ rule stm_mechanisms_sweep:
 
 
 rule stm_mechanisms_analyse:
-    input: stm_chunks()
+    input: STM_CHUNKS
     output:
         index=report(R("stm_mechanisms", "tables", "networks_index.csv"), category="stm_mechanisms",
                      caption="../report/stm_mechanisms/index.rst"),
         rasters=R("stm_mechanisms", "tables", "rasters.npz"),
     params:
-        p=lambda w, input: params_json("stm_mechanisms", "analyse", task=stm_task(), nets=list(input)),
+        p=lambda w, input: params_json("stm_mechanisms", "analyse", task=STM_TASK, nets=list(input)),
         fail=maybe_fail("stm_mechanisms_analyse"),
     log: LOG("stm_mechanisms", "analyse")
     threads: 2
@@ -55,7 +51,7 @@ rule stm_mechanisms_benchmark:
         bench=report(R("stm_mechanisms", "tables", "benchmark.csv"), category="stm_mechanisms",
                      caption="../report/stm_mechanisms/benchmark_table.rst"),
     params:
-        p=lambda w: params_json("stm_mechanisms", "benchmark", task=stm_task()),
+        p=lambda w: params_json("stm_mechanisms", "benchmark", task=STM_TASK),
         fail=maybe_fail("stm_mechanisms_benchmark"),
     log: LOG("stm_mechanisms", "benchmark")
     threads: 2
@@ -78,7 +74,7 @@ rule stm_mechanisms_figures:
         bench=report(R("stm_mechanisms", "figures", "benchmark.png"), category="stm_mechanisms",
                      caption="../report/stm_mechanisms/benchmark.rst"),
     params:
-        p=lambda w: params_json("stm_mechanisms", "figures", task=stm_task()),
+        p=lambda w: params_json("stm_mechanisms", "figures", task=STM_TASK),
         fail=maybe_fail("stm_mechanisms_figures"),
     log: LOG("stm_mechanisms", "figures")
     threads: 1
@@ -92,7 +88,7 @@ rule stm_mechanisms_claims:
         bench=R("stm_mechanisms", "tables", "benchmark.csv"),
     output: R("stm_mechanisms", "claims.json")
     params:
-        p=lambda w: params_json("stm_mechanisms", "claims", task=stm_task(), scale=SCALE),
+        p=lambda w: params_json("stm_mechanisms", "claims", task=STM_TASK, scale=SCALE),
         fail=maybe_fail("stm_mechanisms_claims"),
     log: LOG("stm_mechanisms", "claims")
     threads: 1
