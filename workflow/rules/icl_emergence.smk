@@ -19,9 +19,12 @@ ICLEM_REPS = [int(s) for s in P(ICLEM, "seeds")]
 def iclem_train_params(w):
     kind, arch, n = ICLEM_RUNS[w.run]
     source = {"kind": kind, **P(ICLEM, "mr_name")} if kind == "mr_name" else {"kind": kind, "n_coins": n}
-    d = {"source": source, "model": dict(P(ICLEM, "models", arch)), "seq_len": P(ICLEM, "seq_len"),
+    model = dict(P(ICLEM, "models", arch))
+    d = {"source": source, "model": model, "seq_len": P(ICLEM, "seq_len"),
          **P(ICLEM, "train", kind), "device": config.get("device", "auto"),
          "seed": int(config["seed"]) + int(w.rep)}
+    if "steps" in model:          # a per-architecture number of training steps
+        d["steps"] = model.pop("steps")
     return json.dumps(d, sort_keys=True)
 
 
