@@ -275,6 +275,7 @@ def benchmark(cfg: BenchmarkConfig, bench: Path) -> None:
              compile_seconds=0.0, networks_per_second=rate_torch)])
     df["n_hidden"], df["n_trials"], df["delay"] = cfg.n_hidden, cfg.n_trials, cfg.delay
     df["speedup"] = rate_jax / rate_torch
+    df["speedup_incl_compile"] = (cfg.n_networks / (t_jax + t_compile)) / rate_torch
     df["max_rel_loss_diff"] = max(diffs) if diffs else np.nan
     repro_core.save_csv(df, bench)
 
