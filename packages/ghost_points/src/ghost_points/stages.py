@@ -176,9 +176,10 @@ def _accuracy(P: dict, M, C, cfg: RnnConfig) -> np.ndarray:
         q = {"U": p["U"] * mask, "V": p["V"] * mask, "b": p["b"]}
         y = rnn.run_trial(q, cfg.T, cfg.alpha, cfg.x0) @ q["V"][:, 0] - 1.0
         target = np.arange(1, 2 * cfg.T + 1) > cfg.T
-        return ((conf * y > 0) == target).mean()
+        return (conf * y > 0) == target
 
-    return np.asarray(jax.jit(jax.vmap(one))(P, M, C), dtype=float)
+    hits = np.asarray(jax.jit(jax.vmap(one))(P, M, C))     # (runs, 2T) booleans
+    return hits.sum(axis=1) / hits.shape[1]                 # exact in float64 (39/40 >= 0.95)
 
 
 def rnn_train(cfg: RnnConfig, data: Path, runs: Path) -> None:
