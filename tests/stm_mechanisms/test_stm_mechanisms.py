@@ -143,6 +143,7 @@ def _tiny(n=3, delay=4, length=None):
     return spec, params, r0, jnp.full(n, 0.5), nk, task
 
 
+@pytest.mark.slow
 def test_vmapped_jax_matches_torch_loop():
     from stm_mechanisms.torch_ref import train_torch
 
