@@ -224,8 +224,10 @@ def score_prompts(tokenizer, model, prompts: Sequence[str], label_ids: dict[str,
         mask = enc["attention_mask"].to(device)
         pos = (mask.cumsum(-1) - 1).clamp(min=0)
         with torch.inference_mode():
+            # logits_to_keep=1: the output head only at the last position (with Gemma's 262k
+            # vocabulary the head over every position costs as much as the rest of the model)
             logits = model(input_ids=enc["input_ids"].to(device), attention_mask=mask,
-                           position_ids=pos).logits[:, -1, :].float()
+                           position_ids=pos, logits_to_keep=1).logits[:, -1, :].float()
             p = torch.softmax(logits, dim=-1)
             top_p, top_i = p.topk(k, dim=-1)
             lp = torch.zeros(len(idx), len(labels), dtype=torch.float32)
