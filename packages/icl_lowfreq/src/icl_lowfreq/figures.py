@@ -1,0 +1,103 @@
+"""Figures of the exact model (seaborn/matplotlib via repro_core.plotting)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+import repro_core
+from repro_core.plotting import subplots
+
+from . import model
+
+
+def pca_grid(m: dict, snaps: dict, gname: str, path) -> None:
+    """Top-2 PCA of the node representations, rows = context length, columns = layer."""
+    keys = sorted((k for k in snaps if k.startswith(f"{gname}__T")), key=lambda k: int(k.split("T")[-1]))
+    keys = keys[:1] + keys[len(keys) // 2:len(keys) // 2 + 1] + [f"{gname}__inf"]
+    keys = list(dict.fromkeys(keys))
+    layers = m["snapshot_layers"]
+    g = model.make_graph(gname)
+    edges = np.argwhere(np.triu(g.A) > 0)
+    colours = g.pos[:, 0] + 0.3 * g.pos[:, 1]
+    fig, axes = subplots(len(keys), len(layers), width=2.2, height=2.2)
+    for r, key in enumerate(keys):
+        for c, layer in enumerate(layers):
+            ax = axes[r, c]
+            Y = model.pca_basis(snaps[key][c], 2)[1]
+            for i, j in edges:
+                ax.plot(Y[[i, j], 0], Y[[i, j], 1], color="0.7", lw=0.8, zorder=1)
+            ax.scatter(Y[:, 0], Y[:, 1], c=colours, cmap="viridis", s=22, zorder=2)
+            ax.set_xticks([]), ax.set_yticks([])
+            ctx = "T = inf" if key.endswith("inf") else f"T = {key.split('T')[-1]}"
+            ax.set_title(f"layer {layer}, {ctx}", fontsize=8)
+    fig.suptitle(f"{gname}: top-2 PCA of node representations (edges = graph)")
+    repro_core.save_figure(fig, path)
+
+
+def energy(m: dict, layers: pd.DataFrame, context: pd.DataFrame, path) -> None:
+    """Energy vs layer (with the lambda_2 floor) and representation change vs context length."""
+    fig, axes = subplots(1, 3, width=4.0, height=3.2)
+    ax = axes[0, 0]
+    pal = dict(zip(m["graphs"], sns.color_palette(n_colors=len(m["graphs"]))))
+    sns.lineplot(data=layers, x="layer", y="energy", hue="graph", palette=pal, ax=ax)
+    for gname, gm in m["graphs"].items():
+        ax.axhline(gm["lambda2"], color=pal[gname], ls="--", lw=0.8)
+    ax.set_yscale("log")
+    ax.set_title("normalised Dirichlet energy (dashed: $\\lambda_2$)")
+    ax = axes[0, 1]
+    rms = (context.melt(id_vars=["graph", "T_over_n"], value_vars=["rel_change_first", "rel_change_last"],
+                        var_name="layer", value_name="change")
+           .groupby(["graph", "T_over_n", "layer"])["change"]
+           .apply(lambda v: float(np.sqrt(np.mean(v ** 2)))).reset_index())
+    rms["layer"] = rms["layer"].map({"rel_change_first": "first", "rel_change_last": "last"})
+    sns.lineplot(data=rms, x="T_over_n", y="change", hue="graph", style="layer", palette=pal,
+                 marker="o", ax=ax)
+    ref = np.array(sorted(context["T_over_n"].unique()))
+    if len(ref):
+        y0 = rms[rms["T_over_n"] == ref[-1]]["change"].max()
+        ax.plot(ref, y0 * (ref / ref[-1]) ** -0.5, "k:", label="slope $-1/2$")
+    ax.set(xscale="log", yscale="log", xlabel="context length T / n",
+           ylabel="RMS ||X_T - X_inf|| / ||X_inf||")
+    ax.set_ylim(top=1e2)
+    ax.legend(fontsize=7)
+    ax.set_title("convergence over context")
+    ax = axes[0, 2]
+    sns.lineplot(data=context, x="T_over_n", y="energy", hue="graph", palette=pal, marker="o",
+                 ax=ax)
+    for gname, gm in m["graphs"].items():
+        ax.axhline(gm["lambda2"], color=pal[gname], ls="--", lw=0.8)
+    ax.set(xscale="log", xlabel="context length T / n", ylabel="energy at last layer")
+    ax.set_title("last-layer energy vs context")
+    repro_core.save_figure(fig, path)
+
+
+def spectrum(m: dict, path) -> None:
+    """Fraction of representation energy per Laplacian mode, first vs last layer."""
+    graphs = list(m["graphs"])
+    fig, axes = subplots(1, len(graphs), width=3.6, height=3.0)
+    for ax, gname in zip(axes[0], graphs):
+        gm = m["graphs"][gname]
+        lam = np.array(gm["eigenvalues"])
+        df = pd.concat([pd.DataFrame({"mode": np.arange(len(lam)), "lambda": lam,
+                                      "fraction": gm[f"mode_spectrum_{w}"], "layer": w})
+                        for w in ("first", "last")])
+        sns.barplot(data=df, x="mode", y="fraction", hue="layer", ax=ax)
+        ax.set_title(f"{gname}")
+        ax.set_xlabel("Laplacian mode (ascending $\\lambda$)")
+        ax.tick_params(axis="x", labelsize=6)
+    repro_core.save_figure(fig, path)
+
+
+def noise(m: dict, path) -> None:
+    """Relative output change vs input noise level for low- and high-frequency noise."""
+    rows = [{"graph": g, **r} for g, gm in m["graphs"].items() for r in gm["noise"]]
+    df = pd.DataFrame(rows)
+    fig, axes = subplots(1, 1, width=4.6, height=3.4)
+    ax = axes[0, 0]
+    sns.lineplot(data=df, x="level", y="rel_change", hue="graph", style="band", marker="o", ax=ax)
+    ax.set(xscale="log", yscale="log", xlabel="noise norm / input norm",
+           ylabel="relative output change (last layer)")
+    ax.axvline(0.01, color="0.6", ls=":", lw=0.8)
+    repro_core.save_figure(fig, path)

@@ -1,0 +1,182 @@
+"""Stages of the icl_lowfreq reproduction (``python -m icl_lowfreq <stage> ...``).
+
+Track A only: ``exact`` (the fixed-attention averaging model on every graph)
+-> ``figures`` -> ``claims``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import repro_core
+from repro_core.cli import Stage
+from repro_core.seeding import derive_seed
+
+from . import model
+
+
+# ----------------------------------------------------------------------------- exact model
+@dataclass
+class ExactConfig:
+    graphs: list[str] = field(default_factory=lambda: ["grid4x4", "ring10", "hex2x2"])
+    dim: int = 32                  # embedding width d of the random initial token embeddings
+    n_layers: int = 64
+    eta: float = 0.125             # averaging step; eta * lambda_max(L) <= 2 keeps W contracting
+    context_factors: list[float] = field(default_factory=lambda: [1, 10, 100])  # T = factor * n
+    fit_min_factor: float = 10.0   # slope fitted for T >= this x n (the theory's regime)
+    n_walks: int = 4
+    low_modes: int = 2             # "lowest modes": the lowest nontrivial ones (2 = a 2-D picture)
+    noise_levels: list[float] = field(default_factory=lambda: [0.001, 0.01, 0.1])
+    noise_draws: int = 8
+    snapshot_layers: list[int] = field(default_factory=lambda: [0, 1, 4, 16, 64])
+    seed: int = 0
+
+
+def _summary(g: model.Graph, X: np.ndarray, L: np.ndarray, U: np.ndarray, low: int) -> dict:
+    frac = model.mode_fractions(X, U)
+    out = {"energy": model.dirichlet_energy(X, L),
+           "low_fraction": float(frac[1:1 + low].sum()),
+           "pca_fiedler_overlap": model.pca_fiedler_overlap(X, U)}
+    if g.name.startswith("grid"):
+        out["spacing_ratio"] = model.grid_spacing_ratio(model.pca_basis(X, 2)[1], *g.shape)
+    return out
+
+
+def _context_slope(df: pd.DataFrame, col: str, t_min: float) -> tuple[pd.Series, float]:
+    """RMS over walks of ``col`` per context length, and its log-log slope for T >= t_min."""
+    rms = df.groupby("T")[col].apply(lambda v: float(np.sqrt(np.mean(v ** 2))))
+    fit = rms[rms.index >= t_min]
+    slope = float(np.polyfit(np.log(fit.index.values), np.log(fit.values), 1)[0]) \
+        if len(fit) >= 2 else float("nan")
+    return rms, slope
+
+
+def exact(cfg: ExactConfig, metrics: Path, layers: Path, context: Path, snapshots: Path) -> None:
+    """Run the exact model on every graph: energy by layer (infinite context), by context
+    length (finite walks), mode spectra, PCA/Fiedler overlap, spacing ratio, noise robustness."""
+    bad = [lay for lay in cfg.snapshot_layers if not 0 <= lay <= cfg.n_layers]
+    if bad:
+        raise ValueError(f"snapshot_layers {bad} outside 0..n_layers={cfg.n_layers}")
+    out_metrics: dict = {"graphs": {}}
+    layer_rows, ctx_rows, snaps = [], [], {}
+    for gname in cfg.graphs:
+        g = model.make_graph(gname)
+        lam, U = model.spectrum(g.A)
+        L = model.laplacian(g.A)
+        rng = np.random.default_rng(derive_seed(cfg.seed, "embed", gname))
+        X0 = model.center(rng.standard_normal((g.n, cfg.dim)))
+        W = model.averaging_operator(g.A, cfg.eta)
+        Xs = model.propagate(W, X0, cfg.n_layers)                 # infinite context
+        for layer, X in enumerate(Xs):
+            layer_rows.append({"graph": gname, "layer": layer, "context": "inf",
+                               **_summary(g, X, L, U, cfg.low_modes)})
+        spec = np.stack([model.mode_fractions(X, U) for X in Xs])  # (layers+1, n)
+
+        # finite contexts: one walk per (seed, walk), prefixes of length T = factor * n
+        Ts = sorted({max(2, int(round(f * g.n))) for f in cfg.context_factors})
+        ctx_snap = {}
+        walks = model.random_walks(g.A, Ts[-1], cfg.n_walks,
+                                   np.random.default_rng(derive_seed(cfg.seed, "walk", gname)))
+        for w in repro_core.progress(range(cfg.n_walks), desc=f"walks {gname}"):
+            walk = walks[w]
+            for T in Ts:
+                Ahat = model.context_adjacency(walk[:T], g.n, g.n_edges)
+                XT = model.propagate(model.averaging_operator(Ahat, cfg.eta), X0, cfg.n_layers)
+                rel = [float(np.linalg.norm(XT[k] - Xs[k]) / np.linalg.norm(Xs[k])) for k in (1, -1)]
+                ctx_rows.append({"graph": gname, "walk": w, "T": T, "T_over_n": T / g.n,
+                                 "rel_change_first": rel[0], "rel_change_last": rel[1],
+                                 "energy_first": model.dirichlet_energy(XT[1], L),
+                                 **_summary(g, XT[-1], L, U, cfg.low_modes)})
+                if w == 0:
+                    ctx_snap[T] = XT
+
+        # noise robustness (infinite context): low band = modes 1..low, high = upper half
+        nrng = np.random.default_rng(derive_seed(cfg.seed, "noise", gname))
+        bands = {"low": np.arange(1, 1 + cfg.low_modes), "high": np.arange(g.n // 2, g.n)}
+        WL = np.linalg.matrix_power(W, cfg.n_layers)
+        base = WL @ X0
+        noise = []
+        for level in cfg.noise_levels:
+            for band, modes in bands.items():
+                changes = []
+                for _ in range(cfg.noise_draws):
+                    delta = model.band_noise(U, modes, cfg.dim, level * np.linalg.norm(X0), nrng)
+                    changes.append(np.linalg.norm(WL @ delta) / np.linalg.norm(base))
+                noise.append({"level": level, "band": band, "rel_change": float(np.mean(changes))})
+
+        # slope of the representation change vs context length (log-log, T >= fit_min_factor n)
+        df = pd.DataFrame([r for r in ctx_rows if r["graph"] == gname])
+        rms, slope = {}, {}
+        for which in ("first", "last"):
+            rms[which], slope[which] = _context_slope(df, f"rel_change_{which}",
+                                                      cfg.fit_min_factor * g.n)
+        slope["tail"] = _context_slope(df, "rel_change_last", Ts[-3] if len(Ts) >= 3 else Ts[0])[1]
+        energies = [r["energy"] for r in layer_rows if r["graph"] == gname]
+        out_metrics["graphs"][gname] = {
+            "n": g.n, "n_edges": g.n_edges, "eigenvalues": lam.tolist(),
+            "lambda2": float(lam[1]), "energy_by_layer": energies,
+            "mode_spectrum_first": spec[0].tolist(), "mode_spectrum_last": spec[-1].tolist(),
+            "last": {k: v for k, v in layer_rows[-1].items() if k not in ("graph", "layer", "context")},
+            "last_at_max_context": {k: float(df[df["T"] == Ts[-1]][k].mean())
+                                    for k in ("energy", "low_fraction", "pca_fiedler_overlap")},
+            "context_rms_change": {w: {str(int(T)): v for T, v in r.items()} for w, r in rms.items()},
+            "context_slope": slope["last"], "context_slope_first_layer": slope["first"],
+            "context_slope_tail": slope["tail"],
+            "noise": noise,
+        }
+        snaps[f"{gname}__inf"] = Xs[cfg.snapshot_layers]
+        for T, XT in ctx_snap.items():
+            snaps[f"{gname}__T{T}"] = XT[cfg.snapshot_layers]
+        snaps[f"{gname}__pos"] = g.pos
+    out_metrics["snapshot_layers"] = list(cfg.snapshot_layers)
+    repro_core.save_json(out_metrics, metrics)
+    repro_core.save_csv(pd.DataFrame(layer_rows), layers, index=False)
+    repro_core.save_csv(pd.DataFrame(ctx_rows), context, index=False)
+    repro_core.save_npz(snapshots, **snaps)
+
+
+# ----------------------------------------------------------------------------- figures
+@dataclass
+class FiguresConfig:
+    pca_graph: str = "grid4x4"
+    seed: int = 0
+
+
+def figures(cfg: FiguresConfig, metrics: Path, layers: Path, context: Path, snapshots: Path,
+            fig_pca: Path, fig_energy: Path, fig_spectrum: Path, fig_noise: Path) -> None:
+    """PCA by layer and context; energy vs layer and context; mode spectra; noise curves."""
+    from . import figures as F
+
+    m = repro_core.load_json(metrics)
+    F.pca_grid(m, repro_core.load_npz(snapshots), cfg.pca_graph, fig_pca)
+    F.energy(m, pd.read_csv(layers), pd.read_csv(context), fig_energy)
+    F.spectrum(m, fig_spectrum)
+    F.noise(m, fig_noise)
+
+
+# ----------------------------------------------------------------------------- claims
+@dataclass
+class ClaimsConfig:
+    scale: str = "quick"
+    seed: int = 0
+
+
+def claims(cfg: ClaimsConfig, metrics: Path, claims_json: Path) -> None:
+    """Evaluate the paper's claims on our exact-model results."""
+    from .claims import CLAIMS
+
+    ctx = repro_core.load_json(metrics)
+    records = repro_core.evaluate_claims(CLAIMS, ctx, cfg.scale, paper="icl_lowfreq")
+    repro_core.write_claims(records, claims_json)
+
+
+STAGES = {
+    "exact": Stage(exact, ExactConfig, outputs=("metrics", "layers", "context", "snapshots")),
+    "figures": Stage(figures, FiguresConfig, inputs=("metrics", "layers", "context", "snapshots"),
+                     outputs=("fig_pca", "fig_energy", "fig_spectrum", "fig_noise")),
+    "claims": Stage(claims, ClaimsConfig, inputs=("metrics",), outputs=("claims_json",)),
+}
