@@ -213,3 +213,29 @@ def test_smoke_end_to_end(tmp_workdir):
     assert len(idx) == 3 * 3 * 2 and idx["learned"].any()
     bench = pd.read_csv(res / "tables/benchmark.csv")
     assert bench["max_rel_loss_diff"].iloc[0] < 1e-3
+
+
+@pytest.mark.slow
+def test_sweep_resumes_from_checkpoint(tmp_path):
+    """A sweep restarted with a checkpoint of its first batch gives the same file
+    as an uninterrupted one (and removes the checkpoint)."""
+    import repro_core
+    from stm_mechanisms.stages import SweepConfig, TaskConfig, sweep
+
+    cfg = SweepConfig(delays=[2, 3], lrs=[0.1, 1.0], n_seeds=2, n_hidden=4, n_trials=2, epochs=20,
+                      vmap_size=4, task=TaskConfig(cue=3, resp=5, off_weight=5.0))
+    full = tmp_path / "full.npz"
+    sweep(cfg, full)
+    a = repro_core.load_npz(full)
+    assert len(a["lr"]) == 8 and not (tmp_path / "full.npz.ckpt.npz").exists()
+    resumed = tmp_path / "resumed.npz"
+    first = {k: (v[:4] if v.ndim and k != "curve_epochs" else v) for k, v in a.items()
+             if k not in ("n_hidden", "epochs", "dt_ms")}
+    first["W"] = first["W"] * 0 + 7.0       # marker: resumed rows must come from the checkpoint
+    repro_core.save_npz(f"{resumed}.ckpt.npz", **first)
+    sweep(cfg, resumed)
+    b = repro_core.load_npz(resumed)
+    assert (b["W"][:4] == 7.0).all()
+    np.testing.assert_array_equal(b["W"][4:], a["W"][4:])
+    np.testing.assert_array_equal(b["final_loss"][4:], a["final_loss"][4:])
+    assert not (tmp_path / "resumed.npz.ckpt.npz").exists()
