@@ -1,8 +1,59 @@
 # icl_lowfreq (Yang, Tanaka, Hu; arXiv 2507.13540): thin rules around `python -m icl_lowfreq <stage>`.
 #   exact (Track A: fixed-attention averaging model on every graph) -> figures -> claims
-# Track B (trained transformer) and Track C (pretrained LM) are not implemented yet.
+#   train (Track B: small transformer per graph, cached) -> analyse -> figure_trained, claims
+# Track C (pretrained LM) is not implemented.
 
 ICL_LOWFREQ_FULL = SCALE == "full"
+ICL_LOWFREQ_THREADS = int(P("icl_lowfreq", "trained", "threads"))
+
+
+def icl_lowfreq_trained():
+    return [R("icl_lowfreq", "trained", f"{g}.json") for g in P("icl_lowfreq", "trained", "graphs")]
+
+
+wildcard_constraints:
+    icl_lowfreq_graph="[a-z0-9]+",
+
+
+rule icl_lowfreq_train:
+    output: R("icl_lowfreq", "models", "{icl_lowfreq_graph}.pt")
+    params:
+        p=lambda w: params_json("icl_lowfreq", "trained", "train", **P("icl_lowfreq", "trained", "model"),
+                                graph=w.icl_lowfreq_graph, threads=ICL_LOWFREQ_THREADS),
+        code=code_hash("icl_lowfreq"),
+        fail=maybe_fail("icl_lowfreq_train"),
+    log: LOG("icl_lowfreq", "train_{icl_lowfreq_graph}")
+    threads: ICL_LOWFREQ_THREADS
+    resources: mem_mb=16000 if ICL_LOWFREQ_FULL else 2000, runtime=240 if ICL_LOWFREQ_FULL else 15, gpu=1 if ICL_LOWFREQ_FULL else 0
+    cache: "omit-software"
+    shell: "{params.fail}" + stage("icl_lowfreq", "train") + " --params {params.p:q} --out model_out={output} 2> {log}"
+
+
+rule icl_lowfreq_analyse:
+    input: R("icl_lowfreq", "models", "{icl_lowfreq_graph}.pt")
+    output: R("icl_lowfreq", "trained", "{icl_lowfreq_graph}.json")
+    params:
+        p=lambda w: params_json("icl_lowfreq", "trained", "analyse", **P("icl_lowfreq", "trained", "model"),
+                                graph=w.icl_lowfreq_graph, threads=ICL_LOWFREQ_THREADS),
+        fail=maybe_fail("icl_lowfreq_analyse"),
+    log: LOG("icl_lowfreq", "analyse_{icl_lowfreq_graph}")
+    threads: ICL_LOWFREQ_THREADS
+    resources: mem_mb=8000 if ICL_LOWFREQ_FULL else 2000, runtime=30 if ICL_LOWFREQ_FULL else 10
+    shell: "{params.fail}" + stage("icl_lowfreq", "analyse") + " --params {params.p:q} --in model_in={input} --out metrics={output} 2> {log}"
+
+
+rule icl_lowfreq_figure_trained:
+    input: icl_lowfreq_trained()
+    output:
+        report(R("icl_lowfreq", "figures", "trained.png"), category="icl_lowfreq",
+               caption="../report/icl_lowfreq/trained.rst"),
+    params:
+        p=lambda w: params_json("icl_lowfreq", trained=icl_lowfreq_trained()),
+        fail=maybe_fail("icl_lowfreq_figure_trained"),
+    log: LOG("icl_lowfreq", "figure_trained")
+    threads: 1
+    resources: mem_mb=2000, runtime=10
+    shell: "{params.fail}" + stage("icl_lowfreq", "figure_trained") + " --params {params.p:q} --out fig_trained={output} 2> {log}"
 
 
 rule icl_lowfreq_exact:
@@ -52,10 +103,12 @@ rule icl_lowfreq_figures:
 
 
 rule icl_lowfreq_claims:
-    input: metrics=R("icl_lowfreq", "exact", "metrics.json")
+    input:
+        metrics=R("icl_lowfreq", "exact", "metrics.json"),
+        trained=icl_lowfreq_trained(),
     output: R("icl_lowfreq", "claims.json")
     params:
-        p=lambda w: params_json("icl_lowfreq", scale=SCALE),
+        p=lambda w: params_json("icl_lowfreq", scale=SCALE, trained=icl_lowfreq_trained()),
         fail=maybe_fail("icl_lowfreq_claims"),
     log: LOG("icl_lowfreq", "claims")
     threads: 1
@@ -69,3 +122,4 @@ rule icl_lowfreq:
     input:
         R("icl_lowfreq", "claims.json"),
         rules.icl_lowfreq_figures.output,
+        rules.icl_lowfreq_figure_trained.output,

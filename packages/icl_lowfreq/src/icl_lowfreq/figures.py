@@ -41,7 +41,7 @@ def energy(m: dict, layers: pd.DataFrame, context: pd.DataFrame, path) -> None:
     fig, axes = subplots(1, 3, width=4.0, height=3.2)
     ax = axes[0, 0]
     pal = dict(zip(m["graphs"], sns.color_palette(n_colors=len(m["graphs"]))))
-    sns.lineplot(data=layers, x="layer", y="energy", hue="graph", palette=pal, ax=ax)
+    sns.lineplot(data=layers, x="layer", y="energy", hue="graph", palette=pal, errorbar=None, ax=ax)
     for gname, gm in m["graphs"].items():
         ax.axhline(gm["lambda2"], color=pal[gname], ls="--", lw=0.8)
     ax.set_yscale("log")
@@ -53,7 +53,7 @@ def energy(m: dict, layers: pd.DataFrame, context: pd.DataFrame, path) -> None:
            .apply(lambda v: float(np.sqrt(np.mean(v ** 2)))).reset_index())
     rms["layer"] = rms["layer"].map({"rel_change_first": "first", "rel_change_last": "last"})
     sns.lineplot(data=rms, x="T_over_n", y="change", hue="graph", style="layer", palette=pal,
-                 marker="o", ax=ax)
+                 marker="o", errorbar=None, ax=ax)
     ref = np.array(sorted(context["T_over_n"].unique()))
     if len(ref):
         y0 = rms[rms["T_over_n"] == ref[-1]]["change"].max()
@@ -65,7 +65,7 @@ def energy(m: dict, layers: pd.DataFrame, context: pd.DataFrame, path) -> None:
     ax.set_title("convergence over context")
     ax = axes[0, 2]
     sns.lineplot(data=context, x="T_over_n", y="energy", hue="graph", palette=pal, marker="o",
-                 ax=ax)
+                 errorbar="sd", ax=ax)
     for gname, gm in m["graphs"].items():
         ax.axhline(gm["lambda2"], color=pal[gname], ls="--", lw=0.8)
     ax.set(xscale="log", xlabel="context length T / n", ylabel="energy at last layer")
@@ -96,8 +96,32 @@ def noise(m: dict, path) -> None:
     df = pd.DataFrame(rows)
     fig, axes = subplots(1, 1, width=4.6, height=3.4)
     ax = axes[0, 0]
-    sns.lineplot(data=df, x="level", y="rel_change", hue="graph", style="band", marker="o", ax=ax)
+    sns.lineplot(data=df, x="level", y="rel_change", hue="graph", style="band", marker="o",
+                 errorbar=None, ax=ax)
     ax.set(xscale="log", yscale="log", xlabel="noise norm / input norm",
            ylabel="relative output change (last layer)")
     ax.axvline(0.01, color="0.6", ls=":", lw=0.8)
+    repro_core.save_figure(fig, path)
+
+
+def trained(ms: dict, path) -> None:
+    """Track B: energy / lambda_2 and low-mode fraction by layer, and the training loss."""
+    rows = [{"graph": g, "layer": i, "energy / lambda2": r["energy"] / m["lambda2"],
+             "low-mode fraction": r["low_fraction"]}
+            for g, m in ms.items() for i, r in enumerate(m["layers"]) if r]
+    df = pd.DataFrame(rows)
+    fig, axes = subplots(1, 3, width=3.6, height=3.0)
+    for ax, col, base in ((axes[0, 0], "energy / lambda2", "random_energy"),
+                          (axes[0, 1], "low-mode fraction", "random_low_fraction")):
+        if len(df):
+            sns.lineplot(data=df, x="layer", y=col, hue="graph", marker="o", errorbar=None, ax=ax)
+        for g, m in ms.items():
+            ref = m[base] / m["lambda2"] if base == "random_energy" else m[base]
+            ax.axhline(ref, color="0.6", ls=":", lw=0.8)
+        ax.set_title(f"{col} (dotted: random)")
+    ax = axes[0, 2]
+    for g, m in ms.items():
+        ax.plot(np.arange(len(m["losses"])), m["losses"], label=f"{g} (valid next {m['valid_next_token']:.2f})")
+    ax.set(xlabel="step", ylabel="next-token loss", title="training")
+    ax.legend(fontsize=7)
     repro_core.save_figure(fig, path)

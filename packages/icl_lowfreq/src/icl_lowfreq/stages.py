@@ -139,6 +139,91 @@ def exact(cfg: ExactConfig, metrics: Path, layers: Path, context: Path, snapshot
     repro_core.save_npz(snapshots, **snaps)
 
 
+# ----------------------------------------------------------------------------- Track B
+@dataclass
+class TrainConfig:
+    graph: str
+    d: int = 64
+    n_layers: int = 2
+    n_heads: int = 4
+    seq_len: int = 128
+    batch: int = 32
+    steps: int = 1000
+    lr: float = 1.0e-3
+    threads: int = 1
+    seed: int = 0
+
+
+def train(cfg: TrainConfig, model_out: Path) -> None:
+    """Train the small transformer on shuffled-token random walks of one graph (resumable)."""
+    import torch
+
+    from . import trained
+
+    torch.set_num_threads(cfg.threads)
+    g = model.make_graph(cfg.graph)
+    ckpt = Path(str(model_out) + ".ckpt")
+    net, losses = trained.train(g.A, d=cfg.d, n_layers=cfg.n_layers, n_heads=cfg.n_heads,
+                                seq_len=cfg.seq_len, batch=cfg.batch, steps=cfg.steps, lr=cfg.lr,
+                                seed=derive_seed(cfg.seed, "train", cfg.graph), ckpt=ckpt)
+    with repro_core.atomic_path(model_out) as tmp:
+        torch.save({"net": net.state_dict(), "losses": losses, "config": vars(cfg)}, tmp)
+    ckpt.unlink(missing_ok=True)
+
+
+@dataclass
+class AnalyseConfig:
+    graph: str
+    d: int = 64
+    n_layers: int = 2
+    n_heads: int = 4
+    seq_len: int = 128
+    n_seqs: int = 32
+    low_modes: int = 2
+    threads: int = 1
+    seed: int = 0
+
+
+def analyse(cfg: AnalyseConfig, model_in: Path, metrics: Path) -> None:
+    """Per-layer energy, low-mode fraction and PCA/Fiedler overlap of the trained model's
+    node representations on held-out shuffled contexts, plus next-token validity."""
+    import torch
+
+    from . import trained
+
+    torch.set_num_threads(cfg.threads)
+    g = model.make_graph(cfg.graph)
+    lam, U = model.spectrum(g.A)
+    L = model.laplacian(g.A)
+    state = torch.load(model_in, weights_only=False)
+    net = trained.WalkTransformer(g.n, cfg.d, cfg.n_layers, cfg.n_heads, cfg.seq_len)
+    net.load_state_dict(state["net"])
+    net.eval()
+    rng = np.random.default_rng(derive_seed(cfg.seed, "analyse", cfg.graph))
+    reps = trained.node_representations(net, g.A, cfg.n_seqs, cfg.seq_len, rng)
+    ok = ~np.isnan(reps).any(axis=(0, 2, 3))                 # contexts where every node occurs
+    rows = []
+    for layer in range(reps.shape[0]):
+        vals = [_summary(g, reps[layer, s], L, U, cfg.low_modes) for s in np.flatnonzero(ok)]
+        rows.append({k: float(np.mean([v[k] for v in vals])) for k in vals[0]} if vals else {})
+    # next-token validity: fraction of argmax predictions that are graph neighbours (2nd half)
+    walks, tokens, perms = trained.sample_batch(g.A, cfg.n_seqs, cfg.seq_len, rng)
+    with torch.no_grad():
+        pred = net(torch.as_tensor(tokens)).argmax(-1).numpy()
+    inv = np.argsort(perms, axis=1)
+    pred_nodes = np.take_along_axis(inv, pred, axis=1)
+    half = cfg.seq_len // 2
+    valid = g.A[walks[:, half:], pred_nodes[:, half:]].mean()
+    repro_core.save_json({
+        "graph": cfg.graph, "n": g.n, "lambda2": float(lam[1]),
+        "random_energy": float(np.trace(L) / (g.n - 1)),
+        "random_low_fraction": cfg.low_modes / (g.n - 1),
+        "contexts_used": int(ok.sum()), "layers": rows,
+        "valid_next_token": float(valid), "final_loss": float(np.mean(state["losses"][-20:])),
+        "losses": state["losses"],
+    }, metrics)
+
+
 # ----------------------------------------------------------------------------- figures
 @dataclass
 class FiguresConfig:
@@ -158,18 +243,41 @@ def figures(cfg: FiguresConfig, metrics: Path, layers: Path, context: Path, snap
     F.noise(m, fig_noise)
 
 
+@dataclass
+class FigureTrainedConfig:
+    trained: list[str] = field(default_factory=list)
+    seed: int = 0
+
+
+def figure_trained(cfg: FigureTrainedConfig, fig_trained: Path) -> None:
+    """Track B: per-layer energy and low-mode fraction of the trained model; training loss."""
+    from . import figures as F
+
+    F.trained(_load_trained(cfg.trained), fig_trained)
+
+
 # ----------------------------------------------------------------------------- claims
 @dataclass
 class ClaimsConfig:
     scale: str = "quick"
+    trained: list[str] = field(default_factory=list)   # Track B metrics.json paths
     seed: int = 0
 
 
+def _load_trained(paths: list[str]) -> dict:
+    out = {}
+    for p in paths:
+        m = repro_core.load_json(p)
+        out[m["graph"]] = m
+    return out
+
+
 def claims(cfg: ClaimsConfig, metrics: Path, claims_json: Path) -> None:
-    """Evaluate the paper's claims on our exact-model results."""
+    """Evaluate the paper's claims on our exact-model (and trained-model) results."""
     from .claims import CLAIMS
 
     ctx = repro_core.load_json(metrics)
+    ctx["trained"] = _load_trained(cfg.trained)
     records = repro_core.evaluate_claims(CLAIMS, ctx, cfg.scale, paper="icl_lowfreq")
     repro_core.write_claims(records, claims_json)
 
@@ -179,4 +287,7 @@ STAGES = {
     "figures": Stage(figures, FiguresConfig, inputs=("metrics", "layers", "context", "snapshots"),
                      outputs=("fig_pca", "fig_energy", "fig_spectrum", "fig_noise")),
     "claims": Stage(claims, ClaimsConfig, inputs=("metrics",), outputs=("claims_json",)),
+    "train": Stage(train, TrainConfig, outputs=("model_out",)),
+    "figure_trained": Stage(figure_trained, FigureTrainedConfig, outputs=("fig_trained",)),
+    "analyse": Stage(analyse, AnalyseConfig, inputs=("model_in",), outputs=("metrics",)),
 }
