@@ -141,17 +141,22 @@ def exact(cfg: ExactConfig, metrics: Path, layers: Path, context: Path, snapshot
 
 # ----------------------------------------------------------------------------- Track B
 @dataclass
-class TrainConfig:
+class ModelConfig:
+    """Fields shared by the train and analyse stages (config section trained.model)."""
     graph: str
     d: int = 64
     n_layers: int = 2
     n_heads: int = 4
     seq_len: int = 128
+    threads: int = 1
+    seed: int = 0
+
+
+@dataclass
+class TrainConfig(ModelConfig):
     batch: int = 32
     steps: int = 1000
     lr: float = 1.0e-3
-    threads: int = 1
-    seed: int = 0
 
 
 def train(cfg: TrainConfig, model_out: Path) -> None:
@@ -172,16 +177,9 @@ def train(cfg: TrainConfig, model_out: Path) -> None:
 
 
 @dataclass
-class AnalyseConfig:
-    graph: str
-    d: int = 64
-    n_layers: int = 2
-    n_heads: int = 4
-    seq_len: int = 128
+class AnalyseConfig(ModelConfig):
     n_seqs: int = 32
     low_modes: int = 2
-    threads: int = 1
-    seed: int = 0
 
 
 def analyse(cfg: AnalyseConfig, model_in: Path, metrics: Path) -> None:
