@@ -184,8 +184,13 @@ def _accuracy(P: dict, M, C, cfg: RnnConfig) -> np.ndarray:
 
 def rnn_train(cfg: RnnConfig, data: Path, runs: Path) -> None:
     """Train every (condition, lr, seed) network at once; checkpoint per chunk."""
+    from repro_core.config import ConfigError
+
     from . import rnn
 
+    if cfg.epochs % cfg.chunk:
+        raise ConfigError(f"config key rnn_train.epochs={cfg.epochs} must be a multiple of "
+                          f"rnn_train.chunk={cfg.chunk} (snapshots are taken every chunk)")
     repro_core.seed_everything(cfg.seed)
     table = _run_table(cfg)
     K_max = int(max(K for K, _ in cfg.conditions))
@@ -194,7 +199,7 @@ def rnn_train(cfg: RnnConfig, data: Path, runs: Path) -> None:
     P = rnn.stack_params(inits)
     M = np.stack([rnn.rank_mask(K, K_max) for K in table.K])
     C, L = table.conf.to_numpy(np.float32), table.lr.to_numpy(np.float32)
-    n_chunks = -(-cfg.epochs // cfg.chunk)
+    n_chunks = cfg.epochs // cfg.chunk
     ckpt = Path(str(data) + ".ckpt.npz")
     losses, snaps, start = [], {k: [] for k in P}, 0
     if ckpt.exists():
@@ -218,7 +223,7 @@ def rnn_train(cfg: RnnConfig, data: Path, runs: Path) -> None:
             repro_core.save_npz(ckpt, chunk=c + 1, losses=np.array(losses),
                                 **{f"P_{k}": v for k, v in P.items()},
                                 **{f"S_{k}": np.array(v) for k, v in snaps.items()})
-    loss = np.array(losses).T[:, : cfg.epochs]            # (runs, epochs)
+    loss = np.array(losses).T                             # (runs, epochs)
     table["acc"] = _accuracy(P, M, C, cfg)
     table["learned"] = table.acc >= cfg.acc_min
     table["loss0"] = loss[:, 0]
