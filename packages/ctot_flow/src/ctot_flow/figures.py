@@ -93,7 +93,7 @@ def fig_noise(results: list, path) -> None:
         ax.plot(noise, [r["methods"][m]["w2_mean"] for r in results], "o-", color=COLORS[m],
                 label=NAMES[m])
     ax.set_xlabel("timestamp noise (std)")
-    ax.set_ylabel("mean W2 over held-out times")
+    ax.set_ylabel("mean W2, held-out times")
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=8)
     fig.suptitle(f"timestamp-noise sweep ({results[0]['process']})" if results else "")
