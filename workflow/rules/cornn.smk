@@ -41,7 +41,7 @@ rule cornn_simulate:
     threads: 1
     resources: mem_mb=4000 if CORNN_FULL else 2000, runtime=30 if CORNN_FULL else 10
     cache: "omit-software"
-    shell: "{params.fail}" + stage("cornn", "simulate") + " --params {params.p:q} --out data={output} 2> {log}"
+    shell: "{params.fail}python -m cornn simulate --threads {threads} --params {params.p:q} --out data={output} 2> {log}"
 
 
 rule cornn_fit:
@@ -54,7 +54,7 @@ rule cornn_fit:
     log: LOG("cornn", "fit_{cornn_exp}_rep{cornn_rep}")
     threads: CORNN_THREADS
     resources: mem_mb=16000 if CORNN_FULL else 4000, runtime=90 if CORNN_FULL else 15, gpu=CORNN_GPU
-    shell: "{params.fail}" + stage("cornn", "fit") + " --params {params.p:q} --in data={input} --out traces={output} 2> {log}"
+    shell: "{params.fail}python -m cornn fit --threads {threads} --params {params.p:q} --in data={input} --out traces={output} 2> {log}"
 
 
 rule cornn_benchmark:
@@ -70,7 +70,7 @@ rule cornn_benchmark:
     log: LOG("cornn", "benchmark")
     threads: CORNN_THREADS
     resources: mem_mb=32000 if CORNN_FULL else 4000, runtime=60 if CORNN_FULL else 15, gpu=CORNN_GPU
-    shell: "{params.fail}" + stage("cornn", "benchmark") + " --params {params.p:q} --out bench={output.bench} --out scaling={output.scaling} 2> {log}"
+    shell: "{params.fail}python -m cornn benchmark --threads {threads} --params {params.p:q} --out bench={output.bench} --out scaling={output.scaling} 2> {log}"
 
 
 rule cornn_flipflop_train:
@@ -84,7 +84,7 @@ rule cornn_flipflop_train:
     threads: 1
     resources: mem_mb=8000 if CORNN_FULL else 2000, runtime=240 if CORNN_FULL else 15, gpu=CORNN_GPU
     cache: "omit-software"
-    shell: "{params.fail}" + stage("cornn", "flipflop_train") + " --params {params.p:q} --out generator={output} 2> {log}"
+    shell: "{params.fail}python -m cornn flipflop_train --threads {threads} --params {params.p:q} --out generator={output} 2> {log}"
 
 
 rule cornn_flipflop_fit:
@@ -97,7 +97,7 @@ rule cornn_flipflop_fit:
     log: LOG("cornn", "flipflop_fit_n{cornn_n}")
     threads: CORNN_THREADS
     resources: mem_mb=32000 if CORNN_FULL else 4000, runtime=120 if CORNN_FULL else 15, gpu=CORNN_GPU
-    shell: "{params.fail}" + stage("cornn", "flipflop_fit") + " --params {params.p:q} --in generator={input} --out results={output} 2> {log}"
+    shell: "{params.fail}python -m cornn flipflop_fit --threads {threads} --params {params.p:q} --in generator={input} --out results={output} 2> {log}"
 
 
 rule cornn_timed_train:
@@ -111,7 +111,7 @@ rule cornn_timed_train:
     threads: 1
     resources: mem_mb=16000 if CORNN_FULL else 2000, runtime=480 if CORNN_FULL else 15, gpu=CORNN_GPU
     cache: "omit-software"
-    shell: "{params.fail}" + stage("cornn", "timed_train") + " --params {params.p:q} --out generator={output} 2> {log}"
+    shell: "{params.fail}python -m cornn timed_train --threads {threads} --params {params.p:q} --out generator={output} 2> {log}"
 
 
 rule cornn_timed_fit:
@@ -124,7 +124,7 @@ rule cornn_timed_fit:
     log: LOG("cornn", "timed_fit")
     threads: CORNN_THREADS
     resources: mem_mb=32000 if CORNN_FULL else 4000, runtime=120 if CORNN_FULL else 15, gpu=CORNN_GPU
-    shell: "{params.fail}" + stage("cornn", "timed_fit") + " --params {params.p:q} --in generator={input} --out results={output} 2> {log}"
+    shell: "{params.fail}python -m cornn timed_fit --threads {threads} --params {params.p:q} --in generator={input} --out results={output} 2> {log}"
 
 
 rule cornn_figures:
@@ -150,7 +150,7 @@ rule cornn_figures:
     threads: 1
     resources: mem_mb=2000, runtime=10
     shell:
-        "{params.fail}" + stage("cornn", "figures") + " --params {params.p:q}"
+        "{params.fail}python -m cornn figures --threads {threads} --params {params.p:q}"
         " --in scaling={input.scaling} --in timed_results={input.timed}"
         " --out fig_accuracy={output.accuracy} --out fig_scaling={output.scaling}"
         " --out fig_flipflop={output.flipflop} --out fig_timed={output.timed} 2> {log}"
@@ -170,7 +170,7 @@ rule cornn_claims:
     threads: 1
     resources: mem_mb=2000, runtime=5
     shell:
-        "{params.fail}" + stage("cornn", "claims") + " --params {params.p:q}"
+        "{params.fail}python -m cornn claims --threads {threads} --params {params.p:q}"
         " --in bench={input.bench} --in scaling={input.scaling} --in timed_results={input.timed}"
         " --out claims_json={output} 2> {log}"
 

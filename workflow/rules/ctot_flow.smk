@@ -6,8 +6,7 @@ CTOT_MAIN = list(P("ctot_flow", "processes"))
 CTOT_SWEEP = [f"noise_{i}" for i in range(len(P("ctot_flow", "sweep", "noise")))]
 CTOT_DATASETS = CTOT_MAIN + CTOT_SWEEP
 CTOT_FULL = SCALE == "full"
-# numpy-only stages run without --threads: repro_core's CLI imports torch for it (seconds per job)
-CTOT_NUMPY_STAGE = f"{PY} -m ctot_flow {{name}}"
+# --threads sets BLAS/OpenMP threads; repro_core imports no torch for numpy-only stages
 
 wildcard_constraints:
     ctot_ds="[a-z0-9_]+",
@@ -42,7 +41,7 @@ rule ctot_flow_simulate:
         mem_mb=2000, runtime=10
     cache: "omit-software"
     shell:
-        "{params.fail}" + CTOT_NUMPY_STAGE.format(name="simulate") + " --params {params.p:q} "
+        "{params.fail}python -m ctot_flow simulate --threads {threads} --params {params.p:q} "
         "--out data={output} 2> {log}"
 
 
@@ -62,7 +61,7 @@ rule ctot_flow_labels:
         mem_mb=4000, runtime=120 if CTOT_FULL else 20
     cache: "omit-software"
     shell:
-        "{params.fail}" + CTOT_NUMPY_STAGE.format(name="labels") + " --params {params.p:q} --in data={input} "
+        "{params.fail}python -m ctot_flow labels --threads {threads} --params {params.p:q} --in data={input} "
         "--out labels={output} 2> {log}"
 
 
@@ -97,12 +96,12 @@ rule ctot_flow_fit:
         mem_mb=4000, runtime=600 if CTOT_FULL else 40, gpu=1 if CTOT_FULL else 0
     cache: "omit-software"
     shell:
-        "{params.fail}" + stage("ctot_flow", "fit") + " --params {params.p:q} --in data={input.data} "
+        "{params.fail}python -m ctot_flow fit --threads {threads} --params {params.p:q} --in data={input.data} "
         "--in labels={input.labels} --out ctot={output.ctot} --out otcfm={output.otcfm} "
         "--out metrics={output.metrics} --out paths={output.paths} 2> {log}"
 
 
-rule ctot_flow_summarize:
+rule ctot_flow_claims:
     input:
         [R("ctot_flow", "eval", f"{ds}.json") for ds in CTOT_DATASETS],
     output:
@@ -113,15 +112,15 @@ rule ctot_flow_summarize:
                           caption="../report/ctot_flow/summary.rst"),
     params:
         p=params_json("ctot_flow", datasets=CTOT_MAIN, sweep=CTOT_SWEEP, scale=SCALE),
-        root=R("ctot_flow"),
-        fail=maybe_fail("ctot_flow_summarize"),
+        root=lambda w: R("ctot_flow"),
+        fail=maybe_fail("ctot_flow_claims"),
     log:
         LOG("ctot_flow", "summarize")
     threads: 1
     resources:
         mem_mb=2000, runtime=10
     shell:
-        "{params.fail}" + CTOT_NUMPY_STAGE.format(name="summarize") + " --params {params.p:q} "
+        "{params.fail}python -m ctot_flow summarize --threads {threads} --params {params.p:q} "
         "--in root={params.root} --out claims={output.claims} --out table={output.table} "
         "--out table_html={output.table_html} 2> {log}"
 
@@ -142,7 +141,7 @@ rule ctot_flow_figures:
                      caption="../report/ctot_flow/noise_sweep.rst"),
     params:
         p=params_json("ctot_flow", datasets=CTOT_MAIN, sweep=CTOT_SWEEP),
-        root=R("ctot_flow"),
+        root=lambda w: R("ctot_flow"),
         fail=maybe_fail("ctot_flow_figures"),
     log:
         LOG("ctot_flow", "figures")
@@ -150,7 +149,7 @@ rule ctot_flow_figures:
     resources:
         mem_mb=2000, runtime=10
     shell:
-        "{params.fail}" + CTOT_NUMPY_STAGE.format(name="figures") + " --params {params.p:q} "
+        "{params.fail}python -m ctot_flow figures --threads {threads} --params {params.p:q} "
         "--in root={params.root} --out fig_labels={output.labels} --out fig_traj={output.traj} "
         "--out fig_wdist={output.wdist} --out fig_noise={output.noise} 2> {log}"
 
@@ -158,5 +157,5 @@ rule ctot_flow_figures:
 rule ctot_flow:
     input:
         R("ctot_flow", "claims.json"),
-        rules.ctot_flow_summarize.output.table_html,
+        rules.ctot_flow_claims.output.table_html,
         rules.ctot_flow_figures.output,

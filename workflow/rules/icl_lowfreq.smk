@@ -26,7 +26,7 @@ rule icl_lowfreq_train:
     threads: ICL_LOWFREQ_THREADS
     resources: mem_mb=16000 if ICL_LOWFREQ_FULL else 2000, runtime=240 if ICL_LOWFREQ_FULL else 15, gpu=1 if ICL_LOWFREQ_FULL else 0
     cache: "omit-software"
-    shell: "{params.fail}" + stage("icl_lowfreq", "train") + " --params {params.p:q} --out model_out={output} 2> {log}"
+    shell: "{params.fail}python -m icl_lowfreq train --threads {threads} --params {params.p:q} --out model_out={output} 2> {log}"
 
 
 rule icl_lowfreq_analyse:
@@ -39,7 +39,7 @@ rule icl_lowfreq_analyse:
     log: LOG("icl_lowfreq", "analyse_{icl_lowfreq_graph}")
     threads: ICL_LOWFREQ_THREADS
     resources: mem_mb=8000 if ICL_LOWFREQ_FULL else 2000, runtime=30 if ICL_LOWFREQ_FULL else 10
-    shell: "{params.fail}" + stage("icl_lowfreq", "analyse") + " --params {params.p:q} --in model_in={input} --out metrics={output} 2> {log}"
+    shell: "{params.fail}python -m icl_lowfreq analyse --threads {threads} --params {params.p:q} --in model_in={input} --out metrics={output} 2> {log}"
 
 
 rule icl_lowfreq_figure_trained:
@@ -53,7 +53,7 @@ rule icl_lowfreq_figure_trained:
     log: LOG("icl_lowfreq", "figure_trained")
     threads: 1
     resources: mem_mb=2000, runtime=10
-    shell: "{params.fail}" + stage("icl_lowfreq", "figure_trained") + " --params {params.p:q} --out fig_trained={output} 2> {log}"
+    shell: "{params.fail}python -m icl_lowfreq figure_trained --threads {threads} --params {params.p:q} --out fig_trained={output} 2> {log}"
 
 
 rule icl_lowfreq_exact:
@@ -69,7 +69,7 @@ rule icl_lowfreq_exact:
     threads: 1
     resources: mem_mb=8000 if ICL_LOWFREQ_FULL else 2000, runtime=60 if ICL_LOWFREQ_FULL else 10
     shell:
-        "{params.fail}" + stage("icl_lowfreq", "exact") + " --params {params.p:q}"
+        "{params.fail}python -m icl_lowfreq exact --threads {threads} --params {params.p:q}"
         " --out metrics={output.metrics} --out layers={output.layers}"
         " --out context={output.context} --out snapshots={output.snapshots} 2> {log}"
 
@@ -96,7 +96,7 @@ rule icl_lowfreq_figures:
     threads: 1
     resources: mem_mb=2000, runtime=10
     shell:
-        "{params.fail}" + stage("icl_lowfreq", "figures") + " --params {params.p:q}"
+        "{params.fail}python -m icl_lowfreq figures --threads {threads} --params {params.p:q}"
         " --in metrics={input.metrics} --in layers={input.layers} --in context={input.context}"
         " --in snapshots={input.snapshots} --out fig_pca={output.pca} --out fig_energy={output.energy}"
         " --out fig_spectrum={output.spectrum} --out fig_noise={output.noise} 2> {log}"
@@ -114,7 +114,7 @@ rule icl_lowfreq_claims:
     threads: 1
     resources: mem_mb=1000, runtime=5
     shell:
-        "{params.fail}" + stage("icl_lowfreq", "claims") + " --params {params.p:q}"
+        "{params.fail}python -m icl_lowfreq claims --threads {threads} --params {params.p:q}"
         " --in metrics={input.metrics} --out claims_json={output} 2> {log}"
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -83,11 +84,12 @@ def main(stages: Mapping[str, Stage], argv: Sequence[str] | None = None, prog: s
         p.add_argument("--threads", type=int, default=None, help="CPU threads for torch/BLAS")
     args = parser.parse_args(argv)
     if args.threads:
-        try:
-            import torch
-            torch.set_num_threads(args.threads)
-        except ImportError:
-            pass
+        # Threads for BLAS/OpenMP libraries imported later; torch only if the stage
+        # module already imported it (numpy-only stages do not pay for importing torch).
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            os.environ[var] = str(args.threads)
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(args.threads)
     paths = {**_pairs(args.inputs, "--in"), **_pairs(args.outputs, "--out")}
     t0 = time.perf_counter()
     try:
