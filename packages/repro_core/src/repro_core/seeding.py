@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 
 import numpy as np
 
 
 def seed_everything(seed: int, deterministic_torch: bool = True) -> np.random.Generator:
-    """Seed python's ``random``, numpy's legacy global state and torch (if
-    installed) from ``seed``; return a fresh ``numpy.random.Generator``.
+    """Seed python's ``random``, numpy's legacy global state and torch (if the
+    caller has imported it) from ``seed``; return a fresh ``numpy.random.Generator``.
 
     jax has no global state: use :func:`jax_key`.
     """
@@ -20,11 +21,8 @@ def seed_everything(seed: int, deterministic_torch: bool = True) -> np.random.Ge
     random.seed(seed)
     np.random.seed(seed % 2**32)
     os.environ.setdefault("PYTHONHASHSEED", str(seed))
-    try:
-        import torch
-    except ImportError:  # torch is optional for packages that do not use it
-        pass
-    else:
+    torch = sys.modules.get("torch")  # seeded when the caller uses it; never imported here
+    if torch is not None:              # (importing torch costs seconds in numpy-only stages)
         torch.manual_seed(seed)
         if deterministic_torch:
             torch.use_deterministic_algorithms(True, warn_only=True)
