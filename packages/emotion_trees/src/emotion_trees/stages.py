@@ -46,6 +46,8 @@ def score(cfg: ScoreConfig, prompts: Path, scores: Path) -> None:
     from .lm import (decode_tokens, label_token_ids, load_model, materialise,
                      score_prompts, vocabulary)
 
+    import torch  # noqa: F401  (imported first so that seed_everything seeds it)
+
     seed_everything(cfg.seed)
     spec = cfg.model
     ps = load_json(prompts)
