@@ -16,7 +16,7 @@ rule ghost_points_onedim:
     log: LOG("ghost_points", "onedim")
     threads: 1
     resources: mem_mb=16000 if GP_FULL else 3000, runtime=240 if GP_FULL else 20, gpu=1 if GP_FULL else 0
-    shell: "{params.fail}" + stage("ghost_points", "onedim") + " --params {params.p:q} --out data={output.data} --out summary={output.summary} 2> {log}"
+    shell: "{params.fail}python -m ghost_points onedim --threads {threads} --params {params.p:q} --out data={output.data} --out summary={output.summary} 2> {log}"
 
 
 rule ghost_points_rnn_train:
@@ -31,7 +31,7 @@ rule ghost_points_rnn_train:
     threads: 1
     resources: mem_mb=32000 if GP_FULL else 3000, runtime=2880 if GP_FULL else 30, gpu=1 if GP_FULL else 0
     cache: "omit-software"
-    shell: "{params.fail}" + stage("ghost_points", "rnn_train") + " --params {params.p:q} --out data={output.data} --out runs={output.runs} 2> {log}"
+    shell: "{params.fail}python -m ghost_points rnn_train --threads {threads} --params {params.p:q} --out data={output.data} --out runs={output.runs} 2> {log}"
 
 
 rule ghost_points_slowpoints:
@@ -45,7 +45,7 @@ rule ghost_points_slowpoints:
     log: LOG("ghost_points", "slowpoints")
     threads: 1
     resources: mem_mb=32000 if GP_FULL else 3000, runtime=600 if GP_FULL else 20
-    shell: "{params.fail}" + stage("ghost_points", "slowpoints") + " --params {params.p:q} --in data={input.data} --in runs={input.runs} --out table={output} 2> {log}"
+    shell: "{params.fail}python -m ghost_points slowpoints --threads {threads} --params {params.p:q} --in data={input.data} --in runs={input.runs} --out table={output} 2> {log}"
 
 
 rule ghost_points_figures:
@@ -71,7 +71,7 @@ rule ghost_points_figures:
     threads: 1
     resources: mem_mb=16000 if GP_FULL else 3000, runtime=30 if GP_FULL else 10
     shell:
-        "{params.fail}" + stage("ghost_points", "figures") + " --params {params.p:q}"
+        "{params.fail}python -m ghost_points figures --threads {threads} --params {params.p:q}"
         " --in data={input.data} --in summary={input.summary} --in rnn={input.rnn} --in runs={input.runs}"
         " --in slowtab={input.slowtab} --out fig_phase={output.phase} --out fig_landscape={output.landscape}"
         " --out fig_lr={output.lr} --out fig_rnn={output.rnn} 2> {log}"
@@ -89,7 +89,7 @@ rule ghost_points_claims:
     log: LOG("ghost_points", "claims")
     threads: 1
     resources: mem_mb=2000, runtime=10
-    shell: "{params.fail}" + stage("ghost_points", "claims") + " --params {params.p:q} --in summary={input.summary} --in runs={input.runs} --in slowtab={input.slowtab} --out out={output} 2> {log}"
+    shell: "{params.fail}python -m ghost_points claims --threads {threads} --params {params.p:q} --in summary={input.summary} --in runs={input.runs} --in slowtab={input.slowtab} --out out={output} 2> {log}"
 
 
 rule ghost_points:

@@ -56,7 +56,7 @@ rule icl_emergence_bayes:
     threads: 1
     resources: mem_mb=2000, runtime=10
     cache: "omit-software"
-    shell: "{params.fail}" + stage(ICLEM, "bayes") + " --params {params.p:q} --out curves={output} 2> {log}"
+    shell: "{params.fail}python -m icl_emergence bayes --threads {threads} --params {params.p:q} --out curves={output} 2> {log}"
 
 
 rule icl_emergence_train:
@@ -75,7 +75,7 @@ rule icl_emergence_train:
         gpu=1 if SCALE == "full" else 0,
     cache: "omit-software"
     shell:
-        "{params.fail}" + stage(ICLEM, "train") + " --params {params.p:q} "
+        "{params.fail}python -m icl_emergence train --threads {threads} --params {params.p:q} "
         "--out model_out={output.model} --out history_out={output.history} 2> {log}"
 
 
@@ -94,7 +94,7 @@ rule icl_emergence_analyze:
     threads: 1
     resources: mem_mb=4000, runtime=20
     shell:
-        "{params.fail}" + stage(ICLEM, "analyze") + " --params {params.p:q} --in curves={input.curves} "
+        "{params.fail}python -m icl_emergence analyze --threads {threads} --params {params.p:q} --in curves={input.curves} "
         "--out summary={output.summary} --out data={output.data} 2> {log}"
 
 
@@ -118,7 +118,7 @@ rule icl_emergence_figures:
     threads: 1
     resources: mem_mb=2000, runtime=10
     shell:
-        "{params.fail}" + stage(ICLEM, "figures") + " --params {params.p:q} --in summary={input.summary} "
+        "{params.fail}python -m icl_emergence figures --threads {threads} --params {params.p:q} --in summary={input.summary} "
         "--in data={input.data} --out position_loss={output.position_loss} "
         "--out transition={output.transition} --out power_law={output.power_law} "
         "--out coupling={output.coupling} 2> {log}"
@@ -136,7 +136,7 @@ rule icl_emergence_claims:
     threads: 1
     resources: mem_mb=1000, runtime=5
     shell:
-        "{params.fail}" + stage(ICLEM, "claims") + " --params {params.p:q} --in summary={input.summary} "
+        "{params.fail}python -m icl_emergence claims --threads {threads} --params {params.p:q} --in summary={input.summary} "
         "--out claims_json={output.claims} --out note={output.note} 2> {log}"
 
 
