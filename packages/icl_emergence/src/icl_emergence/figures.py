@@ -69,9 +69,8 @@ def fig_transition(d: dict, s: dict, path: Path) -> None:
         ax.axvline(t["step"] + 1, color="k", lw=0.8, ls=":",
                    label=f"transition (transformer): step {t['step']}")
     ax.axhline(LN2, color="grey", lw=0.8, label="ln 2 (Bayes, 1st name)")
-    ax.set(xscale="log", yscale="symlog", xlabel="training step + 1", ylabel="loss on name token (nats)",
+    ax.set(xscale="log", yscale="log", xlabel="training step + 1", ylabel="loss on name token (nats)",
            title="Induction-head transition")
-    ax.set_yscale("symlog", linthresh=0.01)
     ax.legend(fontsize=7)
     repro_core.save_figure(fig, path)
 
