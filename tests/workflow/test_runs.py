@@ -75,7 +75,6 @@ def test_kill_then_resume_redoes_only_unfinished_jobs(tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     after_kill = _outputs(work)
-    leftovers = [f for f in after_kill if ".tmp" in Path(f).name]
     remaining = _planned_jobs(work, SMOKE)
     assert 0 < remaining < total, (remaining, total)
     run_snakemake(work, ["--unlock", *SMOKE])  # what a user does after a kill -9 (README)
@@ -88,7 +87,6 @@ def test_kill_then_resume_redoes_only_unfinished_jobs(tmp_path):
     assert unchanged, "no finished output survived the kill"
     # no temporary file is ever taken as an output, and none is left once the rerun is done
     assert not [f for f in final if ".tmp" in Path(f).name]
-    del leftovers
     assert (work / "results/cornn/smoke/claims.json").exists()
 
 
@@ -155,7 +153,6 @@ def test_report_renders_in_headless_chromium(smoke_run, tmp_path):
     subprocess.run([chromium, *flags, f"--screenshot={shot}", "--window-size=1400,1000", report.as_uri()],
                    capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 5_000
-    import numpy as np
     from matplotlib.image import imread
     img = imread(shot)
     assert img[..., :3].std() > 0.02, "screenshot is blank"
@@ -163,4 +160,3 @@ def test_report_renders_in_headless_chromium(smoke_run, tmp_path):
                          text=True, timeout=120).stdout
     assert "Reproduction scorecard" in dom
     assert "cornn." in dom  # a claim id from the scorecard table on the front page
-    del np
