@@ -112,7 +112,3 @@ def paper_targets(paper):
     return list(getattr(rules, paper).input)
 
 
-def stage(pkg, name, threads="{threads}"):
-    """The start of a stage command line: ``python -m <pkg> <name> --threads N``."""
-    return f"{PY} -m {pkg} {name} --threads {threads}"
-

@@ -10,7 +10,7 @@ LU_FIGS = ["dimensionality", "decoding", "scaling", "drift"]
 # Shell command of one stage (--in/--out named after the rule's input/output keys), and a
 # report()-marked figure path. Lambdas: the linter objects to functions mixed with rules.
 lu_cmd = lambda name, ins, outs: " ".join(
-    ["{params.fail}" f"{stage('latent_units', name)} --params {{params.p:q}}"]
+    ["{params.fail}" f"python -m latent_units {name} --threads {{threads}} --params {{params.p:q}}"]
     + [f"--in {k}={{input.{k}}}" for k in ins] + [f"--out {k}={{output.{k}}}" for k in outs]
     + ["2> {log}"])
 lu_fig = lambda name: report(R("latent_units", "figures", f"{name}.png"), category="latent_units",
