@@ -1,0 +1,111 @@
+# icl_rational (Wurgaft et al., arXiv 2506.17859): thin rules around `python -m icl_rational <stage>`.
+#   train (one job per group of D values, batched in one program; checkpoints + resumes)
+#   -> analyze (M/G predictors, relative distances, hierarchical Bayesian fit, N*(D))
+#   -> figures, claims
+ICLR = "icl_rational"
+ICLR_FULL = SCALE == "full"
+
+
+def _iclr_groups():
+    """group name ("4_16_64") -> its D values, chunks of train.group_size."""
+    Ds = [int(d) for d in P(ICLR, "n_tasks")]
+    k = int(P(ICLR, "train", "group_size"))
+    return {"_".join(map(str, Ds[i:i + k])): Ds[i:i + k] for i in range(0, len(Ds), k)}
+
+
+ICLR_GROUPS = _iclr_groups()
+ICLR_RUNS = [R(ICLR, "runs", f"D{g}.npz") for g in ICLR_GROUPS]
+
+
+def iclr_train_params(w):
+    d = dict(P(ICLR, "train"))
+    d.pop("group_size")
+    d.update(n_tasks=ICLR_GROUPS[w.group], n_symbols=P(ICLR, "n_symbols"),
+             device=config.get("device", "auto"), seed=int(config["seed"]))
+    return json.dumps(d, sort_keys=True)
+
+
+wildcard_constraints:
+    group="[0-9_]+",
+
+
+rule icl_rational_train:
+    output: R(ICLR, "runs", "D{group}.npz")
+    params:
+        p=iclr_train_params,
+        code=code_hash(ICLR),
+        fail=maybe_fail("icl_rational_train"),
+    log: LOG(ICLR, "train_D{group}")
+    threads: 1
+    resources:
+        mem_mb=16000 if ICLR_FULL else 3000,
+        runtime=720 if ICLR_FULL else 30,
+        gpu=1 if ICLR_FULL else 0,
+    cache: "omit-software"
+    shell: "{params.fail}python -m icl_rational train --threads {threads} --params {params.p:q} --out run={output} 2> {log}"
+
+
+rule icl_rational_analyze:
+    input: ICLR_RUNS
+    output:
+        summary=R(ICLR, "summary.json"),
+        table=R(ICLR, "table.csv"),
+        curves=R(ICLR, "curves.npz"),
+    params:
+        p=lambda w: params_json(ICLR, "analyze", runs=ICLR_RUNS),
+        fail=maybe_fail("icl_rational_analyze"),
+    log: LOG(ICLR, "analyze")
+    threads: 1
+    resources: mem_mb=32000 if ICLR_FULL else 4000, runtime=240 if ICLR_FULL else 20
+    shell:
+        "{params.fail}python -m icl_rational analyze --threads {threads} --params {params.p:q} "
+        "--out summary={output.summary} --out table={output.table} --out curves={output.curves} 2> {log}"
+
+
+rule icl_rational_figures:
+    input:
+        summary=rules.icl_rational_analyze.output.summary,
+        table=rules.icl_rational_analyze.output.table,
+        curves=rules.icl_rational_analyze.output.curves,
+    output:
+        rel_distance=report(R(ICLR, "figures", "rel_distance.png"), category=ICLR,
+                            caption="../report/icl_rational/rel_distance.rst"),
+        kl_curves=report(R(ICLR, "figures", "kl_curves.png"), category=ICLR,
+                         caption="../report/icl_rational/kl_curves.rst"),
+        phase=report(R(ICLR, "figures", "phase.png"), category=ICLR,
+                     caption="../report/icl_rational/phase.rst"),
+        transition=report(R(ICLR, "figures", "transition.png"), category=ICLR,
+                          caption="../report/icl_rational/transition.rst"),
+    params:
+        p=lambda w: params_json(ICLR, "figures"),
+        fail=maybe_fail("icl_rational_figures"),
+    log: LOG(ICLR, "figures")
+    threads: 1
+    resources: mem_mb=2000, runtime=10
+    shell:
+        "{params.fail}python -m icl_rational figures --threads {threads} --params {params.p:q} "
+        "--in summary={input.summary} --in table={input.table} --in curves={input.curves} "
+        "--out rel_distance={output.rel_distance} --out kl_curves={output.kl_curves} "
+        "--out phase={output.phase} --out transition={output.transition} 2> {log}"
+
+
+rule icl_rational_claims:
+    input: summary=rules.icl_rational_analyze.output.summary
+    output:
+        claims=R(ICLR, "claims.json"),
+        note=report(R(ICLR, "note.md"), category=ICLR, caption="../report/icl_rational/note.rst"),
+    params:
+        p=lambda w: params_json(ICLR, scale=SCALE),
+        fail=maybe_fail("icl_rational_claims"),
+    log: LOG(ICLR, "claims")
+    threads: 1
+    resources: mem_mb=1000, runtime=5
+    shell:
+        "{params.fail}python -m icl_rational claims --threads {threads} --params {params.p:q} "
+        "--in summary={input.summary} --out claims_json={output.claims} --out note={output.note} 2> {log}"
+
+
+rule icl_rational:
+    input:
+        rules.icl_rational_claims.output,
+        rules.icl_rational_figures.output,
