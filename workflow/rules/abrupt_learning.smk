@@ -1,0 +1,90 @@
+# abrupt_learning (Haputhanthri et al., arXiv 2502.07256): thin rules around `python -m abrupt_learning <stage>`.
+#   train (one job per task x learning rule; vmapped seeds x gains x lambdas) -> analyse -> figures, claims
+# Trained grids are cached (`cache: "omit-software"`) with the package's code hash in params.
+
+AL_FULL = SCALE == "full"
+
+
+def al_trains(wildcards=None):
+    t = P("abrupt_learning", "train")
+    return [R("abrupt_learning", "train", f"{task}_{rule}.npz") for task in t["tasks"] for rule in t["rules"]]
+
+
+rule abrupt_learning_train:
+    output: R("abrupt_learning", "train", "{task}_{rule}.npz")
+    wildcard_constraints:
+        task="addition|evidence|flipflop",
+        rule="bptt|rflo",
+    params:
+        p=lambda w: params_json("abrupt_learning", "train", task=w.task, rule=w.rule),
+        code=code_hash("abrupt_learning"),
+        fail=maybe_fail("abrupt_learning_train"),
+    log: LOG("abrupt_learning", "train_{task}_{rule}")
+    threads: 1
+    resources: mem_mb=16000 if AL_FULL else 3000, runtime=1440 if AL_FULL else 20, gpu=1 if AL_FULL else 0
+    cache: "omit-software"
+    shell: "{params.fail}python -m abrupt_learning train --threads {threads} --params {params.p:q} --out out={output} 2> {log}"
+
+
+rule abrupt_learning_analyse:
+    input: al_trains
+    output:
+        runs=R("abrupt_learning", "runs.csv"),
+        fixed=R("abrupt_learning", "fixed_points.csv"),
+        points=R("abrupt_learning", "fixed_points.npz"),
+    params:
+        p=lambda w, input: params_json("abrupt_learning", "analyse", inputs=list(input)),
+        fail=maybe_fail("abrupt_learning_analyse"),
+    log: LOG("abrupt_learning", "analyse")
+    threads: 1
+    resources: mem_mb=8000 if AL_FULL else 3000, runtime=240 if AL_FULL else 20
+    shell: "{params.fail}python -m abrupt_learning analyse --threads {threads} --params {params.p:q} --out runs={output.runs} --out fixed={output.fixed} --out points={output.points} 2> {log}"
+
+
+rule abrupt_learning_figures:
+    input:
+        trains=al_trains,
+        runs=R("abrupt_learning", "runs.csv"),
+        fixed=R("abrupt_learning", "fixed_points.csv"),
+        points=R("abrupt_learning", "fixed_points.npz"),
+    output:
+        aligned=report(R("abrupt_learning", "figures", "aligned.png"), category="abrupt_learning",
+                       caption="../report/abrupt_learning/aligned.rst"),
+        phase=report(R("abrupt_learning", "figures", "phase.png"), category="abrupt_learning",
+                     caption="../report/abrupt_learning/phase.rst"),
+        speedup=report(R("abrupt_learning", "figures", "speedup.png"), category="abrupt_learning",
+                       caption="../report/abrupt_learning/speedup.rst"),
+        gain=report(R("abrupt_learning", "figures", "gain.png"), category="abrupt_learning",
+                    caption="../report/abrupt_learning/gain.rst"),
+    params:
+        p=lambda w, input: params_json("abrupt_learning", "claims", inputs=list(input.trains)),
+        fail=maybe_fail("abrupt_learning_figures"),
+    log: LOG("abrupt_learning", "figures")
+    threads: 1
+    resources: mem_mb=8000 if AL_FULL else 3000, runtime=30 if AL_FULL else 10
+    shell:
+        "{params.fail}python -m abrupt_learning figures --threads {threads} --params {params.p:q}"
+        " --in runs={input.runs} --in fixed={input.fixed} --in points={input.points}"
+        " --out fig_aligned={output.aligned} --out fig_phase={output.phase}"
+        " --out fig_speedup={output.speedup} --out fig_gain={output.gain} 2> {log}"
+
+
+rule abrupt_learning_claims:
+    input: runs=R("abrupt_learning", "runs.csv")
+    output: R("abrupt_learning", "claims.json")
+    params:
+        p=lambda w: params_json("abrupt_learning", "claims", scale=SCALE),
+        fail=maybe_fail("abrupt_learning_claims"),
+    log: LOG("abrupt_learning", "claims")
+    threads: 1
+    resources: mem_mb=2000, runtime=10
+    shell: "{params.fail}python -m abrupt_learning claims --threads {threads} --params {params.p:q} --in runs={input.runs} --out out={output} 2> {log}"
+
+
+rule abrupt_learning:
+    input:
+        R("abrupt_learning", "claims.json"),
+        R("abrupt_learning", "figures", "aligned.png"),
+        R("abrupt_learning", "figures", "phase.png"),
+        R("abrupt_learning", "figures", "speedup.png"),
+        R("abrupt_learning", "figures", "gain.png"),
