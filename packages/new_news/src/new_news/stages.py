@@ -1,0 +1,358 @@
+"""Stages: dataset -> model -> replay (per source) -> run (train + evaluate a group of
+conditions) -> analyse -> figures, claims.
+
+A condition is ``base`` (no fine-tuning) or ``<protocol>-<source>-b<budget>``:
+protocol naive (the news text itself, source ``news``), paraphrase, implication,
+selfqa, or shadow (the selfqa replay with the news prefixed to each user turn);
+source model (self-play) or template; budget = replay samples per news item.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from repro_core import load_json, save_csv, save_json, seed_everything
+from repro_core.cli import Stage
+from repro_core.lm import ModelSpec
+
+from .dataset import DatasetConfig, build_dataset
+from .lm import LoraSpec
+
+COND_RE = re.compile(r"^(naive|paraphrase|implication|selfqa|shadow)-(news|model|template)-b(\d+)$")
+
+
+def parse_condition(cond: str) -> dict:
+    """``{'protocol', 'source', 'budget'}`` of a condition name (``base``: no fine-tuning)."""
+    if cond == "base":
+        return {"protocol": "base", "source": "", "budget": 0}
+    m = COND_RE.match(cond)
+    if not m:
+        raise ValueError(f"condition {cond!r} is not base or <protocol>-<source>-b<budget>")
+    return {"protocol": m.group(1), "source": m.group(2), "budget": int(m.group(3))}
+
+
+def make_dataset(cfg: DatasetConfig, dataset: Path) -> None:
+    """Authored + templated news items with shuffled, position-balanced options."""
+    ds = build_dataset(cfg)
+    save_json(ds, dataset)
+    n_q = sum(len(it["questions"]) for it in ds["items"])
+    print(f"{len(ds['items'])} items, {n_q} questions")
+
+
+# ----------------------------------------------------------------------------- model
+@dataclass
+class ModelStageConfig:
+    model: ModelSpec
+    seed: int = 0
+
+
+def _load(model_dir: Path, device: str = "cpu"):
+    import torch  # noqa: F401
+
+    from repro_core.device import torch_device
+    from repro_core.lm import load_model
+
+    tok, model = load_model(model_dir, device=str(torch_device(device)))
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return tok, model
+
+
+def make_model(cfg: ModelStageConfig, dataset: Path, model_dir: Path) -> None:
+    """Materialise the model once (GGUF dequantised to float32, or a tiny random Llama)
+    and save it as a local transformers directory for the later stages."""
+    import torch  # noqa: F401
+
+    from repro_core.lm import load_model, materialise, vocabulary
+
+    from .lm import TINY_CHAT_TEMPLATE, TINY_WORDS
+    from .replay import GEN_PROMPT, NAIVE_USER, USER_TURN, _IMPL_FRAMES, _PARA_FRAMES, _QA_FRAMES
+
+    seed_everything(cfg.seed)
+    ds = load_json(dataset)
+    texts = [NAIVE_USER, *USER_TURN.values(), *GEN_PROMPT.values(), *_PARA_FRAMES, *_IMPL_FRAMES,
+             *[a + " " + b for a, b in _QA_FRAMES], "Options"]
+    for it in ds["items"]:
+        texts += [it["news"], it["title"], *it["implications"]]
+        texts += [q["question"] + " " + " ".join(q["options"]) for q in it["questions"]]
+    with materialise(cfg.model, vocabulary(texts, TINY_WORDS), cfg.seed) as (path, gguf):
+        tok, model = load_model(path, gguf, cfg.model.dtype)
+    if not tok.chat_template:
+        tok.chat_template = TINY_CHAT_TEMPLATE
+    model_dir = Path(model_dir)
+    model_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{model_dir.name}.", dir=model_dir.parent))
+    try:
+        model.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+        save_json({"name": cfg.model.name, "source": cfg.model.source, "path": cfg.model.path,
+                   "gguf_file": cfg.model.gguf_file, "licence": cfg.model.licence,
+                   "n_params": int(model.num_parameters()), "layers": model.config.num_hidden_layers},
+                  tmp / "repro_meta.json")
+        if model_dir.exists():
+            shutil.rmtree(model_dir)
+        os.replace(tmp, model_dir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    print(f"saved {cfg.model.name} ({model.num_parameters() / 1e6:.1f}M parameters) to {model_dir}")
+
+
+# ----------------------------------------------------------------------------- replay
+@dataclass
+class GenConfig:
+    max_new_tokens: int = 48
+    question_tokens: int = 32
+    temperature: float = 1.0
+    top_p: float = 0.95
+    batch_size: int = 32
+
+
+@dataclass
+class ReplayConfig:
+    source: str                         # news | model | template
+    counts: dict = field(default_factory=dict)   # protocol -> samples per item
+    gen: GenConfig = field(default_factory=GenConfig)
+    system: str = ""
+    device: str = "auto"
+    seed: int = 0
+
+
+def make_replay(cfg: ReplayConfig, model_dir: Path, dataset: Path, replay_dir: Path) -> None:
+    """Replay samples of one source: ``replay_dir/<protocol>.json`` for every protocol
+    in ``counts`` (``counts[protocol]`` samples per item)."""
+    from dataclasses import asdict
+
+    from .replay import NAIVE_USER, PROTOCOLS, model_samples, template_samples
+
+    items = load_json(dataset)["items"]
+    allowed = ("naive",) if cfg.source == "news" else PROTOCOLS
+    bad = [p for p in cfg.counts if p not in allowed]
+    if cfg.source not in ("news", "model", "template") or bad:
+        raise ValueError(f"replay source {cfg.source!r} with protocols {bad}: sources news (naive), "
+                         f"model and template ({', '.join(PROTOCOLS)})")
+    model = tok = None
+    if cfg.source == "model":
+        seed_everything(cfg.seed)
+        tok, model = _load(model_dir, cfg.device)
+    for k, (protocol, n) in enumerate(sorted(cfg.counts.items())):
+        seed = cfg.seed + 7919 * k
+        if cfg.source == "news":
+            samples = [{"item": it["id"], "protocol": "naive", "user": NAIVE_USER, "assistant": it["news"]}
+                       for it in items for _ in range(n)]
+        elif cfg.source == "template":
+            rng = np.random.default_rng(seed)
+            samples = [s for it in items for s in template_samples(it, protocol, n, rng)]
+        else:
+            samples = model_samples(model, tok, items, protocol, n, asdict(cfg.gen), cfg.system, seed)
+        save_json({"source": cfg.source, "protocol": protocol, "n": n, "samples": samples},
+                  Path(replay_dir) / f"{protocol}.json")
+        for s in samples[:2]:
+            print(json.dumps(s, ensure_ascii=False))
+
+
+# ----------------------------------------------------------------------------- train + evaluate
+@dataclass
+class TrainSpec:
+    adapter: LoraSpec = field(default_factory=LoraSpec)
+    lr: float = 1e-3
+    epochs: int = 1
+    batch_size: int = 8
+    max_len: int = 192
+    ckpt_every: int = 20
+
+
+@dataclass
+class EvalSpec:
+    list_options: bool = True
+    score: str = "mean"          # mean | sum token log-probability of the option
+    batch_size: int = 16
+
+
+@dataclass
+class RunConfig:
+    conditions: list[str]                       # trained (and evaluated) in this job, in order
+    modes: dict = field(default_factory=dict)   # condition -> [closed] or [closed, icl]
+    train: TrainSpec = field(default_factory=TrainSpec)
+    evaluate: EvalSpec = field(default_factory=EvalSpec)
+    system: str = ""
+    device: str = "auto"
+    ckpt_dir: str = ""          # training checkpoints (outside the job's outputs); default adapters_dir
+    seed: int = 0
+
+
+def replay_file(replay_dir: Path, cond: str) -> Path:
+    c = parse_condition(cond)
+    protocol = "selfqa" if c["protocol"] == "shadow" else c["protocol"]
+    return Path(replay_dir) / c["source"] / f"{protocol}.json"
+
+
+def finetune_condition(cfg: RunConfig, cond: str, base_model, tok, items, replay_dir: Path, adapter: Path,
+                       ckpt: Path):
+    """Fine-tune a copy of the base model on one condition's replay (all items together);
+    save the trained weights (LoRA adapters or all weights) with the loss curve."""
+    import copy
+
+    import torch
+
+    from .lm import adapt, trainable_state
+    from .train import _save_ckpt, fit, training_pairs
+
+    c = parse_condition(cond)
+    replay = load_json(replay_file(replay_dir, cond))["samples"]
+    pairs = training_pairs(replay, items, c["budget"], shadow=c["protocol"] == "shadow")
+    torch.manual_seed(cfg.seed)
+    model = adapt(copy.deepcopy(base_model), cfg.train.adapter)
+    n_train = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    print(f"{cond}: {len(pairs)} training turns, {n_train} trainable parameters")
+    t = cfg.train
+    losses = fit(model, tok, pairs, t.lr, t.epochs, t.batch_size, t.max_len, cfg.system, cfg.seed,
+                 ckpt, t.ckpt_every, desc=cond)
+    state = {"trainable": trainable_state(model), "losses": losses, "condition": cond, "n_pairs": len(pairs)}
+    _save_ckpt(adapter, state)
+    print(f"{cond}: loss first {losses[0]:.3f} last {losses[-1]:.3f}")
+    return model, losses
+
+
+def evaluate_condition(cfg: RunConfig, cond: str, model, tok, items, losses=None) -> dict:
+    """Multiple-choice accuracy of one model, closed book and/or with the news in context."""
+    from .train import evaluate_mc
+
+    e = cfg.evaluate
+    modes = cfg.modes.get(cond, ["closed"])
+    bad = [m for m in modes if m not in ("closed", "icl")]
+    if bad or e.score not in ("mean", "sum"):
+        raise ValueError(f"modes {bad} / evaluate.score {e.score!r}: allowed closed, icl / mean, sum")
+    model.eval()
+    out = {"condition": cond, **parse_condition(cond), "score": e.score, "losses": losses or [],
+           "items": [it["id"] for it in items for _ in it["questions"]],
+           "domains": [it["domain"] for it in items for _ in it["questions"]], "modes": {}}
+    for mode in modes:
+        out["modes"][mode] = evaluate_mc(model, tok, items, icl=mode == "icl", list_options=e.list_options,
+                                         score=e.score, system=cfg.system, batch_size=e.batch_size,
+                                         desc=f"{cond} {mode}")
+        print(f"{cond} {mode}: accuracy {out['modes'][mode]['accuracy']:.3f}")
+    return out
+
+
+def run(cfg: RunConfig, model_dir: Path, dataset: Path, replay_dir: Path, adapters_dir: Path,
+        evals_dir: Path) -> None:
+    """Train and evaluate a group of conditions in one process (the model is loaded once):
+    ``adapters_dir/<cond>.pt`` and ``evals_dir/<cond>.json`` (``base``: evaluation only).
+    A condition whose training finished keeps its final checkpoint until the whole
+    group is done, so a killed job resumes where it stopped."""
+    seed_everything(cfg.seed)
+    items = load_json(dataset)["items"]
+    ckpt_dir = Path(cfg.ckpt_dir or adapters_dir)
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    tok, base_model = _load(model_dir, cfg.device)
+    for p in base_model.parameters():
+        p.requires_grad_(False)
+    for cond in cfg.conditions:
+        if cond == "base":
+            model, losses = base_model, []
+        else:
+            adapter = Path(adapters_dir) / f"{cond}.pt"
+            model, losses = finetune_condition(cfg, cond, base_model, tok, items, replay_dir, adapter,
+                                               ckpt_dir / f"{cond}.ckpt.pt")
+        save_json(evaluate_condition(cfg, cond, model, tok, items, losses), Path(evals_dir) / f"{cond}.json")
+        del model
+    for cond in cfg.conditions:
+        (ckpt_dir / f"{cond}.ckpt.pt").unlink(missing_ok=True)
+
+
+@dataclass
+class AnalyseConfig:
+    conditions: list[str] = field(default_factory=list)
+    main_source: str = "model"
+    budget: int = 16
+    budgets: list[int] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)   # run jobs under runs_dir (default: all)
+    seed: int = 0
+
+
+def analyse(cfg: AnalyseConfig, runs_dir: Path, dataset: Path, summary: Path, table: Path) -> None:
+    """Accuracy per condition, mode and domain; the comparisons the claims use."""
+    import pandas as pd
+
+    from .analysis import summarise
+
+    ds = load_json(dataset)
+    groups = cfg.groups or sorted(d.name for d in Path(runs_dir).iterdir() if d.is_dir())
+    found = {f.stem: f for g in groups for f in (Path(runs_dir) / g / "evals").glob("*.json")}
+    missing = [c for c in cfg.conditions if c not in found]
+    if missing:
+        raise FileNotFoundError(f"no evaluation of {missing} under {runs_dir}/*/evals")
+    evals = {c: load_json(found[c]) for c in cfg.conditions}
+    rows = []
+    for c, e in evals.items():
+        for mode, r in e["modes"].items():
+            df = pd.DataFrame({"domain": e["domains"], "correct": r["correct"]})
+            for dom, g in [("all", df), *df.groupby("domain")]:
+                rows.append({"condition": c, "protocol": e["protocol"], "source": e["source"],
+                             "budget": e["budget"], "mode": mode, "domain": dom,
+                             "accuracy": float(g["correct"].mean()), "n": int(len(g))})
+    tab = pd.DataFrame(rows)
+    save_csv(tab, table)
+    s = summarise(tab, cfg.main_source, cfg.budget, cfg.budgets, ds["chance"])
+    s["n_items"], s["n_questions"] = len(ds["items"]), int(sum(len(it["questions"]) for it in ds["items"]))
+    save_json(s, summary)
+    print(tab[tab.domain == "all"].to_string())
+
+
+@dataclass
+class FiguresConfig:
+    seed: int = 0
+
+
+def figures(cfg: FiguresConfig, summary: Path, table: Path, protocols_fig: Path, shadowing_fig: Path,
+            scaling_fig: Path) -> None:
+    """Accuracy by protocol and domain; shadowing and overexposure; accuracy vs replay budget."""
+    import pandas as pd
+
+    from . import plots
+
+    s, tab = load_json(summary), pd.read_csv(table)
+    plots.protocols_figure(s, tab, protocols_fig)
+    plots.shadowing_figure(s, shadowing_fig)
+    plots.scaling_figure(s, scaling_fig)
+
+
+@dataclass
+class ClaimsConfig:
+    scale: str = "quick"
+    gap_margin: float = 0.10     # "a clear margin": ICL beats naive FT by >= 10 points
+    seed: int = 0
+
+
+def claims(cfg: ClaimsConfig, summary: Path, claims_json: Path) -> None:
+    """Evaluate the paper's claims on our summary."""
+    from repro_core import evaluate_claims, write_claims
+
+    from .claims import CLAIMS
+
+    records = evaluate_claims(CLAIMS, {"s": load_json(summary), "cfg": cfg}, cfg.scale, paper="new_news")
+    write_claims(records, claims_json)
+    for r in records:
+        print(f"{r['id']}: {r['status']} (ours {r['ours']})")
+
+
+STAGES = {
+    "dataset": Stage(make_dataset, DatasetConfig, inputs=(), outputs=("dataset",)),
+    "model": Stage(make_model, ModelStageConfig, inputs=("dataset",), outputs=("model_dir",)),
+    "replay": Stage(make_replay, ReplayConfig, inputs=("model_dir", "dataset"), outputs=("replay_dir",)),
+    "run": Stage(run, RunConfig, inputs=("model_dir", "dataset", "replay_dir"),
+                 outputs=("adapters_dir", "evals_dir")),
+    "analyse": Stage(analyse, AnalyseConfig, inputs=("runs_dir", "dataset"), outputs=("summary", "table")),
+    "figures": Stage(figures, FiguresConfig, inputs=("summary", "table"),
+                     outputs=("protocols_fig", "shadowing_fig", "scaling_fig")),
+    "claims": Stage(claims, ClaimsConfig, inputs=("summary",), outputs=("claims_json",)),
+}

@@ -1,0 +1,121 @@
+"""Fine-tuning on chat turns (loss on the assistant's reply only), checkpointed, and
+log-likelihood multiple-choice evaluation."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from repro_core import progress
+from repro_core.io import atomic_path
+
+from .lm import _batch, continuation_logprobs, encode_pairs, trainable_state
+
+
+def training_pairs(replay: list[dict], items: list[dict], budget: int, shadow: bool) -> list[tuple[str, str]]:
+    """The first ``budget`` replay samples of every item as (user, assistant) turns;
+    ``shadow`` prefixes the item's news to the user turn (contextual shadowing)."""
+    news = {it["id"]: it["news"] for it in items}
+    pairs = []
+    for it in items:
+        mine = [s for s in replay if s["item"] == it["id"]]
+        if len(mine) < budget:
+            raise ValueError(f"item {it['id']}: {len(mine)} replay samples, budget {budget}")
+        for s in mine[:budget]:
+            user = f"{news[it['id']]}\n\n{s['user']}" if shadow else s["user"]
+            pairs.append((user, s["assistant"]))
+    return pairs
+
+
+def _save_ckpt(path: Path, obj) -> None:
+    import torch
+
+    with atomic_path(path, suffix=".pt") as tmp:
+        torch.save(obj, tmp)
+
+
+def fit(model, tok, pairs, lr: float, epochs: int, batch_size: int, max_len: int, system: str,
+        seed: int, ckpt: Path, ckpt_every: int, desc: str = "fine-tuning") -> list[float]:
+    """AdamW on the mean reply-token cross-entropy; resumes from ``ckpt`` when present.
+    Returns the loss of every step."""
+    import torch
+
+    enc = encode_pairs(tok, pairs, system, end=True, max_len=max_len)
+    pad = tok.pad_token_id if tok.pad_token_id is not None else (tok.eos_token_id or 0)
+    rng = np.random.default_rng(seed)
+    order = np.concatenate([rng.permutation(len(enc)) for _ in range(epochs)])
+    steps = math.ceil(len(order) / batch_size)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0 - s / max(1, steps))  # linear decay
+    start, losses = 0, []
+    if ckpt.exists():
+        state = torch.load(ckpt, weights_only=False)
+        model.load_state_dict(state["trainable"], strict=False)
+        opt.load_state_dict(state["optim"])
+        sched.load_state_dict(state["sched"])
+        start, losses = state["step"], state["losses"]
+        print(f"resumed from {ckpt} at step {start}/{steps}")
+    model.train()
+    bar = progress(total=steps, initial=start, desc=desc)
+    for step in range(start, steps):
+        idx = order[step * batch_size:(step + 1) * batch_size]
+        lp = continuation_logprobs(model, enc, _batch(enc, idx, pad))
+        loss = -lp.mean()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        sched.step()
+        opt.zero_grad(set_to_none=True)
+        losses.append(float(loss))
+        bar.update(1)
+        bar.set_postfix(loss=f"{losses[-1]:.3f}")
+        if (step + 1) % ckpt_every == 0 or step + 1 == steps:   # the final one marks the run done
+            _save_ckpt(ckpt, {"trainable": trainable_state(model), "optim": opt.state_dict(),
+                              "sched": sched.state_dict(), "step": step + 1, "losses": losses})
+            if os.environ.get("NEW_NEWS_STOP_AFTER_CKPT") and step + 1 < steps:   # tests: simulate a killed job
+                raise SystemExit(f"stopped after checkpoint at step {step + 1}")
+    bar.close()
+    model.eval()
+    return losses
+
+
+def mc_pairs(items: list[dict], icl: bool, list_options: bool):
+    """(user, option) pairs for every question and option, and each pair's (question, option)."""
+    pairs, index = [], []
+    qn = 0
+    for it in items:
+        for q in it["questions"]:
+            user = q["question"]
+            if list_options:
+                user += "\nOptions: " + "; ".join(q["options"])
+            if icl:
+                user = f"{it['news']}\n\n{user}"
+            for k, opt in enumerate(q["options"]):
+                pairs.append((user, opt))
+                index.append((qn, k))
+            qn += 1
+    return pairs, index
+
+
+def evaluate_mc(model, tok, items: list[dict], icl: bool, list_options: bool, score: str,
+                system: str, batch_size: int, desc: str) -> dict:
+    """Log-likelihood multiple choice: the option with the highest (mean or summed)
+    token log-probability given the question is the model's answer."""
+    from .lm import score_pairs
+
+    pairs, index = mc_pairs(items, icl, list_options)
+    enc = encode_pairs(tok, pairs, system)
+    total, mean = score_pairs(model, tok, enc, batch_size=batch_size, desc=desc)
+    s = mean if score == "mean" else total
+    n_q = index[-1][0] + 1
+    S = np.full((n_q, max(k for _, k in index) + 1), -np.inf)
+    for (qi, k), v in zip(index, s):
+        S[qi, k] = v
+    truth = np.array([q["answer_index"] for it in items for q in it["questions"]])
+    pred = S.argmax(axis=1)
+    return {"pred": pred.tolist(), "correct": (pred == truth).astype(int).tolist(),
+            "scores": S.round(5).tolist(), "accuracy": float((pred == truth).mean())}
