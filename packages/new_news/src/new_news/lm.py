@@ -105,6 +105,59 @@ def score_pairs(model, tok, pairs: Sequence[tuple[list[int], list[int]]], batch_
     return total, total / n
 
 
+def score_options(model, tok, prompts: Sequence[list[int]], options: Sequence[Sequence[list[int]]],
+                  batch_size: int = 8, desc: str = "scoring") -> tuple[np.ndarray, np.ndarray]:
+    """Sum and mean log-probability of every option continuation of every prompt,
+    ``(n_prompts, n_options)`` each. Each prompt runs once (left-padded batch, its
+    key/value cache repeated for the options), then all options of the batch run on
+    that cache; equal to scoring every (prompt, option) pair on its own."""
+    import torch
+
+    n_opt = len(options[0])
+    if any(len(o) != n_opt for o in options) or any(len(c) == 0 for o in options for c in o):
+        raise ValueError("every prompt needs the same number of non-empty options")
+    pad = tok.pad_token_id if tok.pad_token_id is not None else (tok.eos_token_id or 0)
+    body, head = _body_and_head(model)
+    dev = head.weight.device
+    order = np.argsort([len(p) for p in prompts], kind="stable")
+    total = np.zeros((len(prompts), n_opt))
+    for s in progress(range(0, len(prompts), batch_size), desc=desc):
+        idx = order[s:s + batch_size]
+        Lp = max(len(prompts[i]) for i in idx)
+        ids = torch.full((len(idx), Lp), pad, dtype=torch.long)
+        mask = torch.zeros((len(idx), Lp), dtype=torch.long)
+        for r, i in enumerate(idx):                      # left padding: the prompt ends at Lp - 1
+            ids[r, Lp - len(prompts[i]):] = torch.tensor(prompts[i])
+            mask[r, Lp - len(prompts[i]):] = 1
+        conts = [options[i][k] for i in idx for k in range(n_opt)]
+        Lo = max(len(c) for c in conts)
+        oids = torch.full((len(conts), Lo), pad, dtype=torch.long)
+        omask = torch.zeros((len(conts), Lo), dtype=torch.long)
+        for r, c in enumerate(conts):
+            oids[r, :len(c)] = torch.tensor(c)
+            omask[r, :len(c)] = 1
+        plen = mask.sum(1)
+        with torch.inference_mode():
+            out = body(input_ids=ids.to(dev), attention_mask=mask.to(dev),
+                       position_ids=(mask.cumsum(-1) - 1).clamp(min=0).to(dev), use_cache=True)
+            cache = out.past_key_values
+            cache.batch_repeat_interleave(n_opt)
+            full_mask = torch.cat([mask.repeat_interleave(n_opt, 0), omask], 1)
+            pos = plen.repeat_interleave(n_opt)[:, None] + torch.arange(Lo)[None, :]
+            h_opt = body(input_ids=oids.to(dev), attention_mask=full_mask.to(dev), position_ids=pos.to(dev),
+                         past_key_values=cache, use_cache=True).last_hidden_state
+            # hidden state predicting option token j: the prompt's last (j = 0), else option token j - 1
+            h = torch.cat([out.last_hidden_state[:, -1:].repeat_interleave(n_opt, 0), h_opt[:, :-1]], 1)
+            lp = torch.log_softmax(head(h[omask.bool().to(dev)]).float(), -1)
+            tgt = oids[omask.bool()].to(dev)
+            tok_lp = lp.gather(1, tgt[:, None])[:, 0].double().cpu()
+        rows = torch.arange(len(conts)).repeat_interleave(omask.sum(1))
+        sums = torch.zeros(len(conts), dtype=torch.float64).index_add_(0, rows, tok_lp)
+        total[idx] = sums.numpy().reshape(len(idx), n_opt)
+    n = np.array([[len(c) for c in o] for o in options], dtype=float)
+    return total, total / n
+
+
 def generate(model, tok, prompts: Sequence[str], max_new_tokens: int, temperature: float,
              top_p: float, batch_size: int, seed: int, desc: str = "generating") -> list[str]:
     """Sampled completions of chat prompts (strings ending with the assistant header)."""

@@ -70,7 +70,7 @@ def fit(model, tok, pairs, lr: float, epochs: int, batch_size: int, max_len: int
         opt.step()
         sched.step()
         opt.zero_grad(set_to_none=True)
-        losses.append(float(loss))
+        losses.append(loss.item())
         bar.update(1)
         bar.set_postfix(loss=f"{losses[-1]:.3f}")
         if (step + 1) % ckpt_every == 0 or step + 1 == steps:   # the final one marks the run done
@@ -83,10 +83,10 @@ def fit(model, tok, pairs, lr: float, epochs: int, batch_size: int, max_len: int
     return losses
 
 
-def mc_pairs(items: list[dict], icl: bool, list_options: bool):
-    """(user, option) pairs for every question and option, and each pair's (question, option)."""
-    pairs, index = [], []
-    qn = 0
+def mc_prompts(items: list[dict], icl: bool, list_options: bool) -> tuple[list[str], list[list[str]]]:
+    """The user turn of every question (news first for ICL; the options listed in their
+    shuffled order when ``list_options``) and its options."""
+    users, options = [], []
     for it in items:
         for q in it["questions"]:
             user = q["question"]
@@ -94,27 +94,22 @@ def mc_pairs(items: list[dict], icl: bool, list_options: bool):
                 user += "\nOptions: " + "; ".join(q["options"])
             if icl:
                 user = f"{it['news']}\n\n{user}"
-            for k, opt in enumerate(q["options"]):
-                pairs.append((user, opt))
-                index.append((qn, k))
-            qn += 1
-    return pairs, index
+            users.append(user)
+            options.append(list(q["options"]))
+    return users, options
 
 
 def evaluate_mc(model, tok, items: list[dict], icl: bool, list_options: bool, score: str,
                 system: str, batch_size: int, desc: str) -> dict:
     """Log-likelihood multiple choice: the option with the highest (mean or summed)
     token log-probability given the question is the model's answer."""
-    from .lm import score_pairs
+    from .lm import prompt_text, score_options
 
-    pairs, index = mc_pairs(items, icl, list_options)
-    enc = encode_pairs(tok, pairs, system)
-    total, mean = score_pairs(model, tok, enc, batch_size=batch_size, desc=desc)
-    s = mean if score == "mean" else total
-    n_q = index[-1][0] + 1
-    S = np.full((n_q, max(k for _, k in index) + 1), -np.inf)
-    for (qi, k), v in zip(index, s):
-        S[qi, k] = v
+    users, options = mc_prompts(items, icl, list_options)
+    p_ids = [tok(prompt_text(tok, u, system), add_special_tokens=False)["input_ids"] for u in users]
+    o_ids = [[tok(o, add_special_tokens=False)["input_ids"] for o in opts] for opts in options]
+    total, mean = score_options(model, tok, p_ids, o_ids, batch_size=batch_size, desc=desc)
+    S = mean if score == "mean" else total
     truth = np.array([q["answer_index"] for it in items for q in it["questions"]])
     pred = S.argmax(axis=1)
     return {"pred": pred.tolist(), "correct": (pred == truth).astype(int).tolist(),
