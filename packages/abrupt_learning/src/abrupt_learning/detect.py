@@ -14,8 +14,9 @@ ending at ``steps[k]``):
 Drop: the narrowest window ``[i, j]`` over which the smoothed loss falls by a
 factor ``drop_factor`` (10 by default); its width must be at most ``drop_frac``
 of training. Plateau: from the end of the search phase (first interval whose
-loss is within ``plateau_tol`` decades of the loss at the start of the drop) to
-the start of the drop; it must last at least as long as the drop. A run is
+loss is within ``plateau_tol`` decades of the plateau level, the median loss
+before the drop) to the start of the drop; it must last at least as long as
+the drop. A run is
 *abrupt* when both hold.
 
 GR time: the interval of the largest geometric change between the end of the
@@ -82,11 +83,12 @@ def analyse_run(loss, geo, probe, steps, spec: DetectSpec, n_steps: int) -> dict
     if d is None:
         return {**out, **nan}
     i, j = d
-    p = int(np.flatnonzero(s <= s[i] + spec.plateau_tol)[0])
+    level = float(np.median(s[: i + 1]))                  # the plateau's level (most of the time before the drop)
+    p = int(np.flatnonzero(s <= max(level, s[i]) + spec.plateau_tol)[0])
     width = float(steps[j] - steps[i])
     plateau = float(steps[i] - steps[p])
     out.update(drop_start=float(steps[i]), drop_end=float(steps[j]), drop_width=width,
-               search_end=float(steps[p]), plateau_len=plateau, plateau_loss=float(10 ** s[i]),
+               search_end=float(steps[p]), plateau_len=plateau, plateau_loss=float(10 ** level),
                abrupt=bool(width <= spec.drop_frac * n_steps and plateau >= width and plateau > 0))
     lo, hi = p, j + 1
     g = np.nan_to_num(np.asarray(geo, float)[lo:hi], nan=0.0)

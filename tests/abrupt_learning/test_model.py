@@ -1,0 +1,62 @@
+"""Regulariser value and gradient by hand; RFLO = BPTT where they must agree;
+Procrustes distance against scipy."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from scipy.spatial import procrustes
+
+from abrupt_learning import model, tasks
+
+BPTT = jax.jit(model.bptt_grad, static_argnums=4)
+RFLO = jax.jit(model.rflo_grad, static_argnums=4)
+
+
+def test_consistency_value_and_gradient_by_hand():
+    # h_1 = (1, 0), h_2 = (1, 2), h_3 = (0, 2); hold on steps 2 and 3
+    hs = jnp.array([[[1.0, 0.0], [1.0, 2.0], [0.0, 2.0]]])
+    hold = jnp.array([[0.0, 1.0, 1.0]])
+    # |h2 - h1|^2 = 4, |h3 - h2|^2 = 1, mean over the 2 hold steps
+    assert float(model.consistency(hs, hold)) == 2.5
+    g = np.asarray(jax.grad(model.consistency)(hs, hold))[0]
+    # dR/dh_t = (hold_t (h_t - h_{t-1}) - hold_{t+1} (h_{t+1} - h_t)) * 2 / sum(hold)
+    np.testing.assert_allclose(g, [[0.0, -2.0], [1.0, 2.0], [-1.0, 0.0]])
+
+
+def _net(W_scale, seed=0, N=6):
+    params, fb = model.init_params(jax.random.key(seed), N, 2, 1, 1.0)
+    params["W"] = params["W"] * W_scale
+    params["b"] = 0.1 * jnp.arange(N, dtype=jnp.float32)
+    return params, fb
+
+
+def test_rflo_equals_bptt_without_recurrence():
+    """With W = 0 the only path from h_s to later states is the leak, which is
+    exactly RFLO's filter: with feedback B = W_out^T both give the same numbers."""
+    params, _ = _net(0.0)
+    batch = tasks.sample("addition", tasks.TaskSpec(T=12), jax.random.key(1), 5)
+    for lam in (0.0, 0.7):
+        g_b, (L_b, R_b) = BPTT(params, None, batch, lam, 0.3)
+        g_r, (L_r, R_r) = RFLO(params, params["W_out"].T, batch, lam, 0.3)
+        assert np.isclose(L_b, L_r) and np.isclose(R_b, R_r)
+        for k in model.KEYS:
+            np.testing.assert_allclose(g_r[k], g_b[k], rtol=2e-4, atol=1e-6, err_msg=k)
+
+
+def test_rflo_differs_from_bptt_with_recurrence_but_readout_is_exact():
+    params, fb = _net(1.0)
+    batch = tasks.sample("evidence", tasks.TaskSpec(T=12), jax.random.key(2), 4)
+    g_b, _ = BPTT(params, None, batch, 0.0, 0.5)
+    g_r, _ = RFLO(params, fb, batch, 0.0, 0.5)
+    np.testing.assert_allclose(g_r["W_out"], g_b["W_out"], rtol=1e-4, atol=1e-7)
+    assert not np.allclose(g_r["W"], g_b["W"], rtol=1e-2)
+
+
+def test_procrustes_matches_scipy_and_ignores_rotation_and_scale():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 5))
+    Q, _ = np.linalg.qr(rng.standard_normal((5, 5)))
+    assert float(model.procrustes_disparity(jnp.asarray(X), jnp.asarray(3.0 * X @ Q + 1.0))) < 1e-5
+    Y = rng.standard_normal((50, 5))
+    np.testing.assert_allclose(float(model.procrustes_disparity(jnp.asarray(X), jnp.asarray(Y))),
+                               procrustes(X, Y)[2], rtol=1e-4)
