@@ -1,0 +1,205 @@
+"""GRPO in plain PyTorch (RL-Wall ``rl/scripts/toy-multistep-reasoning-v5/v5_8.yaml``, run with
+verl): 32 prompts x 8 rollouts at temperature 1, group-normalised advantages, 4 PPO epochs over
+the whole batch (one mini-batch), clip 0.2, AdamW lr 5e-5 constant, grad-norm clip 0.2,
+entropy bonus 1e-3, KL to the frozen SFT model 1e-3 with the k3 ("low_var_kl") estimator,
+token-mean loss aggregation; reward 1 if the response (pads stripped) ends with the answer."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import repro_core
+from repro_core.device import torch_device
+from repro_core.seeding import derive_seed
+
+from .model import load_model, response_logprobs, sample, save_model, solve_counts
+from .task import PAD, load_split, reward
+
+
+@dataclass
+class GRPOConfig:
+    steps: int = 400
+    snapshot_step: int = 300        # the model evaluated (the paper's figures use step 300)
+    n_prompts: int = 32
+    n_rollouts: int = 8
+    temperature: float = 1.0
+    ppo_epochs: int = 4
+    clip: float = 0.2
+    lr: float = 5.0e-5
+    weight_decay: float = 0.01      # verl's actor optimizer default
+    grad_clip: float = 0.2
+    entropy_coef: float = 1.0e-3
+    kl_coef: float = 1.0e-3
+    max_new: int = 64               # response length limit (verl: 64)
+    eval_every: int = 10
+    n_eval: int = 64                # test problems x eval_samples at temperature 1 for the curve
+    eval_samples: int = 4
+    ckpt_every: int = 20
+    device: str = "auto"
+    seed: int = 0
+
+
+def group_advantages(rewards: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """(r - mean) / (std + eps) within each group (row) of ``rewards`` [G, n]; std is the
+    unbiased one, as in verl's GRPO outcome advantage."""
+    if rewards.shape[1] < 2:
+        return torch.zeros_like(rewards)
+    return (rewards - rewards.mean(1, keepdim=True)) / (rewards.std(1, keepdim=True) + eps)
+
+
+def k3_kl(logp: torch.Tensor, ref_logp: torch.Tensor) -> torch.Tensor:
+    """Low-variance KL estimate k3 = exp(ref - logp) - (ref - logp) - 1 >= 0 (clamped to 10)."""
+    d = ref_logp - logp
+    return (torch.exp(d) - d - 1).clamp(-10, 10)
+
+
+def grpo_token_loss(logp, old_logp, ref_logp, adv, entropy, clip, kl_coef, entropy_coef):
+    """Per-token loss: clipped surrogate -min(r A, clip(r) A) + kl_coef * k3 - entropy_coef * H."""
+    ratio = torch.exp(logp - old_logp)
+    pg = torch.maximum(-adv * ratio, -adv * ratio.clamp(1 - clip, 1 + clip))
+    return pg + kl_coef * k3_kl(logp, ref_logp) - entropy_coef * entropy, ratio
+
+
+def grpo_loss(logp, old_logp, ref_logp, adv, mask, entropy, clip=0.2, kl_coef=1e-3,
+              entropy_coef=1e-3):
+    """Token-mean of :func:`grpo_token_loss` over ``mask``; ``adv`` is per sequence [B]."""
+    tok, ratio = grpo_token_loss(logp, old_logp, ref_logp, adv[:, None], entropy, clip, kl_coef,
+                                 entropy_coef)
+    return (tok * mask).sum() / mask.sum()
+
+
+def response_mask(resp: torch.Tensor) -> torch.Tensor:
+    """Tokens up to and including the first <pad> (eos)."""
+    is_pad = (resp == PAD).long()
+    before = torch.cumsum(is_pad, dim=1) - is_pad        # pads strictly before t
+    return (before == 0).float()
+
+
+def rollout(policy, split: dict, prompts: np.ndarray, cfg: GRPOConfig, gen: torch.Generator,
+            device) -> dict:
+    """``n_rollouts`` samples per prompt, grouped by prompt length (no padding needed)."""
+    policy.eval()
+    groups, rewards = [], []
+    by_len: dict[int, list[int]] = {}
+    for i in prompts:
+        by_len.setdefault(int(split["prompt_len"][i]), []).append(int(i))
+    for plen, members in sorted(by_len.items()):
+        tok = torch.as_tensor(split["tokens"][members], device=device)
+        resp = sample(policy, tok[:, :plen], cfg.max_new, cfg.temperature, gen, repeats=cfg.n_rollouts)
+        r = []
+        for j, i in enumerate(members):
+            gt = split["tokens"][i, plen:split["seq_len"][i]]
+            r.append([reward(resp[j * cfg.n_rollouts + m].tolist(), gt) for m in range(cfg.n_rollouts)])
+        r = torch.tensor(r, dtype=torch.float32, device=device)
+        # trim the response matrix to its longest real response
+        mask = response_mask(resp)
+        width = int(mask.sum(1).max())
+        groups.append({"prompts": tok[:, :plen], "resp": resp[:, :width], "mask": mask[:, :width],
+                       "adv": group_advantages(r).reshape(-1), "reward": r.reshape(-1)})
+        rewards.append(r)
+    policy.train()
+    return {"groups": groups, "reward": torch.cat([x.reshape(-1) for x in rewards])}
+
+
+def grpo_step(policy, ref, opt, batch: dict, cfg: GRPOConfig) -> dict:
+    """PPO epochs over one rollout batch; returns statistics."""
+    groups = batch["groups"]
+    with torch.no_grad():
+        for g in groups:
+            g["old"] = response_logprobs(policy, g["prompts"], g["resp"], cfg.n_rollouts,
+                                         cfg.temperature)[0]
+            g["ref"] = response_logprobs(ref, g["prompts"], g["resp"], cfg.n_rollouts,
+                                         cfg.temperature)[0]
+    n_tok = sum(float(g["mask"].sum()) for g in groups)
+    stats = {"loss": 0.0, "kl": 0.0, "entropy": 0.0, "clipfrac": 0.0}
+    w = 1.0 / (n_tok * cfg.ppo_epochs)
+    for _ in range(cfg.ppo_epochs):   # one mini-batch = the whole batch (the paper's setting)
+        opt.zero_grad(set_to_none=True)
+        for g in groups:              # token-mean over the batch, accumulated group by group
+            logp, ent = response_logprobs(policy, g["prompts"], g["resp"], cfg.n_rollouts,
+                                          cfg.temperature)
+            tok, ratio = grpo_token_loss(logp, g["old"], g["ref"], g["adv"][:, None], ent,
+                                         cfg.clip, cfg.kl_coef, cfg.entropy_coef)
+            m = g["mask"]
+            ((tok * m).sum() / n_tok).backward()
+            with torch.no_grad():
+                stats["loss"] += float((tok * m).sum()) * w
+                stats["kl"] += float((k3_kl(logp, g["ref"]) * m).sum()) * w
+                stats["entropy"] += float((ent * m).sum()) * w
+                stats["clipfrac"] += float((((ratio - 1).abs() > cfg.clip).float() * m).sum()) * w
+        torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.grad_clip)
+        opt.step()
+    return stats
+
+
+def grpo(cfg: GRPOConfig, data: Path, sft_model: Path, model_out: Path, history_out: Path) -> None:
+    device = torch_device(cfg.device)
+    rng = repro_core.seed_everything(cfg.seed)
+    d = repro_core.load_npz(data)
+    rl, test = load_split(d, "rl"), load_split(d, "test")
+    policy, mcfg = load_model(sft_model, device)
+    ref = copy.deepcopy(policy).eval()
+    for p in ref.parameters():
+        p.requires_grad_(False)
+    opt = torch.optim.AdamW(policy.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    n_rl = len(rl["length"])
+    per_epoch = max(1, n_rl // cfg.n_prompts)
+    order = np.concatenate([rng.permutation(n_rl)[:per_epoch * cfg.n_prompts]
+                            for _ in range(cfg.steps // per_epoch + 1)])
+    snap = min(cfg.snapshot_step, cfg.steps)
+    hist = {k: [] for k in ("step", "reward", "kl", "entropy", "clipfrac", "loss")}
+    curve = {"eval_step": [], "test_pass1": [], "rl_pass1": []}
+    step, ckpt, snapshot = 0, Path(str(model_out) + ".ckpt"), None
+    if ckpt.exists():
+        blob = torch.load(ckpt, map_location=device, weights_only=False)
+        policy.load_state_dict(blob["state_dict"])
+        opt.load_state_dict(blob["opt"])
+        step, hist, curve, snapshot = blob["step"], blob["hist"], blob["curve"], blob["snapshot"]
+        print(f"resumed GRPO at step {step}", flush=True)
+
+    def evaluate(s):
+        policy.eval()
+        g = torch.Generator(device="cpu").manual_seed(derive_seed(cfg.seed, "eval", s))
+        out = []
+        for split in (test, rl):
+            idx = np.arange(min(cfg.n_eval, len(split["length"])))
+            out.append(float(solve_counts(policy, split, idx, cfg.eval_samples, 1.0, g,
+                                          device=device).mean() / cfg.eval_samples))
+        policy.train()
+        curve["eval_step"].append(s)
+        curve["test_pass1"].append(out[0])
+        curve["rl_pass1"].append(out[1])
+
+    if step == 0:
+        evaluate(0)
+    bar = repro_core.progress(total=cfg.steps, initial=step, desc="grpo")
+    while step < cfg.steps:
+        gen = torch.Generator(device="cpu").manual_seed(derive_seed(cfg.seed, "rollout", step))
+        prompts = order[step * cfg.n_prompts:(step + 1) * cfg.n_prompts]
+        batch = rollout(policy, rl, prompts, cfg, gen, device)
+        stats = grpo_step(policy, ref, opt, batch, cfg)
+        step += 1
+        hist["step"].append(step)
+        hist["reward"].append(float(batch["reward"].mean()))
+        for k, v in stats.items():
+            hist[k].append(v)
+        bar.update(1)
+        bar.set_postfix(reward=hist["reward"][-1], kl=stats["kl"])
+        if step % cfg.eval_every == 0 or step == cfg.steps:
+            evaluate(step)
+        if step == snap:
+            snapshot = {k: v.detach().cpu().clone() for k, v in policy.state_dict().items()}
+        if step % cfg.ckpt_every == 0 and step < cfg.steps:
+            with repro_core.atomic_path(ckpt) as tmp:
+                torch.save({"state_dict": policy.state_dict(), "opt": opt.state_dict(), "step": step,
+                            "hist": hist, "curve": curve, "snapshot": snapshot}, tmp)
+    bar.close()
+    policy.cpu().load_state_dict(snapshot)
+    save_model(policy, mcfg, model_out, steps=snap)
+    repro_core.save_npz(history_out, **{k: np.asarray(v) for k, v in {**hist, **curve}.items()})
+    ckpt.unlink(missing_ok=True)

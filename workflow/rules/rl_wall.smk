@@ -1,0 +1,162 @@
+# rl_wall: 'Decomposing elements of problem solving: what "math" does RL teach?' (arXiv 2505.22756):
+# the synthetic solution-tree task, a tiny Qwen2-style transformer trained from scratch with SFT,
+# then GRPO. Thin rules; the science is in packages/rl_wall.
+RLW = "rl_wall"
+RLW_CONDS = sorted(P(RLW, "conditions"))
+RLW_RUNTIME = {"smoke": 5, "quick": 40, "full": 240}[SCALE]
+
+
+def rlw_data_params(w):
+    c = P(RLW, "conditions", w.cond)
+    task = {**P(RLW, "task"), "alpha_train": c["alpha_train"], "beta_train": c["beta_train"]}
+    return json.dumps({"task": task, **P(RLW, "data"), "n_rl": c["n_rl"], "seed": int(config["seed"])},
+                      sort_keys=True)
+
+
+def rlw_files(cond):
+    return {"sft_eval": R(RLW, "eval", f"{cond}_sft.npz"), "grpo_eval": R(RLW, "eval", f"{cond}_grpo.npz"),
+            "sft_hist": R(RLW, "histories", f"{cond}_sft.npz"), "grpo_hist": R(RLW, "histories", f"{cond}_grpo.npz")}
+
+
+wildcard_constraints:
+    cond="[a-z][a-z0-9]*",
+    stage="sft|grpo",
+
+
+rule rl_wall_data:
+    output: R(RLW, "data", "{cond}.npz")
+    params:
+        p=rlw_data_params,
+        code=code_hash(RLW),
+        fail=maybe_fail("rl_wall_data"),
+    log: LOG(RLW, "data_{cond}")
+    threads: 1
+    resources: mem_mb=4000, runtime=10
+    cache: "omit-software"
+    shell: "{params.fail}python -m rl_wall data --threads {threads} --params {params.p:q} --out data={output} 2> {log}"
+
+
+rule rl_wall_sft:
+    input: data=R(RLW, "data", "{cond}.npz")
+    output:
+        model=R(RLW, "models", "{cond}_sft.pt"),
+        history=R(RLW, "histories", "{cond}_sft.npz"),
+    params:
+        p=lambda w: params_json(RLW, "sft", model=P(RLW, "model"), device=config.get("device", "auto")),
+        code=code_hash(RLW),
+        fail=maybe_fail("rl_wall_sft"),
+    log: LOG(RLW, "sft_{cond}")
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=RLW_RUNTIME,
+        gpu=1 if SCALE == "full" else 0,
+    cache: "omit-software"
+    shell:
+        "{params.fail}python -m rl_wall sft --threads {threads} --params {params.p:q} --in data={input.data} "
+        "--out model_out={output.model} --out history_out={output.history} 2> {log}"
+
+
+rule rl_wall_grpo:
+    input:
+        data=R(RLW, "data", "{cond}.npz"),
+        sft=R(RLW, "models", "{cond}_sft.pt"),
+    output:
+        model=R(RLW, "models", "{cond}_grpo.pt"),
+        history=R(RLW, "histories", "{cond}_grpo.npz"),
+    params:
+        p=lambda w: params_json(RLW, "grpo", device=config.get("device", "auto")),
+        code=code_hash(RLW),
+        fail=maybe_fail("rl_wall_grpo"),
+    log: LOG(RLW, "grpo_{cond}")
+    threads: 1
+    resources:
+        mem_mb=6000,
+        runtime=RLW_RUNTIME,
+        gpu=1 if SCALE == "full" else 0,
+    cache: "omit-software"
+    shell:
+        "{params.fail}python -m rl_wall grpo --threads {threads} --params {params.p:q} --in data={input.data} "
+        "--in sft_model={input.sft} --out model_out={output.model} --out history_out={output.history} 2> {log}"
+
+
+rule rl_wall_evaluate:
+    input:
+        data=R(RLW, "data", "{cond}.npz"),
+        model=R(RLW, "models", "{cond}_{stage}.pt"),
+    output: R(RLW, "eval", "{cond}_{stage}.npz")
+    params:
+        p=lambda w: params_json(RLW, "evaluate", device=config.get("device", "auto")),
+        code=code_hash(RLW),
+        fail=maybe_fail("rl_wall_evaluate"),
+    log: LOG(RLW, "evaluate_{cond}_{stage}")
+    threads: 1
+    resources:
+        mem_mb=6000,
+        runtime=RLW_RUNTIME,
+        gpu=1 if SCALE == "full" else 0,
+    cache: "omit-software"
+    shell:
+        "{params.fail}python -m rl_wall evaluate --threads {threads} --params {params.p:q} --in data={input.data} "
+        "--in model={input.model} --out counts={output} 2> {log}"
+
+
+rule rl_wall_analyze:
+    input: [f for c in RLW_CONDS for f in rlw_files(c).values()]
+    output:
+        summary=R(RLW, "summary.json"),
+        data=R(RLW, "analysis", "data.npz"),
+    params:
+        p=lambda w: params_json(RLW, conditions={c: rlw_files(c) for c in RLW_CONDS}),
+        fail=maybe_fail("rl_wall_analyze"),
+    log: LOG(RLW, "analyze")
+    threads: 1
+    resources: mem_mb=2000, runtime=5
+    shell:
+        "{params.fail}python -m rl_wall analyze --threads {threads} --params {params.p:q} "
+        "--out summary={output.summary} --out data={output.data} 2> {log}"
+
+
+rule rl_wall_figures:
+    input:
+        summary=rules.rl_wall_analyze.output.summary,
+        data=rules.rl_wall_analyze.output.data,
+    output:
+        self_ranking=report(R(RLW, "figures", "self_ranking.png"), category=RLW,
+                            caption="../report/rl_wall/self_ranking.rst"),
+        temperature=report(R(RLW, "figures", "temperature.png"), category=RLW,
+                           caption="../report/rl_wall/temperature.rst"),
+        passk=report(R(RLW, "figures", "passk.png"), category=RLW, caption="../report/rl_wall/passk.rst"),
+        curves=report(R(RLW, "figures", "curves.png"), category=RLW, caption="../report/rl_wall/curves.rst"),
+    params:
+        p=lambda w: params_json(RLW, "figures"),
+        fail=maybe_fail("rl_wall_figures"),
+    log: LOG(RLW, "figures")
+    threads: 1
+    resources: mem_mb=2000, runtime=5
+    shell:
+        "{params.fail}python -m rl_wall figures --threads {threads} --params {params.p:q} --in summary={input.summary} "
+        "--in data={input.data} --out self_ranking={output.self_ranking} --out temperature={output.temperature} "
+        "--out passk={output.passk} --out curves={output.curves} 2> {log}"
+
+
+rule rl_wall_claims:
+    input: summary=rules.rl_wall_analyze.output.summary
+    output:
+        claims=R(RLW, "claims.json"),
+        note=report(R(RLW, "note.md"), category=RLW, caption="../report/rl_wall/note.rst"),
+    params:
+        p=lambda w: params_json(RLW, scale=SCALE),
+        fail=maybe_fail("rl_wall_claims"),
+    log: LOG(RLW, "claims")
+    threads: 1
+    resources: mem_mb=1000, runtime=5
+    shell:
+        "{params.fail}python -m rl_wall claims --threads {threads} --params {params.p:q} --in summary={input.summary} "
+        "--out claims_json={output.claims} --out note={output.note} 2> {log}"
+
+
+rule rl_wall:
+    input:
+        rules.rl_wall_claims.output,
+        rules.rl_wall_figures.output,
