@@ -72,23 +72,19 @@ def fit(rows: list[dict], init: list[tuple] | None = None, ftol: float = 1e-10,
     Multi-start L-BFGS-B in log-parameters (the authors' start alpha=0.6, beta=0.2,
     gamma=0.85 first); returns the best fit."""
     dt = torch.float64
-    tens = []
-    for r in rows:
-        T = torch.as_tensor(r["T"], dtype=dt).clamp_min(1e-12)
-        tens.append((T, torch.as_tensor(r["M"], dtype=dt), torch.as_tensor(r["G"], dtype=dt),
-                     float((T * T.log()).sum(-1).mean())))
+    T = torch.as_tensor(np.stack([r["T"] for r in rows]), dtype=dt).clamp_min(1e-12)
+    M = torch.as_tensor(np.stack([r["M"] for r in rows]), dtype=dt)
+    G = torch.as_tensor(np.stack([r["G"] for r in rows]), dtype=dt)
+    negent = (T * T.log()).sum(-1).mean(dim=tuple(range(1, T.dim() - 1)))   # per row
     consts = torch.tensor([[r["N"], r["K_M"], r["K_G"], r["L_M"], r["L_G"]] for r in rows], dtype=dt)
+    shape = (-1,) + (1,) * (T.dim() - 1)
 
     def objective(x):
         p = torch.tensor(x, dtype=dt, requires_grad=True)
-        a, b, g = p.exp()
-        N, K_M, K_G, L_M, L_G = consts.T
-        w = torch.sigmoid(log_odds_m((a, b, g), N, K_M, K_G, L_M, L_G))
-        loss = 0.0
-        for wi, (T, M, G, negent) in zip(w, tens):
-            mix = (wi * M + (1 - wi) * G).clamp_min(1e-12)
-            loss = loss + negent - (T * mix.log()).sum(-1).mean()
-        loss = loss / len(tens)
+        w = torch.sigmoid(log_odds_m(p.exp(), *consts.T)).view(shape)
+        mix = (w * M + (1 - w) * G).clamp_min(1e-12)
+        cross = (T * mix.log()).sum(-1).mean(dim=tuple(range(1, T.dim() - 1)))
+        loss = (negent - cross).mean()       # mean over rows of KL(transformer || mix)
         loss.backward()
         return loss.item(), p.grad.numpy().copy()
 

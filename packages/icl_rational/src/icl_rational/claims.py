@@ -54,19 +54,16 @@ CLAIMS = [
           holds=lambda v: len(v["D"]) > 0,
           criterion="some D strictly between the smallest and largest has relative distance "
                     "< 0.5 at a checkpoint and > 0.5 at the end"),
-    Claim(id="icl_rational.predicts_id",
-          statement="The fitted hierarchical Bayesian model predicts the transformer's relative "
-                    "distance across training and D (in distribution)",
-          paper="r = 0.992 (urns, ID)",
-          compute=lambda ctx: ctx["corr_all_id"],
-          holds=lambda v: v >= 0.95,
-          criterion="Pearson r(predicted w_M, observed relative distance) over all checkpoints x D >= 0.95"),
-    Claim(id="icl_rational.predicts_ood",
-          statement="... and out of distribution",
-          paper="r = 0.970 (urns, OOD)",
-          compute=lambda ctx: ctx["corr_all_ood"],
-          holds=lambda v: v >= 0.9,
-          criterion="Pearson r(predicted w_M, observed OOD relative distance) over all checkpoints x D >= 0.9"),
+    *[Claim(id=f"icl_rational.predicts_{split}",
+            statement="The fitted hierarchical Bayesian model predicts the transformer's relative "
+                      f"distance across training and D ({where})",
+            paper=f"r = {paper_r} (urns, {split.upper()})",
+            compute=lambda ctx, split=split: ctx[f"corr_all_{split}"],
+            holds=lambda v, t=threshold: v is not None and v >= t,
+            criterion=f"Pearson r(predicted w_M, observed {split.upper()} relative distance) over "
+                      f"all checkpoints x D >= {threshold}")
+      for split, where, paper_r, threshold in (("id", "in distribution", "0.992", 0.95),
+                                               ("ood", "out of distribution", "0.970", 0.9))],
     Claim(id="icl_rational.predicts_heldout",
           statement="The fit also predicts the held-out last 20% of checkpoints and D values",
           paper="fit on the first 80% of checkpoints and D (Sec. 4)",
