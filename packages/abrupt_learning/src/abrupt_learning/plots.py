@@ -27,6 +27,9 @@ def aligned(trains: dict, rt: pd.DataFrame, path) -> None:
     for ax, task in zip(axes[0], tasks):
         ax2 = ax.twinx()
         sel = rt[(rt.task == task) & rt.abrupt.astype(bool)]
+        kind = "abrupt"
+        if not len(sel):   # no abrupt run: show the runs that learned, aligned at their fastest drop
+            sel, kind = rt[(rt.task == task) & rt.learned.astype(bool) & rt.drop_step.notna()], "learned (not abrupt)"
         geos = []
         for r in sel.itertuples():
             z = trains[(task, r.rule)]
@@ -43,7 +46,7 @@ def aligned(trains: dict, rt: pd.DataFrame, path) -> None:
         lead = sel.lead.median()
         ax.axvline(0, color="k", ls="--", lw=1)
         ax.set(yscale="log", xlabel="steps from the loss drop", ylabel="loss (normalised MSE)",
-               title=f"{task}: {len(sel)} abrupt runs, median lead {lead:.0f}" if len(sel) else f"{task}: no abrupt run")
+               title=f"{task}: {len(sel)} {kind} runs, median lead {lead:.0f}" if len(sel) else f"{task}: no run dropped")
         ax2.set_ylabel("Procrustes change / max", color="C3")
         ax2.set_ylim(0, 1.05)
     fig.suptitle("blue: BPTT, green: RFLO; red lines: GR time of each run")
@@ -102,8 +105,10 @@ def phase(trains: dict, rt: pd.DataFrame, fp: pd.DataFrame, pts: dict, path) -> 
                          palette="colorblind")
         if np.isfinite(pick.drop_step):
             ax.axvline(pick.drop_step, color="k", ls="--", lw=1)
-        ax.set(ylabel="stable fixed points", title=f"{task}: seed-0 networks (dashed: drop of the one above)")
+        ax.set(ylabel="stable fixed points", title=f"{task}: seed-0 networks")
     axes[0, 0].legend(loc="best", fontsize=7)
+    fig.suptitle("top: before GR, middle: end of training (filled: stable fixed points); "
+                 "bottom: dashed line = drop of the network above")
     repro_core.save_figure(fig, path)
 
 

@@ -98,6 +98,11 @@ class AnalyseConfig:
     seed: int = 0
 
 
+def _f(x) -> float:
+    """A float32 config value (gain, lambda) as the decimal it was written as."""
+    return float(f"{float(x):.6g}")
+
+
 def run_table(z: dict, cfg: AnalyseConfig) -> pd.DataFrame:
     """One row per network of a train output: its detected events."""
     from .detect import DetectSpec, analyse_run
@@ -111,7 +116,7 @@ def run_table(z: dict, cfg: AnalyseConfig) -> pd.DataFrame:
     for n in range(len(L)):
         r = analyse_run(L[n], z["geo"][n, 1:], z["probe_loss"][n], ev[1:], spec, int(ev[-1]))
         rows.append({"task": str(z["task"]), "rule": str(z["rule"]), "net": n, "seed": int(z["seed"][n]),
-                     "gain": float(z["gain"][n]), "lam": float(z["lam"][n]), "n_steps": int(ev[-1]), **r})
+                     "gain": _f(z["gain"][n]), "lam": _f(z["lam"][n]), "n_steps": int(ev[-1]), **r})
     return pd.DataFrame(rows)
 
 
@@ -140,7 +145,7 @@ def fixed_point_table(z: dict, cfg: AnalyseConfig):
             dist = (np.min(np.linalg.norm(st[:, None] - r["X"][None], axis=-1), axis=1).mean()
                     if len(r["X"]) else np.nan)
             rows.append({"task": str(z["task"]), "rule": str(z["rule"]), "net": int(n),
-                         "gain": float(z["gain"][n]), "lam": float(z["lam"][n]),
+                         "gain": _f(z["gain"][n]), "lam": _f(z["lam"][n]),
                          "step": int(z["snap_steps"][s]), "n_fixed": len(r["X"]),
                          "n_stable": int(r["stable"].sum()), "traj_to_fp": float(dist)})
             pts.append(np.c_[np.full(len(r["X"]), len(rows) - 1), r["stable"], r["X"]])
