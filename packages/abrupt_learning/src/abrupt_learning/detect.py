@@ -36,12 +36,12 @@ from scipy.ndimage import median_filter
 
 @dataclass(frozen=True)
 class DetectSpec:
-    smooth: int = 3
-    drop_factor: float = 10.0
-    drop_frac: float = 0.2
-    plateau_tol: float = 0.15
-    learn_thresh: float = 0.1
-    gr_factor: float = 3.0
+    smooth: int = 3                   # running median over this many intervals
+    drop_factor: float = 10.0         # note: "a plateau then a >= 10x drop"
+    drop_frac: float = 0.2            # the drop takes at most this fraction of training
+    plateau_tol: float = 0.15         # decades
+    learn_thresh: float = 0.1         # learned: normalised loss below this (R^2 > 0.9)
+    gr_factor: float = 3.0            # GR peak >= this x the median geometric change
 
 
 def smooth_log(loss, width: int) -> np.ndarray:

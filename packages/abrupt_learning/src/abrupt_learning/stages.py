@@ -12,6 +12,8 @@ import repro_core
 from repro_core.cli import Stage
 from repro_core.config import ConfigError
 
+from .detect import DetectSpec
+
 
 @dataclass
 class TaskConfig:
@@ -81,12 +83,7 @@ def train(cfg: TrainConfig, out: Path) -> None:
 # ------------------------------------------------------------------ analyse
 @dataclass
 class AnalyseConfig:
-    smooth: int = 3
-    drop_factor: float = 10.0         # note: "a plateau then a >= 10x drop"
-    drop_frac: float = 0.2            # the drop takes at most this fraction of training
-    plateau_tol: float = 0.15         # decades
-    learn_thresh: float = 0.1         # learned: normalised loss below this (R^2 > 0.9)
-    gr_factor: float = 3.0            # GR peak >= this x the median geometric change
+    detect: DetectSpec = field(default_factory=DetectSpec)   # plateau / drop / GR thresholds
     fp_rule: str = "bptt"             # fixed points of this rule's seed-0 networks
     fp_starts: int = 64
     fp_steps: int = 1000
@@ -105,10 +102,9 @@ def _f(x) -> float:
 
 def run_table(z: dict, cfg: AnalyseConfig) -> pd.DataFrame:
     """One row per network of a train output: its detected events."""
-    from .detect import DetectSpec, analyse_run
+    from .detect import analyse_run
 
-    spec = DetectSpec(smooth=cfg.smooth, drop_factor=cfg.drop_factor, drop_frac=cfg.drop_frac,
-                      plateau_tol=cfg.plateau_tol, learn_thresh=cfg.learn_thresh, gr_factor=cfg.gr_factor)
+    spec = cfg.detect
     ev = z["eval_steps"]
     E = int(ev[1] - ev[0])
     L = z["L"].reshape(len(z["L"]), -1, E).mean(-1)
