@@ -46,6 +46,7 @@ def plot_self_ranking(c: dict, arr: dict, name: str, path: Path) -> None:
                      fontsize=9)
         ax.set_xlabel("test problems, ranked by solve probability")
     axes[0, 0].set_ylabel(f"solve probability ({K} samples)")
+    axes[0, 0].set_ylim(-0.02, 1.02)
     axes[0, 1].legend(fontsize=7, loc="upper right")
     repro_core.save_figure(fig, path)
 
