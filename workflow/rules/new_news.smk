@@ -119,7 +119,7 @@ rule new_news_run:
                                 "evaluate": NN_EVAL, "system": NN_SYSTEM, "device": config["device"],
                                 "ckpt_dir": R("new_news", "checkpoints", w.nn_group),
                                 "seed": int(config["seed"])}, sort_keys=True),
-        replay_root=R("new_news", "replay"),
+        replay_root=lambda w, input: str(Path(input.replay[0]).parent if input.replay else Path(input.dataset).parent),
         code=code_hash("new_news"),
         fail=maybe_fail("new_news_run"),
     log: LOG("new_news", "run_{nn_group}")
@@ -144,7 +144,7 @@ rule new_news_analyse:
         p=lambda w: json.dumps({"conditions": NN_ALL, "main_source": NN_MAIN, "budget": NN_B,
                                 "budgets": NN_BUDGETS, "groups": sorted(NN_GROUPS),
                                 "seed": int(config["seed"])}, sort_keys=True),
-        runs_dir=R("new_news", "runs"),
+        runs_dir=lambda w, input: str(Path(input.runs[0]).parent),
         fail=maybe_fail("new_news_analyse"),
     log: LOG("new_news", "analyse")
     threads: 1

@@ -87,6 +87,13 @@ def make_model(cfg: ModelStageConfig, dataset: Path, model_dir: Path) -> None:
         tok, model = load_model(path, gguf, cfg.model.dtype)
     if not tok.chat_template:
         tok.chat_template = TINY_CHAT_TEMPLATE
+    # A GGUF model is dequantised to plain float tensors on load, but transformers still
+    # marks it as quantized and refuses to save it: drop the marks (the weights are dense).
+    if getattr(model, "hf_quantizer", None) is not None:
+        model.hf_quantizer = None
+        model.is_quantized = False
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
     model_dir = Path(model_dir)
     model_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{model_dir.name}.", dir=model_dir.parent))
