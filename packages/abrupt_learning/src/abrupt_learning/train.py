@@ -39,6 +39,11 @@ class GridSpec:
     seed: int = 0
 
 
+def _key(seed: int):
+    """XLA's RngBitGenerator keys: they compile much faster on CPU than threefry."""
+    return jax.random.key(int(seed), impl="rbg")
+
+
 def grid(spec: GridSpec):
     """Per-network (seed, gain, lambda) arrays, seed-major."""
     s, g, lam = np.meshgrid(np.asarray(spec.seeds), np.asarray(spec.gains, np.float32),
@@ -51,19 +56,25 @@ def init_grid(spec: GridSpec):
     weights depend on its seed only (W scaled by its gain), so runs with and
     without the regulariser start from the same network."""
     S, G, _ = grid(spec)
-    base = jax.random.key(int(spec.seed))
-    keys = jax.vmap(lambda s: jax.random.fold_in(jax.random.fold_in(base, 17), s))(jnp.asarray(S))
     n_in, n_out = tasks.N_IN[spec.task], tasks.N_OUT[spec.task]
-    return jax.vmap(lambda k, g: model.init_params(k, spec.N, n_in, n_out, g))(keys, jnp.asarray(G))
+
+    @jax.jit
+    def init(seeds, gains):
+        base = jax.random.fold_in(_key(spec.seed), 17)
+        keys = jax.vmap(lambda s: jax.random.fold_in(base, s))(seeds)
+        return jax.vmap(lambda k, g: model.init_params(k, spec.N, n_in, n_out, g))(keys, gains)
+
+    return init(jnp.asarray(S), jnp.asarray(G))
 
 
 def data_keys(spec: GridSpec):
-    base = jax.random.fold_in(jax.random.key(int(spec.seed)), tasks.TASKS.index(spec.task))
+    base = jax.random.fold_in(_key(spec.seed), tasks.TASKS.index(spec.task))
     return jax.random.fold_in(base, 1), jax.random.fold_in(base, 2)   # training stream, probe
 
 
 def probe_batch(spec: GridSpec):
-    return tasks.sample(spec.task, spec.task_spec, data_keys(spec)[1], spec.probe_batch)
+    sample = jax.jit(tasks.sample, static_argnums=(0, 1, 3))
+    return sample(spec.task, spec.task_spec, data_keys(spec)[1], spec.probe_batch)
 
 
 def make_chunk(spec: GridSpec):
