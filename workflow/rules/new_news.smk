@@ -16,14 +16,16 @@ NN_MAIN = NN_SOURCES[0]
 NN_B = int(P("new_news", "train", "budget"))
 NN_BUDGETS = sorted(int(b) for b in P("new_news", "train", "budgets"))
 NN_PROTOCOLS = ["paraphrase", "implication", "selfqa"]
-NN_CONDS = ([f"naive-news-b{NN_B}"] + [f"{p}-{s}-b{NN_B}" for s in NN_SOURCES for p in NN_PROTOCOLS]
+NN_COMPARE = list(P("new_news", "replay", "compare_protocols"))   # trained from the other sources too
+NN_CONDS = ([f"naive-news-b{NN_B}"] + [f"{p}-{NN_MAIN}-b{NN_B}" for p in NN_PROTOCOLS]
+            + [f"{p}-{s}-b{NN_B}" for s in NN_SOURCES[1:] for p in NN_COMPARE]
             + [f"selfqa-{NN_MAIN}-b{b}" for b in NN_BUDGETS if b != NN_B] + [f"shadow-{NN_MAIN}-b{NN_B}"])
 NN_ALL = ["base"] + NN_CONDS
 # replay samples per item of each (source, protocol)
 NN_COUNTS = {"news": {"naive": NN_B}}
 for _s in NN_SOURCES:
     NN_COUNTS[_s] = {p: (max([NN_B] + NN_BUDGETS) if (_s == NN_MAIN and p == "selfqa") else NN_B)
-                     for p in NN_PROTOCOLS}
+                     for p in (NN_PROTOCOLS if _s == NN_MAIN else NN_COMPARE)}
 NN_ICL_AFTER = {f"{p}-{'news' if p == 'naive' else NN_MAIN}-b{NN_B}" for p in P("new_news", "evaluate", "icl_after")}
 NN_MODES = {c: ["closed", "icl"] for c in NN_ALL if c == "base" or c in NN_ICL_AFTER}
 NN_TRAIN = {k: v for k, v in P("new_news", "train").items() if k not in ("budget", "budgets", "jobs")}
