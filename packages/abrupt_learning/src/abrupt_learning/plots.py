@@ -73,7 +73,7 @@ def phase(trains: dict, rt: pd.DataFrame, fp: pd.DataFrame, pts: dict, path) -> 
         if z is None:
             continue
         runs = rt[(rt.task == task) & (rt.rule == "bptt") & rt.net.isin(z["snap_idx"])]
-        pick = runs.sort_values(["abrupt", "lam", "gain"], ascending=[False, True, True]).iloc[0]
+        pick = runs.sort_values(["abrupt", "learned", "lam", "gain"], ascending=[False, False, True, True]).iloc[0]
         a = int(np.flatnonzero(z["snap_idx"] == pick.net)[0])
         steps = z["snap_steps"]
         t_before = pick.gr_step if np.isfinite(pick.gr_step) else pick.drop_start
