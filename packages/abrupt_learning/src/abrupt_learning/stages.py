@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -13,16 +13,7 @@ from repro_core.cli import Stage
 from repro_core.config import ConfigError
 
 from .detect import DetectSpec
-
-
-@dataclass
-class TaskConfig:
-    T: int = 60
-    stim_frac: float = 0.25
-    go_frac: float = 0.75
-    mu: float = 0.25
-    sigma: float = 1.0
-    p_flip: float = 0.03
+from .tasks import TaskSpec
 
 
 @dataclass
@@ -50,7 +41,7 @@ class TrainConfig:
     rules: list = field(default_factory=lambda: ["bptt", "rflo"])
     bptt: RuleConfig = field(default_factory=RuleConfig)
     rflo: RuleConfig = field(default_factory=lambda: RuleConfig(lr=3e-3))
-    task_spec: TaskConfig = field(default_factory=TaskConfig)
+    task_spec: TaskSpec = field(default_factory=TaskSpec)
     seed: int = 0
 
 
@@ -68,7 +59,7 @@ def grid_spec(cfg: TrainConfig):
     return GridSpec(task=cfg.task, rule=cfg.rule, N=cfg.N, alpha=cfg.alpha, batch=cfg.batch,
                     probe_batch=cfg.probe_batch, n_steps=rc.n_steps, eval_every=cfg.eval_every, lr=rc.lr,
                     clip=cfg.clip, seeds=tuple(range(cfg.n_seeds)), gains=tuple(float(g) for g in cfg.gains),
-                    lams=tuple(float(x) for x in cfg.lams), task_spec=tasks.TaskSpec(**asdict(cfg.task_spec)),
+                    lams=tuple(float(x) for x in cfg.lams), task_spec=cfg.task_spec,
                     snap_every=cfg.snap_every, ckpt_every=cfg.ckpt_every, seed=cfg.seed)
 
 

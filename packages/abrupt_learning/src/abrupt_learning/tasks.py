@@ -35,7 +35,7 @@ N_OUT = {"addition": 1, "evidence": 1, "flipflop": 3}
 
 @dataclass(frozen=True)
 class TaskSpec:
-    T: int = 40                 # trial length in steps
+    T: int = 60                 # trial length in steps
     stim_frac: float = 0.25     # inputs (pulses, evidence) come before stim_frac * T
     go_frac: float = 0.75       # go cue at go_frac * T; the response window follows
     mu: float = 0.25            # evidence: mean drift per step
