@@ -52,7 +52,7 @@ rule icl_rational_analyze:
         table=R(ICLR, "table.csv"),
         curves=R(ICLR, "curves.npz"),
     params:
-        p=lambda w: params_json(ICLR, "analyze", runs=ICLR_RUNS),
+        p=lambda w: params_json(ICLR, "analyze", runs=ICLR_RUNS, after_step=P(ICLR, "train", "warmup")),
         fail=maybe_fail("icl_rational_analyze"),
     log: LOG(ICLR, "analyze")
     threads: 1

@@ -22,6 +22,8 @@ class AnalyzeConfig:
     n_loss: int = 2000           # sequences for each strategy's in-distribution loss L_s
     fit_fraction: float = 0.8    # fit on the first 80% of checkpoints and of D values (paper)
     crossing: float = 0.5        # relative distance taken as "at M" (> ) or "at G" (<)
+    after_step: int = 0          # transient G phase: only checkpoints from here on (end of
+                                 # warm-up: before it the barely trained model is near uniform)
     seed: int = 0
 
 
@@ -127,10 +129,11 @@ def analyze(cfg: AnalyzeConfig, summary: Path, table: Path, curves: Path) -> Non
         k = len(above) - int(np.argmin(above[::-1])) if not above.all() else 0
         empirical[int(D)] = int(g["step"].iloc[k]) if k < len(above) and above[-1] else None
     final = tab.sort_values("step").groupby("D").last()
-    mins = tab.groupby("D")["r_id"].min()
+    mins = tab[tab["step"] >= cfg.after_step].groupby("D")["r_id"].min()   # after warm-up
     transient = [int(D) for D in Ds[1:-1]
                  if final.loc[D, "r_id"] > cfg.crossing and
-                 (tab[(tab["D"] == D)]["r_id"].to_numpy()[:-1] < cfg.crossing).any()]
+                 (tab[(tab["D"] == D) & (tab["step"] >= cfg.after_step)]["r_id"].to_numpy()[:-1]
+                  < cfg.crossing).any()]
     summary_d = {
         "params": params, "n_tasks": Ds.tolist(), "per_D": {str(k): v for k, v in per_d.items()},
         "final_r_id": {str(D): float(final.loc[D, "r_id"]) for D in Ds},

@@ -53,7 +53,7 @@ CLAIMS = [
                                "min_r": {d: ctx["min_r_id"][str(d)] for d in ctx["transient_D"]}},
           holds=lambda v: len(v["D"]) > 0,
           criterion="some D strictly between the smallest and largest has relative distance "
-                    "< 0.5 at a checkpoint and > 0.5 at the end"),
+                    "< 0.5 at a checkpoint after warm-up and > 0.5 at the end"),
     *[Claim(id=f"icl_rational.predicts_{split}",
             statement="The fitted hierarchical Bayesian model predicts the transformer's relative "
                       f"distance across training and D ({where})",

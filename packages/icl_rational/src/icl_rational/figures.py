@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.colors as mcolors
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -47,7 +48,7 @@ def fig_rel_distance(summary, tab, path):
         ax.set_ylabel("relative distance\n(1 = M, 0 = G)")
     for ax in list(axes.flat)[len(Ds):]:
         ax.set_visible(False)
-    axes.flat[0].legend(fontsize=7, loc="center left")
+    axes.flat[0].legend(fontsize=7, loc="best")
     fig.suptitle(f"alpha={summary['params']['alpha']:.3f}, beta={summary['params']['beta']:.3f}, "
                  f"gamma={summary['params']['gamma']:.3g}; r_ID={summary['corr_all_id']:.3f}, "
                  f"r_OOD={summary['corr_all_ood']:.3f}", fontsize=9)
@@ -87,6 +88,13 @@ def fig_kl(summary, tab, curves, path):
     save_figure(fig, path)
 
 
+def _d_ticks(axis, Ds):
+    """Label a log axis with our D values only (no overlapping minor labels)."""
+    axis.set_major_locator(mticker.FixedLocator([float(d) for d in Ds]))
+    axis.set_major_formatter(mticker.FixedFormatter([str(int(d)) for d in Ds]))
+    axis.set_minor_locator(mticker.NullLocator())
+
+
 def _grid(tab, col):
     piv = tab.pivot(index="D", columns="step", values=col).sort_index()
     return piv.index.to_numpy(), piv.columns.to_numpy(), piv.to_numpy()
@@ -113,6 +121,7 @@ def fig_phase(summary, tab, path):
         ax.set_xlim(_edges(steps)[0], _edges(steps)[-1])
         ax.set_xlabel("training step N")
         ax.set_title(title)
+    _d_ticks(axes[0, 0].yaxis, summary["n_tasks"])
     axes[0, 0].set_ylabel("task diversity D")
     axes[0, 0].legend(fontsize=7, loc="lower right")
     fig.colorbar(m, ax=axes[0, 1], label="relative distance (1 = M, 0 = G)")
@@ -138,6 +147,7 @@ def fig_transition(summary, path):
                    label=f"transformer (last 0.5 crossing), slope {summary['slope_empirical']:.2f}")
     ax.axhline(max(summary["steps"]), color="0.4", lw=0.8, ls="-.", label="end of training")
     ax.set_xscale("log"); ax.set_yscale("log")
+    _d_ticks(ax.xaxis, Ds)
     ax.set_xlabel("task diversity D"); ax.set_ylabel("transition step N*")
     ax.legend(fontsize=7)
     save_figure(fig, path)
