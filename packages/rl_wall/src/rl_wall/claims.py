@@ -46,7 +46,7 @@ def _flat(ctx):
 def _zero(ctx):
     c = _c(ctx)
     return {"n_zero_before": c["n_zero_before"], "stay_zero": c["zero_stay_zero"],
-            "frac": c["frac_zero_stay_zero"]}
+            "frac": c["frac_zero_stay_zero"], "delta_pass1": c["delta_pass1"]}
 
 
 def _favourable(ctx):
@@ -76,9 +76,10 @@ CLAIMS = [
           "temperature higher"),
     Claim(id="rl_wall.zero_stays_zero", statement="test problems never solved before RL mostly "
           "stay unsolved after RL", paper="self-ranking figure: zero-solve problems mostly stay "
-          "at zero", compute=_zero, holds=lambda v: v["frac"] is not None and v["frac"] > 0.5,
+          "at zero", compute=_zero,
+          holds=lambda v: v["frac"] is not None and v["frac"] > 0.5 and v["delta_pass1"] > 0,
           criterion="more than half of the problems with 0 correct samples (all temperatures "
-          "pooled) before RL have 0 after"),
+          "pooled) before RL have 0 after, while RL raised pass@1 (else the statement is vacuous)"),
     Claim(id="rl_wall.favourable_coverage", statement="under favourable conditions (less spurious "
           "correlation, more RL prompts) coverage rises more", paper="v5_16: pass@128 +0.127 vs "
           "+0.053 for v5_8", compute=_favourable,
