@@ -50,7 +50,7 @@ def evaluate(cfg: EvalConfig, data: Path, model: Path, counts: Path) -> None:
     idx = np.arange(min(cfg.n_problems, len(test["length"])))
     out = np.zeros((len(cfg.temperatures), len(idx)), dtype=np.int64)
     for ti, temp in enumerate(repro_core.progress(cfg.temperatures, desc="temperatures")):
-        g = torch.Generator(device="cpu").manual_seed(derive_seed(cfg.seed, "eval", ti))
+        g = torch.Generator(device=device).manual_seed(derive_seed(cfg.seed, "eval", ti))
         out[ti] = solve_counts(net, test, idx, cfg.k, float(temp), g, cfg.max_rows, device)
     repro_core.save_npz(counts, counts=out, temperatures=np.asarray(cfg.temperatures, float),
                         k=np.asarray(cfg.k), length=test["length"][idx])

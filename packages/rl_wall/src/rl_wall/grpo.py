@@ -164,7 +164,7 @@ def grpo(cfg: GRPOConfig, data: Path, sft_model: Path, model_out: Path, history_
 
     def evaluate(s):
         policy.eval()
-        g = torch.Generator(device="cpu").manual_seed(derive_seed(cfg.seed, "eval", s))
+        g = torch.Generator(device=device).manual_seed(derive_seed(cfg.seed, "eval", s))
         out = []
         for split in (test, rl):
             idx = np.arange(min(cfg.n_eval, len(split["length"])))
@@ -179,7 +179,7 @@ def grpo(cfg: GRPOConfig, data: Path, sft_model: Path, model_out: Path, history_
         evaluate(0)
     bar = repro_core.progress(total=cfg.steps, initial=step, desc="grpo")
     while step < cfg.steps:
-        gen = torch.Generator(device="cpu").manual_seed(derive_seed(cfg.seed, "rollout", step))
+        gen = torch.Generator(device=device).manual_seed(derive_seed(cfg.seed, "rollout", step))
         prompts = order[step * cfg.n_prompts:(step + 1) * cfg.n_prompts]
         batch = rollout(policy, rl, prompts, cfg, gen, device)
         stats = grpo_step(policy, ref, opt, batch, cfg)

@@ -54,7 +54,7 @@ def batch_loss(model, tokens: np.ndarray, seq_len: np.ndarray, device) -> torch.
 def greedy_accuracy(model, split: dict, n: int, seed: int, device) -> float:
     model.eval()
     idx = np.arange(min(n, len(split["length"])))
-    g = torch.Generator(device="cpu").manual_seed(seed)
+    g = torch.Generator(device=device).manual_seed(seed)
     acc = solve_counts(model, split, idx, 1, 0.0, g, device=device).mean()
     model.train()
     return float(acc)
