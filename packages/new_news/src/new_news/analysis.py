@@ -32,6 +32,7 @@ def summarise(tab, main_source: str, budget: int, budgets: list[int], chance: fl
     for src in sources:
         for p in PROTOCOLS:
             settings[f"{p} FT ({src})"] = (f"{p}-{src}-b{budget}", "closed")
+    s["settings"] = [name for name, (c, m) in settings.items() if _acc(tab, c, m) is not None]
     s["by_domain"] = {name: {d: _acc(tab, c, m, d) for d in ["all", *domains]}
                       for name, (c, m) in settings.items() if _acc(tab, c, m) is not None}
     gaps = [_acc(tab, "base", "icl", d) - _acc(tab, naive, "closed", d) for d in domains
@@ -42,5 +43,6 @@ def summarise(tab, main_source: str, budget: int, budgets: list[int], chance: fl
     s["gap_closed_by_selfqa"] = ((sq - nv) / (icl - nv)
                                  if None not in (sq, icl, nv) and icl - nv > 0 else None)
     xs = [(np.log2(b), s["budget_curve"][str(b)]) for b in budgets if s["budget_curve"][str(b)] is not None]
-    s["budget_slope_per_doubling"] = (float(np.polyfit(*zip(*xs), 1)[0]) if len(xs) >= 2 else None)
+    # rounded: equal accuracies must give a slope of exactly 0, not floating-point noise
+    s["budget_slope_per_doubling"] = (round(float(np.polyfit(*zip(*xs), 1)[0]), 9) if len(xs) >= 2 else None)
     return s

@@ -16,7 +16,7 @@ def _chance(ax, s):
 
 def protocols_figure(s: dict, tab: pd.DataFrame, path) -> None:
     rows = [{"setting": name, "domain": d, "accuracy": v}
-            for name, doms in s["by_domain"].items() for d, v in doms.items() if v is not None]
+            for name in s["settings"] for d, v in s["by_domain"][name].items() if v is not None]
     df = pd.DataFrame(rows)
     fig, axes = subplots(1, 1, width=max(7.0, 1.1 * len(s["by_domain"])), height=3.8)
     ax = axes[0, 0]
