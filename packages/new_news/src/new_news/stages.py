@@ -10,18 +10,15 @@ source model (self-play) or template; budget = replay samples per news item.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from repro_core import load_json, save_csv, save_json, seed_everything
+from repro_core import atomic_dir, load_json, save_csv, save_json, seed_everything
 from repro_core.cli import Stage
-from repro_core.lm import ModelSpec
+from repro_core.lm import ModelSpec, drop_quantization_marks
 
 from .dataset import DatasetConfig, build_dataset
 from .lm import LoraSpec
@@ -87,29 +84,14 @@ def make_model(cfg: ModelStageConfig, dataset: Path, model_dir: Path) -> None:
         tok, model = load_model(path, gguf, cfg.model.dtype)
     if not tok.chat_template:
         tok.chat_template = TINY_CHAT_TEMPLATE
-    # A GGUF model is dequantised to plain float tensors on load, but transformers still
-    # marks it as quantized and refuses to save it: drop the marks (the weights are dense).
-    if getattr(model, "hf_quantizer", None) is not None:
-        model.hf_quantizer = None
-        model.is_quantized = False
-        if hasattr(model.config, "quantization_config"):
-            del model.config.quantization_config
-    model_dir = Path(model_dir)
-    model_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{model_dir.name}.", dir=model_dir.parent))
-    try:
+    drop_quantization_marks(model)
+    with atomic_dir(model_dir) as tmp:
         model.save_pretrained(tmp)
         tok.save_pretrained(tmp)
         save_json({"name": cfg.model.name, "source": cfg.model.source, "path": cfg.model.path,
                    "gguf_file": cfg.model.gguf_file, "licence": cfg.model.licence,
                    "n_params": int(model.num_parameters()), "layers": model.config.num_hidden_layers},
                   tmp / "repro_meta.json")
-        if model_dir.exists():
-            shutil.rmtree(model_dir)
-        os.replace(tmp, model_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     print(f"saved {cfg.model.name} ({model.num_parameters() / 1e6:.1f}M parameters) to {model_dir}")
 
 

@@ -11,7 +11,7 @@ Paper packages never import snakemake; the workflow calls their command lines.
 
 from .claims import Claim, evaluate_claims, write_claims
 from .config import resolve_scale, from_dict
-from .io import (atomic_path, save_json, load_json, save_npz, load_npz,
+from .io import (atomic_path, atomic_dir, save_json, load_json, save_npz, load_npz,
                  save_csv, save_figure, save_text)
 from .seeding import seed_everything, jax_key
 from .progress import progress
@@ -19,7 +19,7 @@ from .progress import progress
 __all__ = [
     "Claim", "evaluate_claims", "write_claims",
     "resolve_scale", "from_dict",
-    "atomic_path", "save_json", "load_json", "save_npz", "load_npz", "save_csv",
+    "atomic_path", "atomic_dir", "save_json", "load_json", "save_npz", "load_npz", "save_csv",
     "save_figure", "save_text",
     "seed_everything", "jax_key", "progress",
 ]

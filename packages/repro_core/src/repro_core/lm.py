@@ -158,3 +158,14 @@ def materialise(spec: ModelSpec, words: Sequence[str], seed: int) -> Iterator[tu
         else:
             build_tiny_model(tmp, words, spec.tiny, seed)
             yield tmp, ""
+
+
+def drop_quantization_marks(model):
+    """A GGUF model is dequantised to dense float tensors on load, but transformers
+    still marks it as quantized and refuses to save it: drop the marks."""
+    if getattr(model, "hf_quantizer", None) is not None:
+        model.hf_quantizer = None
+        model.is_quantized = False
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+    return model
