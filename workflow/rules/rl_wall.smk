@@ -46,7 +46,7 @@ rule rl_wall_sft:
         code=code_hash(RLW),
         fail=maybe_fail("rl_wall_sft"),
     log: LOG(RLW, "sft_{cond}")
-    threads: 1
+    threads: 2
     resources:
         mem_mb=4000,
         runtime=RLW_RUNTIME,
@@ -69,7 +69,7 @@ rule rl_wall_grpo:
         code=code_hash(RLW),
         fail=maybe_fail("rl_wall_grpo"),
     log: LOG(RLW, "grpo_{cond}")
-    threads: 1
+    threads: 2
     resources:
         mem_mb=6000,
         runtime=RLW_RUNTIME,
