@@ -239,3 +239,16 @@ def test_sweep_resumes_from_checkpoint(tmp_path):
     np.testing.assert_array_equal(b["W"][4:], a["W"][4:])
     np.testing.assert_array_equal(b["final_loss"][4:], a["final_loss"][4:])
     assert not (tmp_path / "resumed.npz.ckpt.npz").exists()
+
+
+def test_slope_claims_need_power_and_compare_to_paper():
+    from stm_mechanisms.claims import _paper_slope, _paper_slope_holds, _slope, _slope_holds
+
+    def verdicts(slope, stderr, predicted=-1.0):
+        ctx = {"fit": {"slope": slope, "stderr": stderr, "r2": 0.9, "n": 10}, "predicted_slope": predicted}
+        return _slope_holds(_slope(ctx)), _paper_slope_holds(_paper_slope(ctx))
+
+    assert verdicts(-1.05, 0.13) == (True, False)     # our quick run: our model, not the paper's 2.72
+    assert verdicts(-2.70, 0.10) == (False, True)     # a paper-like exponent
+    assert verdicts(-1.3, 0.67) == (False, False)     # a fit too noisy to test anything passes neither
+    assert verdicts(float("nan"), float("nan")) == (False, False)

@@ -21,9 +21,30 @@ def _slope(ctx):
             "r2": f["r2"], "n_delays": f["n"]}
 
 
+# The paper's no-solution boundary: log eta_c vs log delay has slope -beta, beta = 2.72 +- 0.07.
+PAPER_SLOPE, PAPER_SLOPE_SE = -2.72, 0.07
+# A slope test only means something when the fit resolves the slope: its standard error must be
+# at most this fraction of the slope compared against (else "within 1.96 stderr" is vacuous).
+MAX_REL_STDERR = 0.25
+
+
 def _slope_holds(v):
     ci = 1.96 * v["stderr"]
-    return bool(np.isfinite(v["fitted_slope"]) and abs(v["fitted_slope"] - v["predicted_slope"]) <= ci)
+    return bool(np.isfinite(v["fitted_slope"]) and v["stderr"] <= MAX_REL_STDERR * abs(v["predicted_slope"])
+                and abs(v["fitted_slope"] - v["predicted_slope"]) <= ci)
+
+
+def _paper_slope(ctx):
+    f = ctx["fit"]
+    se = float(np.hypot(f["stderr"], PAPER_SLOPE_SE))
+    return {"fitted_slope": f["slope"], "stderr": f["stderr"], "paper_slope": PAPER_SLOPE,
+            "z": float((f["slope"] - PAPER_SLOPE) / se) if np.isfinite(f["slope"]) else np.nan,
+            "r2": f["r2"], "n_delays": f["n"]}
+
+
+def _paper_slope_holds(v):
+    return bool(np.isfinite(v["z"]) and abs(v["z"]) <= 1.96
+                and v["stderr"] <= MAX_REL_STDERR * abs(PAPER_SLOPE))
 
 
 def _mechanism_trend(ctx):
@@ -66,7 +87,13 @@ CLAIMS = [
           statement="log eta* vs log delay is linear with the slope the reduced model predicts",
           paper="beta = 2.72 +- 0.07 (no-solution boundary, R^2 0.98); their theory 3 (limit cycle), 5 (slow points)",
           compute=_slope, holds=_slope_holds,
-          criterion="|fitted slope - predicted slope| <= 1.96 x stderr of the fitted slope"),
+          criterion="stderr of the fitted slope <= 0.25 |predicted| and "
+                    "|fitted slope - predicted slope| <= 1.96 x stderr"),
+    Claim(id="stm_mechanisms.critical_lr_slope_paper",
+          statement="The no-learning boundary scales as eta* ~ delay^-2.72, the paper's measured exponent",
+          paper="beta = 2.72 +- 0.07 (no-solution boundary, R^2 0.98, Fig. 4)",
+          compute=_paper_slope, holds=_paper_slope_holds,
+          criterion="|fitted - (-2.72)| <= 1.96 sqrt(stderr^2 + 0.07^2) and stderr <= 0.25 x 2.72"),
     Claim(id="stm_mechanisms.theory_matches_numerics",
           statement="The reduced model's closed-form eta* equals the numerically found GD stability edge",
           paper="analytical eta_c (Sec. 4) matches simulations of the reduced model",
