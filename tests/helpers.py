@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -27,6 +28,34 @@ def run_snakemake(workdir: Path, args: list[str], timeout: float = 600, check: b
         raise AssertionError(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n"
                              f"{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
     return proc
+
+
+def run_smoke(workdir: Path, paper: str, scale: str = "smoke") -> tuple[Path, dict]:
+    """``snakemake <paper>`` at ``scale`` in ``workdir``. Returns the paper's results directory and
+    its claims by id, after asserting that every claim evaluated (none has status "error")."""
+    run_snakemake(workdir, [paper, "--config", f"scale={scale}"])
+    out = workdir / "results" / paper / scale
+    claims = {c["id"]: c for c in json.loads((out / "claims.json").read_text())["claims"]}
+    errors = [c for c in claims.values() if c["status"] == "error"]
+    assert not errors, errors
+    return out, claims
+
+
+def assert_rerun_identical(workdir: Path, paper: str, remove: tuple[str, ...] = (),
+                           scale: str = "smoke") -> Path:
+    """Same seed, same numbers: delete claims.json and whatever matches the globs ``remove``
+    (relative to the results directory; directories go whole), rerun the target, and assert
+    that claims.json comes back byte for byte. Returns the results directory."""
+    out = workdir / "results" / paper / scale
+    before = (out / "claims.json").read_bytes()
+    for pattern in ("claims.json", *remove):
+        hits = list(out.glob(pattern))
+        assert hits, f"{pattern} matched nothing in {out}"
+        for path in hits:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    run_snakemake(workdir, [paper, "--config", f"scale={scale}"])
+    assert (out / "claims.json").read_bytes() == before
+    return out
 
 
 def require_tool(name: str, reason: str):

@@ -1,24 +1,19 @@
 """Smoke end-to-end run of `snakemake abrupt_learning` (determinism across runs is checked by
 tests/workflow for every paper) and the stage command line."""
 
-import json
 import subprocess
 import sys
 
 import pytest
 
-from tests.helpers import run_snakemake
+from tests.helpers import run_smoke
 
 
 @pytest.mark.slow
 def test_smoke_end_to_end(tmp_workdir):
-    run_snakemake(tmp_workdir, ["abrupt_learning", "--config", "scale=smoke"])
-    out = tmp_workdir / "results/abrupt_learning/smoke"
-    claims = json.loads((out / "claims.json").read_text())
-    ids = {c["id"] for c in claims["claims"]}
-    assert ids == {"abrupt_learning.abrupt", "abrupt_learning.gr_precedes", "abrupt_learning.reg_speedup",
-                   "abrupt_learning.strong_coupling"}
-    assert all(c["status"] != "error" for c in claims["claims"]), claims
+    out, claims = run_smoke(tmp_workdir, "abrupt_learning")
+    assert set(claims) == {"abrupt_learning.abrupt", "abrupt_learning.gr_precedes",
+                           "abrupt_learning.reg_speedup", "abrupt_learning.strong_coupling"}
     for fig in ("aligned", "phase", "speedup", "gain"):
         assert (out / "figures" / f"{fig}.png").stat().st_size > 10_000
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from repro_core.config import ConfigError, from_dict
-from tests.helpers import run_snakemake
+from tests.helpers import assert_rerun_identical, run_smoke
 
 from ctot_flow.claims import CLAIMS, worst_ratio
 from ctot_flow.stages import SimulateConfig
@@ -26,11 +26,9 @@ def test_worst_ratio_ignores_missing_trajectories():
 
 @pytest.mark.slow
 def test_smoke_end_to_end(tmp_workdir):
-    run_snakemake(tmp_workdir, ["ctot_flow", "--config", "scale=smoke"])
-    base = tmp_workdir / "results/ctot_flow/smoke"
-    claims = json.loads((base / "claims.json").read_text())["claims"]
-    assert [c["id"] for c in claims] == [c.id for c in CLAIMS]
-    assert all(c["status"] in ("holds", "does not hold") for c in claims), claims
+    base, claims = run_smoke(tmp_workdir, "ctot_flow")
+    assert list(claims) == [c.id for c in CLAIMS]
+    assert all(c["status"] in ("holds", "does not hold") for c in claims.values()), claims
     for fig in ("time_labels", "trajectories", "wdist", "noise_sweep"):
         assert (base / "figures" / f"{fig}.png").stat().st_size > 1000
     table = (base / "tables/summary.csv").read_text().splitlines()
@@ -39,8 +37,5 @@ def test_smoke_end_to_end(tmp_workdir):
     assert set(res["methods"]) == {"ctot", "otcfm"} and len(res["methods"]["ctot"]["w2"]) == 8
     assert json.loads((base / "eval/ou.json").read_text())["methods"]["ctot"]["traj"] is None
     assert not list(base.rglob("*.ckpt"))
-    # same seed, same claims (byte for byte); a no-op rerun does nothing
-    first = (base / "claims.json").read_bytes()
-    (base / "claims.json").unlink()
-    run_snakemake(tmp_workdir, ["ctot_flow", "--config", "scale=smoke"])
-    assert (base / "claims.json").read_bytes() == first
+    # same seed, same claims (byte for byte)
+    assert_rerun_identical(tmp_workdir, "ctot_flow")

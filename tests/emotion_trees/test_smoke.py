@@ -1,28 +1,22 @@
 """The smoke target end to end (tiny random Llamas), and byte-identical claims on a rerun."""
 
 import json
-import shutil
 
 import pytest
 
-from tests.helpers import run_snakemake
-
-SMOKE = ["emotion_trees", "--config", "scale=smoke"]
+from tests.helpers import assert_rerun_identical, run_smoke
 
 
 @pytest.fixture(scope="module")
-def smoke_dir(tmp_path_factory):
+def smoke(tmp_path_factory):
     work = tmp_path_factory.mktemp("et_smoke")
-    run_snakemake(work, SMOKE)
-    return work
+    return work, *run_smoke(work, "emotion_trees")
 
 
 @pytest.mark.slow
-def test_smoke_end_to_end(smoke_dir):
-    res = smoke_dir / "results/emotion_trees/smoke"
-    claims = json.loads((res / "claims.json").read_text())
-    assert len(claims["claims"]) == 5
-    assert all(c["status"] != "error" for c in claims["claims"]), claims
+def test_smoke_end_to_end(smoke):
+    _, res, claims = smoke
+    assert len(claims) == 5
     for f in ("trees", "complexity", "recognition", "confusion"):
         assert (res / "figures" / f"{f}.png").stat().st_size > 1000
     a = json.loads((res / "analysis.json").read_text())
@@ -31,12 +25,6 @@ def test_smoke_end_to_end(smoke_dir):
 
 
 @pytest.mark.slow
-def test_smoke_rerun_gives_byte_identical_claims(smoke_dir):
-    res = smoke_dir / "results/emotion_trees/smoke"
-    before = (res / "claims.json").read_bytes()
-    for d in ("scores", "figures", "tables"):
-        shutil.rmtree(res / d)
-    for f in ("analysis.json", "claims.json", "prompts.json"):
-        (res / f).unlink()
-    run_snakemake(smoke_dir, SMOKE)
-    assert (res / "claims.json").read_bytes() == before
+def test_smoke_rerun_gives_byte_identical_claims(smoke):
+    assert_rerun_identical(smoke[0], "emotion_trees",
+                           remove=("scores", "figures", "tables", "analysis.json", "prompts.json"))

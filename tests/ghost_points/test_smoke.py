@@ -1,25 +1,19 @@
 """Smoke end-to-end run of `snakemake ghost_points` and the stage command line."""
 
-import json
 import subprocess
 import sys
 
 import pytest
 
-from tests.helpers import run_snakemake
+from tests.helpers import run_smoke
 
 
 @pytest.mark.slow
 def test_smoke_end_to_end(tmp_workdir):
-    run_snakemake(tmp_workdir, ["ghost_points", "--config", "scale=smoke"])
-    out = tmp_workdir / "results/ghost_points/smoke"
-    claims = json.loads((out / "claims.json").read_text())
-    ids = {c["id"] for c in claims["claims"]}
-    assert "ghost_points.critical_lr" in ids and "ghost_points.rnn_ghost_before_drop" in ids
-    assert all(c["status"] != "error" for c in claims["claims"]), claims
-    by_id = {c["id"]: c for c in claims["claims"]}
+    out, claims = run_smoke(tmp_workdir, "ghost_points")
+    assert "ghost_points.critical_lr" in claims and "ghost_points.rnn_ghost_before_drop" in claims
     # the closed-form checks hold at every scale
-    assert by_id["ghost_points.delay_scaling"]["holds"]
+    assert claims["ghost_points.delay_scaling"]["holds"]
     for fig in ("phase", "landscape", "lr_sweep", "rnn"):
         assert (out / "figures" / f"{fig}.png").stat().st_size > 10_000
 

@@ -2,7 +2,6 @@
 seeding, claims and the scorecard."""
 
 import json
-import os
 from dataclasses import dataclass, field
 
 import numpy as np

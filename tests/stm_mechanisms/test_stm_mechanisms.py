@@ -3,7 +3,6 @@ jax training (vs torch, padding), and one smoke end-to-end run."""
 
 import json
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
