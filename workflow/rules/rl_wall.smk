@@ -30,6 +30,7 @@ rule rl_wall_data:
         code=code_hash(RLW),
         fail=maybe_fail("rl_wall_data"),
     log: LOG(RLW, "data_{cond}")
+    priority: 10  # the longest chain of the default run: start it first
     threads: 1
     resources: mem_mb=4000, runtime=10
     cache: "omit-software"
@@ -46,6 +47,7 @@ rule rl_wall_sft:
         code=code_hash(RLW),
         fail=maybe_fail("rl_wall_sft"),
     log: LOG(RLW, "sft_{cond}")
+    priority: 10  # the longest chain of the default run: start it first
     threads: 2
     resources:
         mem_mb=4000,
@@ -69,6 +71,7 @@ rule rl_wall_grpo:
         code=code_hash(RLW),
         fail=maybe_fail("rl_wall_grpo"),
     log: LOG(RLW, "grpo_{cond}")
+    priority: 10  # the longest chain of the default run: start it first
     threads: 2
     resources:
         mem_mb=6000,
@@ -90,6 +93,7 @@ rule rl_wall_evaluate:
         code=code_hash(RLW),
         fail=maybe_fail("rl_wall_evaluate"),
     log: LOG(RLW, "evaluate_{cond}_{stage}")
+    priority: 10  # the longest chain of the default run: start it first
     threads: 1
     resources:
         mem_mb=6000,
