@@ -72,11 +72,22 @@ def summarise_model(counts: np.ndarray, K: int) -> dict:
             "coverage_max": float(passk[-1].max()), "best_t_index": int(passk[0].argmax())}
 
 
+def paired_se(x_before: np.ndarray, x_after: np.ndarray) -> float:
+    """Standard error of mean(x_after - x_before) over problems (paired, ddof 1): how far a
+    before/after difference of per-problem solve rates moves from problem-sampling noise alone."""
+    d = np.asarray(x_after, float) - np.asarray(x_before, float)
+    return float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else float("inf")
+
+
 def compare(before: dict, after: dict, temps: np.ndarray) -> dict:
-    """The paper's four before/after statistics for one condition."""
+    """The paper's four before/after statistics for one condition, with the paired standard
+    errors (over test problems) of the pass@1 gains so claims can ask for a gain above noise."""
     K = int(before["k"])
     cb, ca = before["counts"], after["counts"]
     sb, sa = summarise_model(cb, K), summarise_model(ca, K)
+    # per-problem solve rates: at each model's best temperature, and averaged over temperatures
+    se_d1 = paired_se(cb[sb["best_t_index"]] / K, ca[sa["best_t_index"]] / K)
+    se_dmean = paired_se(cb.mean(0) / K, ca.mean(0) / K)
     d1 = sa["pass1_max"] - sb["pass1_max"]
     dc = sa["coverage_max"] - sb["coverage_max"]
     p1b, p1a = np.asarray(sb["pass1"]), np.asarray(sa["pass1"])
@@ -87,11 +98,12 @@ def compare(before: dict, after: dict, temps: np.ndarray) -> dict:
         "before": sb, "after": sa,
         "pass1_before": sb["pass1_max"], "pass1_after": sa["pass1_max"],
         "coverage_before": sb["coverage_max"], "coverage_after": sa["coverage_max"],
-        "delta_pass1": d1, "delta_coverage": dc,
+        "delta_pass1": d1, "delta_coverage": dc, "se_delta_pass1": se_d1,
         "coverage_over_pass1_gain": (dc / d1) if d1 > 0 else None,
         "pass1_range_before": float(p1b.max() - p1b.min()),
         "pass1_range_after": float(p1a.max() - p1a.min()),
         "pass1_mean_over_t_before": float(p1b.mean()), "pass1_mean_over_t_after": float(p1a.mean()),
+        "se_delta_pass1_mean_over_t": se_dmean,
         "n_zero_before": int(zero_b.sum()),
         "n_zero_after": int(zero_a.sum()),
         "zero_stay_zero": int((zero_b & zero_a).sum()),

@@ -14,6 +14,10 @@ BASE = "base"
 # The paper's worst (largest) coverage-gain / pass@1-gain ratio over its two runs:
 # v5_8 (0.742-0.689)/(0.598-0.482) = 0.46, v5_16 (0.736-0.609)/(0.604-0.380) = 0.567.
 PAPER_MAX_RATIO = (0.736 - 0.609) / (0.604 - 0.380)
+# A gain counts only when it exceeds Z paired standard errors over the test problems (two-sided
+# 95 %): with 128 problems and a model that varies by a few points from run to run, "after > before"
+# alone lets noise pass (a +0.002 pass@1 change would "hold").
+Z = 1.96
 
 
 def _c(ctx, name=BASE):
@@ -23,30 +27,42 @@ def _c(ctx, name=BASE):
 def _rise(ctx):
     c = _c(ctx)
     return {"pass1_before": c["pass1_before"], "pass1_after": c["pass1_after"],
-            "delta": c["delta_pass1"]}
+            "delta": c["delta_pass1"], "se": c["se_delta_pass1"]}
+
+
+def _rises(v, delta="delta", se="se"):
+    return v[delta] > Z * v[se]
 
 
 def _wall(ctx):
     c = _c(ctx)
-    return {"delta_pass1": c["delta_pass1"], "delta_coverage": c["delta_coverage"],
-            "coverage_before": c["coverage_before"], "coverage_after": c["coverage_after"],
+    return {"delta_pass1": c["delta_pass1"], "se_delta_pass1": c["se_delta_pass1"],
+            "delta_coverage": c["delta_coverage"], "coverage_before": c["coverage_before"], "coverage_after": c["coverage_after"],
             "k": c["k"], "ratio": c["coverage_over_pass1_gain"]}
 
 
 def _wall_holds(v):
-    return v["delta_pass1"] > 0 and v["ratio"] is not None and v["ratio"] <= PAPER_MAX_RATIO
+    return (_rises(v, "delta_pass1", "se_delta_pass1") and v["ratio"] is not None
+            and v["ratio"] <= PAPER_MAX_RATIO)
 
 
 def _flat(ctx):
     c = _c(ctx)
     return {"range_before": c["pass1_range_before"], "range_after": c["pass1_range_after"],
-            "mean_before": c["pass1_mean_over_t_before"], "mean_after": c["pass1_mean_over_t_after"]}
+            "mean_before": c["pass1_mean_over_t_before"], "mean_after": c["pass1_mean_over_t_after"],
+            "se_mean_gain": c["se_delta_pass1_mean_over_t"]}
+
+
+def _flat_holds(v):
+    return (v["range_after"] < v["range_before"]
+            and v["mean_after"] - v["mean_before"] > Z * v["se_mean_gain"])
 
 
 def _zero(ctx):
     c = _c(ctx)
     return {"n_zero_before": c["n_zero_before"], "stay_zero": c["zero_stay_zero"],
-            "frac": c["frac_zero_stay_zero"], "delta_pass1": c["delta_pass1"]}
+            "frac": c["frac_zero_stay_zero"], "delta_pass1": c["delta_pass1"],
+            "se_delta_pass1": c["se_delta_pass1"]}
 
 
 def _favourable(ctx):
@@ -59,27 +75,29 @@ def _favourable(ctx):
 CLAIMS = [
     Claim(id="rl_wall.pass1_rises", statement="GRPO raises pass@1 (max over temperature) on the "
           "held-out test problems", paper="0.482 -> 0.598 (v5_8); 0.380 -> 0.604 (v5_16)",
-          compute=_rise, holds=lambda v: v["delta"] > 0, criterion="pass@1 after > before"),
+          compute=_rise, holds=_rises,
+          criterion=f"pass@1 after - before > {Z} x its paired standard error over test problems"),
     Claim(id="rl_wall.coverage_wall", statement="GRPO raises coverage (pass@k at the largest k) "
           "much less than pass@1: the coverage wall",
           paper="pass@128 0.689 -> 0.742 vs pass@1 +0.116 (v5_8, ratio 0.46); +0.127 vs +0.224 "
           "(v5_16, ratio 0.57)",
           compute=_wall, holds=_wall_holds,
-          criterion=f"pass@1 gain > 0 and coverage gain / pass@1 gain <= {PAPER_MAX_RATIO:.3f} "
-          "(the paper's larger ratio)"),
+          criterion=f"pass@1 gain > {Z} x its standard error and coverage gain / pass@1 gain <= "
+          f"{PAPER_MAX_RATIO:.3f} (the paper's larger ratio)"),
     Claim(id="rl_wall.temperature_distillation", statement="after RL, pass@1 vs temperature is "
           "flatter and higher ('temperature distillation')", paper="Fig. (synthetic): post-RL "
           "curve flat and above the pre-RL curve over temperatures 0.025-2.0",
-          compute=_flat, holds=lambda v: v["range_after"] < v["range_before"]
-          and v["mean_after"] > v["mean_before"],
+          compute=_flat, holds=_flat_holds,
           criterion="max-min of pass@1 over temperature smaller after RL, and its mean over "
-          "temperature higher"),
+          f"temperature higher by > {Z} x the paired standard error of that gain"),
     Claim(id="rl_wall.zero_stays_zero", statement="test problems never solved before RL mostly "
           "stay unsolved after RL", paper="self-ranking figure: zero-solve problems mostly stay "
           "at zero", compute=_zero,
-          holds=lambda v: v["frac"] is not None and v["frac"] > 0.5 and v["delta_pass1"] > 0,
+          holds=lambda v: v["frac"] is not None and v["frac"] > 0.5
+          and _rises(v, "delta_pass1", "se_delta_pass1"),
           criterion="more than half of the problems with 0 correct samples (all temperatures "
-          "pooled) before RL have 0 after, while RL raised pass@1 (else the statement is vacuous)"),
+          f"pooled) before RL have 0 after, while RL raised pass@1 by > {Z} standard errors "
+          "(else the statement is vacuous)"),
     Claim(id="rl_wall.favourable_coverage", statement="under favourable conditions (less spurious "
           "correlation, more RL prompts) coverage rises more", paper="v5_16: pass@128 +0.127 vs "
           "+0.053 for v5_8", compute=_favourable,
@@ -109,7 +127,7 @@ def note_text(ctx: dict, records: list[dict], scale: str) -> str:
                   f"GRPO {c['grpo_steps']} steps (rollout reward {_f(c['grpo_reward_first'])} -> "
                   f"{_f(c['grpo_reward_last'])})",
                   f"- pass@1: {_f(c['pass1_before'])} -> {_f(c['pass1_after'])} "
-                  f"(+{_f(c['delta_pass1'])})",
+                  f"(+{_f(c['delta_pass1'])} ± {_f(c['se_delta_pass1'])} paired s.e.)",
                   f"- coverage pass@{c['k']}: {_f(c['coverage_before'])} -> {_f(c['coverage_after'])} "
                   f"(+{_f(c['delta_coverage'])}); ratio of gains {_f(c['coverage_over_pass1_gain'])}",
                   f"- pass@1 over temperatures {c['temperatures']}: before "
