@@ -15,6 +15,15 @@ from typing import Any, Iterator
 import numpy as np
 
 
+def _default_mode(base: int) -> int:
+    """``base`` (0o666 files, 0o777 dirs) less the process umask: the mode ``open`` or ``mkdir``
+    would give. mkstemp/mkdtemp create 0o600/0o700, which would hide results from the rest of a
+    group sharing a project directory on a cluster."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return base & ~mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` on success.
@@ -31,6 +40,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     tmp = Path(tmp)
     try:
         yield tmp
+        os.chmod(tmp, _default_mode(0o666))
         os.replace(tmp, path)
     finally:
         if tmp.exists():
@@ -48,6 +58,7 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
         yield tmp
+        os.chmod(tmp, _default_mode(0o777))
         if path.exists():
             shutil.rmtree(path)
         os.replace(tmp, path)
