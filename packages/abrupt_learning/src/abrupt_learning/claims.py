@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binomtest
 
 from repro_core import Claim
 
@@ -46,7 +47,14 @@ def _gr(ctx):
     return {"frac_lead_positive": float(np.mean(lead > 0)) if len(sel) else float("nan"),
             "median_lead_steps": float(np.nanmedian(lead)) if np.isfinite(lead).any() else float("nan"),
             "frac_gr_detected": float(np.mean(np.isfinite(lead))) if len(sel) else float("nan"),
-            "n_abrupt_runs": int(len(sel))}
+            "n_abrupt_runs": int(len(sel)),
+            # one-sided sign test against "GR peak before or after the drop is a coin flip"
+            "sign_test_p": float(binomtest(int(np.sum(lead > 0)), len(sel), 0.5,
+                                           alternative="greater").pvalue) if len(sel) else float("nan")}
+
+
+def _gr_holds(v):
+    return v["frac_lead_positive"] > 0.5 and v["sign_test_p"] < 0.05
 
 
 def _speed(ctx):
@@ -81,9 +89,10 @@ CLAIMS = [
     Claim(id="abrupt_learning.gr_precedes",
           statement="Geometric restructuring of the trajectories precedes the loss drop",
           paper="GR events precede the drop (abstract; Figs. 2-3)",
-          compute=_gr, holds=lambda v: v["frac_lead_positive"] > 0.5,
+          compute=_gr, holds=_gr_holds,
           criterion="among abrupt runs, fraction whose peak of Procrustes change precedes the fastest loss "
-                    "decrease (lead > 0) > 0.5"),
+                    "decrease (lead > 0) > 0.5, and a one-sided sign test against a coin flip gives p < 0.05 "
+                    "(with 8 abrupt runs: at least 7 leads)"),
     Claim(id="abrupt_learning.reg_speedup",
           statement="Temporal consistency regularisation reduces the steps needed to learn, for BPTT and for a "
                     "bio-plausible rule",
