@@ -18,9 +18,14 @@ import numpy as np
 def _default_mode(base: int) -> int:
     """``base`` (0o666 files, 0o777 dirs) less the process umask: the mode ``open`` or ``mkdir``
     would give. mkstemp/mkdtemp create 0o600/0o700, which would hide results from the rest of a
-    group sharing a project directory on a cluster."""
-    mask = os.umask(0)
-    os.umask(mask)
+    group sharing a project directory on a cluster. Linux reports the umask in /proc without
+    changing it; elsewhere it is read by setting and restoring it (not thread-safe)."""
+    try:
+        with open("/proc/self/status") as f:
+            mask = next(int(line.split()[1], 8) for line in f if line.startswith("Umask:"))
+    except (OSError, StopIteration):
+        mask = os.umask(0)
+        os.umask(mask)
     return base & ~mask
 
 

@@ -37,7 +37,8 @@ def _rises(v, delta="delta", se="se"):
 def _wall(ctx):
     c = _c(ctx)
     return {"delta_pass1": c["delta_pass1"], "se_delta_pass1": c["se_delta_pass1"],
-            "delta_coverage": c["delta_coverage"], "coverage_before": c["coverage_before"], "coverage_after": c["coverage_after"],
+            "delta_coverage": c["delta_coverage"], "coverage_before": c["coverage_before"],
+            "coverage_after": c["coverage_after"],
             "k": c["k"], "ratio": c["coverage_over_pass1_gain"]}
 
 
