@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from repro_core import Claim, evaluate_claims, write_claims
+from repro_core import Claim, Evidence, evaluate_claims, write_claims
 from repro_core.cli import Stage, main
 from repro_core.config import ConfigError, explain_schema_errors, from_dict, resolve_scale
 from repro_core.io import atomic_path, load_json, load_npz, save_csv, save_figure, save_json, save_npz
@@ -120,19 +120,22 @@ def test_jax_key_reproducible():
 def _claims():
     return [
         Claim("p.big", "x is big", "10 (Fig. 1)", compute=lambda ctx: ctx["x"],
-              holds=lambda v: v >= 10, criterion="ours >= 10", scales=("quick", "full")),
-        Claim("p.small", "y is small", "0", compute=lambda ctx: ctx["y"],
+              holds=lambda v: v >= 10, criterion="ours >= 10", kind="paper", where="Fig. 1",
+              threshold="the paper's 10", evidence=lambda ctx: Evidence(3, "seeds", "mean", ci=(9, 13)),
+              note="quick trains 1% of the paper's steps"),
+        Claim("p.small", "y is small", "0", compute=lambda ctx: ctx["y"], kind="check",
               holds=lambda v: v < 1, criterion="ours < 1", scales=("smoke", "quick", "full")),
         Claim("p.broken", "z", "?", compute=lambda ctx: ctx["missing"], holds=lambda v: True,
-              criterion="-"),
+              criterion="-", kind="check"),
         Claim("p.speed", "fast", "100x", compute=lambda ctx: 1 / 0, holds=lambda v: True,
-              criterion="-", evaluate_at=("quick", "full")),
+              criterion="-", kind="check", evaluate_at=("quick", "full")),
     ]
 
 
 def test_claims_verdicts_are_computed(tmp_path):
     recs = {r["id"]: r for r in evaluate_claims(_claims(), {"x": 12.3456789, "y": 3}, "smoke", "p")}
     assert recs["p.big"]["holds"] is True and recs["p.big"]["ours"] == 12.3457
+    assert recs["p.big"]["evidence"] == {"n": 3, "unit": "seeds", "test": "mean", "p": None, "ci": [9, 13]}
     assert recs["p.big"]["expected"] is False and recs["p.small"]["expected"] is True
     assert recs["p.small"]["holds"] is False and recs["p.small"]["status"] == "does not hold"
     assert recs["p.broken"]["status"] == "error" and "KeyError" in recs["p.broken"]["error"]
@@ -145,21 +148,68 @@ def test_claims_verdicts_are_computed(tmp_path):
         evaluate_claims(_claims() * 2, {}, "smoke", "p")
 
 
-def test_scorecard_merges_papers(tmp_path):
-    f1, f2 = tmp_path / "a.json", tmp_path / "b.json"
+@pytest.mark.parametrize("ours, where", [
+    (float("nan"), "ours"), (None, "ours"),
+    ({"median": float("nan"), "n": 0}, "ours['median']"),
+    ({"a": [1.0, None]}, "ours['a'][1]")])
+def test_undefined_value_is_an_error_not_a_finding(ours, where):
+    """A NaN/None anywhere in ours (a median over zero runs) is status error with the
+    reason, never 'does not hold', and holds() is not even asked."""
+    asked = []
+    c = Claim("p.m", "m", "1", compute=lambda ctx: ours, holds=lambda v: asked.append(v) or False,
+              criterion="-", kind="paper", where="Tab. 1", threshold="the paper's 1")
+    (rec,) = evaluate_claims([c], {}, "quick", "p")
+    assert rec["status"] == "error" and rec["holds"] is None and not asked
+    assert where in rec["error"] and "NaN/None" in rec["error"]
+    inf = Claim("p.i", "i", "1", compute=lambda ctx: float("inf"), holds=lambda v: v > 1,
+                criterion="-", kind="check")
+    assert evaluate_claims([inf], {}, "quick", "p")[0]["status"] == "holds"  # inf is a value
+
+
+def test_claim_declaration_is_validated():
+    with pytest.raises(ValueError, match="kind='papr' is not allowed; allowed values: paper, check"):
+        Claim("p.x", "x", "1", compute=len, holds=bool, criterion="-", kind="papr")
+    with pytest.raises(ValueError, match="'where'.*'threshold'.*required"):
+        Claim("p.x", "x", "1", compute=len, holds=bool, criterion="-", kind="paper")
+    with pytest.raises(ValueError, match="scale 'medium'"):
+        Claim("p.x", "x", "1", compute=len, holds=bool, criterion="-", kind="check", scales=("medium",))
+
+
+def test_scorecard_counts_paper_claims_only(tmp_path):
+    f1, f2, f3 = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.json"
     write_claims(evaluate_claims(_claims()[:2], {"x": 11, "y": 5}, "quick", "p"), f1)
-    write_claims(evaluate_claims(_claims()[:1], {"x": 1}, "quick", "q"), f2)
+    write_claims(evaluate_claims(_claims()[:3], {"x": 1, "y": 0}, "quick", "q"), f2)
+    write_claims(evaluate_claims(_claims()[:2], {"x": 1, "y": 0}, "smoke", "p"), f3)
     out = {k: tmp_path / f"s.{k}" for k in ("csv", "md", "html", "rst")}
-    df = build_scorecard([f1, f2], "quick", out["csv"], out["md"], out["html"], out["rst"])
-    assert list(df["paper"]) == ["p", "p", "q"]
-    assert list(df["status"]) == ["holds", "does not hold", "does not hold"]
+    df = build_scorecard([f1, f2], "quick", out["csv"], out["md"], out["html"], out["rst"],
+                         other_scales=[f3])
+    assert list(df["paper"]) == ["p", "p", "q", "q", "q"]
+    assert list(df["status"]) == ["holds", "does not hold", "does not hold", "holds", "error"]
     md = out["md"].read_text()
-    assert "1 of 3 claims hold, 2 do not hold" in md and "| p | x is big (`p.big`) | 10 (Fig. 1) | 11 |" in md
+    # 2 paper claims (p.big in p and q): 1 reproduced; 3 checks, 1 holds; nothing counted twice
+    assert "Paper claims reproduced at quick scale: 1 of 2. Checks" in md
+    assert "1 of 3 hold" in md
+    assert "| p | 0/1 | 1/1 | 1/1 | 0/1 |" in md  # smoke and quick columns of the per-paper table
+    assert "| q | not run | not run | 0/1 | 1/2 |" in md
+    assert "| 3 seeds | mean, CI [9, 13] |" in md
+    # the known limit is shown only where the claim does not hold (q's p.big)
+    assert md.count("known limit: quick trains 1% of the paper's steps") == 1
+    checks = md.split("## Checks")[1]
+    assert "p.small" in checks and "p.big" not in checks
+    assert "| q | y is small (`p.small`) | 0 | ours < 1 | holds |" in checks
     assert TITLE in out["html"].read_text()
     from docutils.core import publish_string  # the rst must be valid (it becomes the report's front page)
     html = publish_string(out["rst"].read_text(), writer="html",
                           settings_overrides={"report_level": 2, "halt_level": 2}).decode()
-    assert "p.big" in html
+    assert "p.big" in html and "1 of 2" in html
+
+
+def test_scorecard_refuses_stale_claims(tmp_path):
+    f = tmp_path / "old.json"
+    save_json({"claims": [{"paper": "p", "id": "p.x", "status": "holds", "scale": "quick"}]}, f)
+    out = {k: tmp_path / f"s.{k}" for k in ("csv", "md", "html")}
+    with pytest.raises(ValueError, match="old.json: claim p.x has no 'kind'.*rerun"):
+        build_scorecard([f], "quick", out["csv"], out["md"], out["html"])
 
 
 @dataclass

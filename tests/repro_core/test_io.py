@@ -1,3 +1,5 @@
+import pytest
+
 
 
 def test_atomic_dir_replaces_on_success_and_keeps_old_on_failure(tmp_path):
@@ -39,3 +41,37 @@ def test_atomic_outputs_get_the_umask_mode_not_the_temp_files_0600(tmp_path):
     assert mode("x.json") == 0o644 and mode("x.npz") == 0o644
     assert mode("model") == 0o755
     assert mode("y.json") == 0o640
+
+
+def _table(tmp_path):
+    import pandas as pd
+
+    from repro_core.io import save_csv
+
+    df = pd.DataFrame({"alpha_sd": [0.0, 0.0, 0.03, 0.03], "fraction": [0.5, 1.0, 0.5, 1.0],
+                       "r2": [0.8, 0.9, 0.7, 0.75]})
+    return save_csv(df, tmp_path / "results.csv")
+
+
+def test_read_table_accepts_a_complete_grid(tmp_path):
+    from repro_core.io import read_table
+
+    df = read_table(_table(tmp_path), columns=["r2"],
+                    grid={"alpha_sd": [0.0, 0.03], "fraction": [0.5, 1.0]})
+    assert len(df) == 4
+
+
+@pytest.mark.parametrize("cut, message", [
+    (lambda t: t[: t.rindex(b"\n", 0, len(t) - 1) + 1], r"1 of 4 expected rows .* missing"),  # at a line break
+    (lambda t: t[:-3], "cut short"),                                           # mid-line
+    (lambda t: t.replace(b"0.7", b""), r"empty cells in \['r2'\] on line\(s\) \[4\]"),
+    (lambda t: b"", "empty table"),
+])
+def test_read_table_names_the_file_of_an_incomplete_table(tmp_path, cut, message):
+    from repro_core.io import IncompleteTableError, read_table
+
+    path = _table(tmp_path)
+    path.write_bytes(cut(path.read_bytes()))
+    with pytest.raises(IncompleteTableError, match=message) as err:
+        read_table(path, columns=["r2"], grid={"alpha_sd": [0.0, 0.03], "fraction": [0.5, 1.0]})
+    assert str(path) in str(err.value)

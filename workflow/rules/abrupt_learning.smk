@@ -74,6 +74,7 @@ rule abrupt_learning_claims:
     output: R("abrupt_learning", "claims.json")
     params:
         p=lambda w: params_json("abrupt_learning", "claims", scale=SCALE),
+        code=code_hash("abrupt_learning", report_only=True),
         fail=maybe_fail("abrupt_learning_claims"),
     log: LOG("abrupt_learning", "claims")
     threads: 1

@@ -165,6 +165,7 @@ rule cornn_claims:
     output: R("cornn", "claims.json")
     params:
         p=lambda w: params_json("cornn", flipflop=cornn_flipflop_results(), scale=SCALE),
+        code=code_hash("cornn", report_only=True),
         fail=maybe_fail("cornn_claims"),
     log: LOG("cornn", "claims")
     threads: 1

@@ -112,6 +112,7 @@ rule ctot_flow_claims:
                           caption="../report/ctot_flow/summary.rst"),
     params:
         p=params_json("ctot_flow", datasets=CTOT_MAIN, sweep=CTOT_SWEEP, scale=SCALE),
+        code=code_hash("ctot_flow", report_only=True),
         root=lambda w: R("ctot_flow"),
         fail=maybe_fail("ctot_flow_claims"),
     log:

@@ -94,6 +94,7 @@ rule emotion_trees_claims:
     output: R("emotion_trees", "claims.json")
     params:
         p=lambda w: params_json("emotion_trees", "claims", scale=SCALE),
+        code=code_hash("emotion_trees", report_only=True),
         fail=maybe_fail("emotion_trees_claims"),
     log: LOG("emotion_trees", "claims")
     threads: 1

@@ -85,6 +85,7 @@ rule ghost_points_claims:
     output: R("ghost_points", "claims.json")
     params:
         p=lambda w: params_json("ghost_points", scale=SCALE),
+        code=code_hash("ghost_points", report_only=True),
         fail=maybe_fail("ghost_points_claims"),
     log: LOG("ghost_points", "claims")
     threads: 1

@@ -131,6 +131,7 @@ rule icl_emergence_claims:
         note=report(R(ICLEM, "note.md"), category=ICLEM, caption="../report/icl_emergence/note.rst"),
     params:
         p=lambda w: params_json(ICLEM, scale=SCALE),
+        code=code_hash("icl_emergence", report_only=True),
         fail=maybe_fail("icl_emergence_claims"),
     log: LOG(ICLEM, "claims")
     threads: 1

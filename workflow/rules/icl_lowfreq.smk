@@ -109,6 +109,7 @@ rule icl_lowfreq_claims:
     output: R("icl_lowfreq", "claims.json")
     params:
         p=lambda w: params_json("icl_lowfreq", scale=SCALE, trained=icl_lowfreq_trained()),
+        code=code_hash("icl_lowfreq", report_only=True),
         fail=maybe_fail("icl_lowfreq_claims"),
     log: LOG("icl_lowfreq", "claims")
     threads: 1

@@ -96,6 +96,7 @@ rule icl_rational_claims:
         note=report(R(ICLR, "note.md"), category=ICLR, caption="../report/icl_rational/note.rst"),
     params:
         p=lambda w: params_json(ICLR, scale=SCALE),
+        code=code_hash("icl_rational", report_only=True),
         fail=maybe_fail("icl_rational_claims"),
     log: LOG(ICLR, "claims")
     threads: 1

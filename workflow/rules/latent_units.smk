@@ -165,6 +165,7 @@ rule latent_units_claims:
         out=R("latent_units", "claims.json")
     params:
         p=lambda w: params_json("latent_units", scale=SCALE),
+        code=code_hash("latent_units", report_only=True),
         fail=maybe_fail("latent_units_claims")
     log:
         LOG("latent_units", "claims")

@@ -179,6 +179,7 @@ rule new_news_claims:
     output: R("new_news", "claims.json")
     params:
         p=lambda w: params_json("new_news", "claims", scale=SCALE),
+        code=code_hash("new_news", report_only=True),
         fail=maybe_fail("new_news_claims"),
     log: LOG("new_news", "claims")
     threads: 1

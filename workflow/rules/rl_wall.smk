@@ -151,6 +151,7 @@ rule rl_wall_claims:
         note=report(R(RLW, "note.md"), category=RLW, caption="../report/rl_wall/note.rst"),
     params:
         p=lambda w: params_json(RLW, scale=SCALE),
+        code=code_hash("rl_wall", report_only=True),
         fail=maybe_fail("rl_wall_claims"),
     log: LOG(RLW, "claims")
     threads: 1

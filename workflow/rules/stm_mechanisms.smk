@@ -89,6 +89,7 @@ rule stm_mechanisms_claims:
     output: R("stm_mechanisms", "claims.json")
     params:
         p=lambda w: params_json("stm_mechanisms", "claims", task=STM_TASK, scale=SCALE),
+        code=code_hash("stm_mechanisms", report_only=True),
         fail=maybe_fail("stm_mechanisms_claims"),
     log: LOG("stm_mechanisms", "claims")
     threads: 1

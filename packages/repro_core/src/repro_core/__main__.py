@@ -1,4 +1,4 @@
-"""``python -m repro_core scorecard --scale S --csv F --md F --html F [--rst F] claims.json ...``"""
+"""``python -m repro_core scorecard --scale S --csv F --md F --html F [--rst F] [--other F ...] claims.json ...``"""
 
 import argparse
 
@@ -14,9 +14,11 @@ def main(argv=None) -> None:
     s.add_argument("--md", required=True)
     s.add_argument("--html", required=True)
     s.add_argument("--rst")
+    s.add_argument("--other", nargs="*", default=[],
+                   help="claims.json files of other scales, for the per-paper table")
     s.add_argument("claims", nargs="*")
     a = p.parse_args(argv)
-    df = build_scorecard(a.claims, a.scale, a.csv, a.md, a.html, a.rst)
+    df = build_scorecard(a.claims, a.scale, a.csv, a.md, a.html, a.rst, other_scales=a.other)
     print(f"scorecard: {len(df)} claims from {len(a.claims)} papers")
 
 

@@ -10,7 +10,7 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -127,6 +127,59 @@ def save_csv(df, path: str | os.PathLike, **kwargs: Any) -> Path:
     with atomic_path(path) as tmp:
         df.to_csv(tmp, **kwargs)
     return Path(path)
+
+
+class IncompleteTableError(ValueError):
+    """A result table is cut short or misses rows of its expected grid."""
+
+
+def read_table(path: str | os.PathLike, columns: Sequence[str] = (),
+               grid: Mapping[str, Iterable] | None = None):
+    """Read a result CSV and fail, naming the file, when it is incomplete.
+
+    Missing data is an error, never a finding: a file cut mid-line (no final
+    newline, or empty cells in ``columns``), a missing column, or a missing
+    combination of the expected ``grid`` ({column: expected values}; a file
+    cut at a line break loses whole rows) raises :class:`IncompleteTableError`.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise IncompleteTableError(f"{path}: empty table")
+    if not raw.endswith(b"\n"):
+        raise IncompleteTableError(f"{path}: cut short (the last line has no newline)")
+    try:
+        df = pd.read_csv(path)
+    except Exception as exc:
+        raise IncompleteTableError(f"{path}: unreadable CSV ({exc})") from exc
+    need = list(columns) + [c for c in (grid or {}) if c not in columns]
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise IncompleteTableError(f"{path}: missing column(s) {missing}; has {list(df.columns)}")
+    empty = df[list(columns)].isna().any(axis=1) if columns else None
+    if empty is not None and empty.any():
+        rows = [int(i) + 2 for i in df.index[empty][:5]]  # file line numbers (header = 1)
+        raise IncompleteTableError(f"{path}: empty cells in {list(columns)} on line(s) {rows}")
+    if grid:
+        import itertools
+
+        keys = list(grid)
+        casts = [float if _numeric(v) else str for v in grid.values()]
+        have = {tuple(f(x) for f, x in zip(casts, row)) for row in df[keys].itertuples(index=False)}
+        want = [tuple(f(x) for f, x in zip(casts, combo))
+                for combo in itertools.product(*(list(v) for v in grid.values()))]
+        lost = [w for w in want if w not in have]
+        if lost:
+            raise IncompleteTableError(f"{path}: {len(lost)} of {len(want)} expected rows of "
+                                       f"{keys} missing, e.g. {lost[:3]}")
+    return df
+
+
+def _numeric(values: Iterable) -> bool:
+    return all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+               for v in values)
 
 
 def save_figure(fig, path: str | os.PathLike, dpi: int = 150, close: bool = True) -> Path:
