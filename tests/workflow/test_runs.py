@@ -160,3 +160,4 @@ def test_report_renders_in_headless_chromium(smoke_run, tmp_path):
                          text=True, timeout=120).stdout
     assert "Reproduction scorecard" in dom
     assert "cornn." in dom  # a claim id from the scorecard table on the front page
+    assert "Paper claims reproduced at smoke scale" in dom  # the headline counts paper claims only
