@@ -6,13 +6,26 @@
 import sys
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version
 
 min_version("9.0")
 
 sys.path.insert(0, str(Path(workflow.basedir) / "packages" / "repro_core" / "src"))
 
-configfile: str(Path(workflow.basedir, "config", "config.yaml"))
+from repro_core.config import ConfigError, check_yaml_file
+
+
+def _checked(path):
+    """A config file, parsed first so a YAML mistake names file, line and column."""
+    try:
+        check_yaml_file(path)
+    except ConfigError as exc:
+        raise WorkflowError(f"invalid config file:\n  {exc}") from None
+    return str(path)
+
+
+configfile: _checked(Path(workflow.basedir, "config", "config.yaml"))
 
 ALL_PAPERS = ["icl_emergence", "icl_lowfreq", "icl_rational", "latent_units", "abrupt_learning",
               "ghost_points", "stm_mechanisms", "cornn", "emotion_trees", "new_news", "rl_wall",
@@ -23,7 +36,7 @@ AVAILABLE = [p for p in ALL_PAPERS
              and Path(workflow.basedir, "config", f"{p}.yaml").exists()]
 
 for _paper in AVAILABLE:
-    configfile: str(Path(workflow.basedir, "config", f"{_paper}.yaml"))
+    configfile: _checked(Path(workflow.basedir, "config", f"{_paper}.yaml"))
 
 envvars: "PATH"
 

@@ -236,6 +236,35 @@ def test_cli_runs_stage_and_reports_config_errors(tmp_path, capsys):
     with pytest.raises(SystemExit, match="does not exist"):
         main(stages, ["echo", "--params", '{"n": 1}', "--in", f"src={tmp_path/'nope'}",
                       "--out", f"dst={tmp_path/'o3.json'}"], prog="demo")
+    (tmp_path / "cut.json").write_text('{"a": [1, 2')  # a corrupt input: one line naming it
+    with pytest.raises(SystemExit) as exc:
+        main(stages, ["echo", "--params", '{"n": 1}', "--in", f"src={tmp_path/'cut.json'}",
+                      "--out", f"dst={tmp_path/'o4.json'}"], prog="demo")
+    assert exc.value.code == 1
+    err = capsys.readouterr().err
+    assert f"demo echo: {tmp_path/'cut.json'}: cannot be read" in err and "--forcerun" in err
+
+
+def test_stage_help_lists_parameter_keys(capsys):
+    stages = {"echo": Stage(_echo, EchoCfg, inputs=("src",), outputs=("dst",))}
+    with pytest.raises(SystemExit):
+        main(stages, ["echo", "--help"], prog="demo")
+    out = capsys.readouterr().out
+    assert "n: int, required" in out and "seed: int, default 0" in out and "inputs: src" in out
+
+
+def test_check_config_names_file_line_and_column(tmp_path, capsys):
+    from repro_core.__main__ import main as core_main
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("scale: quick\npapers: all\n  seed: 0\n")
+    with pytest.raises(SystemExit) as exc:
+        core_main(["check-config", str(bad)])
+    assert exc.value.code == 1
+    assert f"{bad}, line 3, column 7: mapping values are not allowed here" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        core_main(["scorecard", "--scale", "huge", "--csv", "a", "--md", "b", "--html", "c"])
+    assert "invalid choice: 'huge'" in capsys.readouterr().err
 
 
 def test_device_choice():

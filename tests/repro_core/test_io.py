@@ -1,3 +1,6 @@
+import os
+
+import numpy as np
 import pytest
 
 
@@ -75,3 +78,48 @@ def test_read_table_names_the_file_of_an_incomplete_table(tmp_path, cut, message
     with pytest.raises(IncompleteTableError, match=message) as err:
         read_table(path, columns=["r2"], grid={"alpha_sd": [0.0, 0.03], "fraction": [0.5, 1.0]})
     assert str(path) in str(err.value)
+
+
+@pytest.mark.parametrize("kind", ["json", "npz", "pt"])
+def test_corrupt_input_names_the_file_and_the_fix(tmp_path, kind):
+    from repro_core.io import (CorruptFileError, load_json, load_npz, load_torch, save_json, save_npz,
+                               save_torch)
+
+    path = tmp_path / f"x.{kind}"
+    save, load = {"json": (lambda p: save_json({"a": list(range(50))}, p), load_json),
+                  "npz": (lambda p: save_npz(p, a=np.arange(1000.0)), load_npz),
+                  "pt": (lambda p: save_torch({"a": list(range(50))}, p), load_torch)}[kind]
+    save(path)
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])  # cut short
+    with pytest.raises(CorruptFileError) as err:
+        load(path)
+    assert str(path) in str(err.value) and "--forcerun" in str(err.value)
+
+
+def test_save_torch_is_byte_stable(tmp_path):
+    import torch
+
+    from repro_core.io import load_torch, save_torch
+
+    state = {"w": torch.arange(6.0).reshape(2, 3), "step": 3}
+    a, b = save_torch(state, tmp_path / "a.pt"), save_torch(state, tmp_path / "sub" / "b.pt")
+    assert a.read_bytes() == b.read_bytes()  # no file name inside the archive
+    assert torch.equal(load_torch(a)["w"], state["w"])
+
+
+def test_full_disk_is_named(tmp_path, monkeypatch):
+    import errno
+
+    from repro_core.io import save_text
+
+    real = os.statvfs
+
+    class Full:
+        f_bavail, f_frsize = 0, 4096
+
+    monkeypatch.setattr(os, "statvfs", lambda p: Full() if str(p) == str(tmp_path) else real(p))
+    with pytest.raises(OSError, match=f"no space left on the filesystem of {tmp_path}") as err:
+        with __import__("repro_core").atomic_path(tmp_path / "out.txt") as tmp:
+            raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 64")
+    assert err.value.errno == errno.ENOSPC and not list(tmp_path.iterdir())
+    save_text("fine", tmp_path / "ok.txt")  # a successful write is not second-guessed

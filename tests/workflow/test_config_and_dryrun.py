@@ -50,6 +50,44 @@ def test_unknown_paper_is_rejected(tmp_workdir):
     assert "config.papers" in proc.out and "nope" in proc.out
 
 
+@pytest.mark.parametrize("papers, expect", [("cornn", ["cornn"]), ("cornn,ghost_points", ["cornn", "ghost_points"])])
+def test_papers_as_a_plain_string(tmp_workdir, papers, expect):
+    """What people type: papers=cornn, or names separated by commas."""
+    proc = _dry(tmp_workdir, "--config", f"papers={papers}", "scale=smoke")
+    assert proc.returncode == 0, proc.out[-3000:]
+    planned = set(re.findall(r"^rule (\w+)_claims:", proc.out, re.M))
+    assert planned == set(expect)
+
+
+def test_unknown_paper_names_the_available_ones(tmp_workdir):
+    proc = _dry(tmp_workdir, "--config", "papers=nope")
+    assert proc.returncode != 0
+    assert "config.papers: unknown paper(s) nope; available: all, " in proc.out and "cornn" in proc.out
+
+
+def test_yaml_error_in_a_config_file_names_file_line_column(tmp_path):
+    """A syntax error in config/<paper>.yaml: file, line, column and the offending text
+    (Snakemake alone prints an empty WorkflowError)."""
+    import shutil
+
+    copy = tmp_path / "repo"
+    copy.mkdir()
+    shutil.copy(REPO / "Snakefile", copy)
+    for d in ("workflow", "config"):
+        shutil.copytree(REPO / d, copy / d, symlinks=True)
+    (copy / "packages").symlink_to(REPO / "packages")
+    with open(copy / "config" / "cornn.yaml", "a") as f:
+        f.write("\n  broken: [1, 2\n")
+    n = len((REPO / "config" / "cornn.yaml").read_text().splitlines())
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1"], cwd=copy,
+                          capture_output=True, text=True, timeout=120)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert (f"config/cornn.yaml, line {n + 3}, column 1: while parsing a flow sequence opened at "
+            f"line {n + 2}, column 11") in out, out[-2000:]
+    assert "broken: [1, 2" in out
+
+
 def _int_leaves(tree, path=()):
     """(path, value) for every integer leaf of a paper config (scale dicts: the quick value)."""
     if is_scale_dict(tree):

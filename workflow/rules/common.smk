@@ -33,8 +33,8 @@ def validate_all_config():
         _fail(explain_schema_errors(config, top) or ["config does not match config.schema.yaml"])
     unknown = [p for p in selected_papers() if p not in AVAILABLE]
     if unknown:
-        _fail([f"config.papers: {', '.join(unknown)} not implemented yet; available: "
-               f"{', '.join(AVAILABLE)}"])
+        _fail([f"config.papers: unknown paper(s) {', '.join(unknown)}; available: "
+               f"all, {', '.join(AVAILABLE)}"])
     for paper in AVAILABLE:
         schema_file = SCHEMAS / f"{paper}.schema.yaml"
         if paper not in config:
@@ -51,8 +51,13 @@ def validate_all_config():
 
 
 def selected_papers():
+    """config papers: "all", "cornn", "cornn,ghost_points" or a list of names."""
     papers = config.get("papers", "all")
-    return list(AVAILABLE) if papers == "all" else list(papers)
+    if isinstance(papers, str):
+        papers = [p.strip() for p in papers.split(",") if p.strip()]
+        if papers == ["all"]:
+            return list(AVAILABLE)
+    return list(papers)
 
 
 PAPERS = []  # filled after validation

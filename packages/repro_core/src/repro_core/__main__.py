@@ -1,7 +1,10 @@
-"""``python -m repro_core scorecard --scale S --csv F --md F --html F [--rst F] [--other F ...] claims.json ...``"""
+"""``python -m repro_core scorecard ...`` (merge claims.json files) and
+``python -m repro_core check-config FILE ...`` (YAML errors with file, line, column)."""
 
 import argparse
+import sys
 
+from .config import SCALES, ConfigError, check_yaml_file
 from .scorecard import build_scorecard
 
 
@@ -9,7 +12,7 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="repro_core")
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("scorecard", help="merge claims.json files into the scorecard")
-    s.add_argument("--scale", required=True)
+    s.add_argument("--scale", required=True, choices=SCALES)
     s.add_argument("--csv", required=True)
     s.add_argument("--md", required=True)
     s.add_argument("--html", required=True)
@@ -17,7 +20,20 @@ def main(argv=None) -> None:
     s.add_argument("--other", nargs="*", default=[],
                    help="claims.json files of other scales, for the per-paper table")
     s.add_argument("claims", nargs="*")
+    c = sub.add_parser("check-config", help="parse YAML config files (e.g. one given to "
+                       "snakemake --configfile) and name the file, line and column of an error")
+    c.add_argument("files", nargs="+")
     a = p.parse_args(argv)
+    if a.cmd == "check-config":
+        bad = 0
+        for f in a.files:
+            try:
+                check_yaml_file(f)
+                print(f"{f}: valid YAML")
+            except (ConfigError, OSError) as exc:
+                print(exc, file=sys.stderr)
+                bad += 1
+        raise SystemExit(1 if bad else 0)
     df = build_scorecard(a.claims, a.scale, a.csv, a.md, a.html, a.rst, other_scales=a.other)
     print(f"scorecard: {len(df)} claims from {len(a.claims)} papers")
 

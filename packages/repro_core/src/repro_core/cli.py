@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from .config import ConfigError, from_dict
+from .io import CorruptFileError, IncompleteTableError
 
 
 @dataclass(frozen=True)
@@ -70,11 +71,40 @@ def run_stage(stage: Stage, name: str, params: Mapping[str, Any], paths: Mapping
     return stage.fn(cfg, **paths)
 
 
+def _summary(stage: Stage) -> str:
+    """The stage's help, or the first paragraph of its docstring as one line."""
+    doc = (stage.fn.__doc__ or "").strip()
+    return stage.help or " ".join(doc.split("\n\n")[0].split())
+
+
+def param_keys(config: type | None) -> str:
+    """The --params keys of a config dataclass: name, type and default, one per line."""
+    import dataclasses
+    import typing
+
+    if config is None:
+        return "parameters: free-form JSON object"
+    hints = typing.get_type_hints(config)
+    lines = ["parameter keys (--params JSON):"]
+    for f in dataclasses.fields(config):
+        h = hints[f.name]
+        tp = h.__name__ if isinstance(h, type) else str(h).replace("typing.", "")
+        if f.default is not dataclasses.MISSING:
+            default = f"default {f.default!r}"
+        elif f.default_factory is not dataclasses.MISSING:
+            default = f"default {f.default_factory()!r}"
+        else:
+            default = "required"
+        lines.append(f"  {f.name}: {tp}, {default}")
+    return "\n".join(lines)
+
+
 def main(stages: Mapping[str, Stage], argv: Sequence[str] | None = None, prog: str = "") -> None:
     parser = argparse.ArgumentParser(prog=prog, description=f"Stages of {prog}")
     sub = parser.add_subparsers(dest="stage", required=True)
     for name, st in stages.items():
-        p = sub.add_parser(name, help=st.help or (st.fn.__doc__ or "").strip().split("\n")[0])
+        p = sub.add_parser(name, help=_summary(st), description=_summary(st), epilog=param_keys(st.config),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
         p.add_argument("--params", help="stage parameters as a JSON object")
         p.add_argument("--params-file", help="stage parameters as a YAML/JSON file")
         p.add_argument("--in", dest="inputs", action="append", metavar="NAME=PATH",
@@ -97,4 +127,7 @@ def main(stages: Mapping[str, Stage], argv: Sequence[str] | None = None, prog: s
     except ConfigError as exc:
         print(f"{prog} {args.stage}: config error: {exc}", file=sys.stderr)
         raise SystemExit(2)
+    except (CorruptFileError, IncompleteTableError) as exc:  # names the file and the fix
+        print(f"{prog} {args.stage}: {exc}", file=sys.stderr)
+        raise SystemExit(1)
     print(f"{prog} {args.stage}: done in {time.perf_counter() - t0:.1f} s", file=sys.stderr)

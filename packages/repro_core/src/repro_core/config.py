@@ -99,6 +99,32 @@ def from_dict(cls: type, data: Mapping[str, Any] | None, where: str = "") -> Any
     return cls(**kwargs)
 
 
+def check_yaml_file(path) -> Any:
+    """Parse a YAML config file; a syntax error raises :class:`ConfigError` naming the
+    file, line and column, the problem and the offending line (Snakemake's own
+    message for a broken config file is empty)."""
+    import yaml
+    from pathlib import Path
+
+    path = Path(path)
+    text = path.read_text()
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        if mark is None:
+            raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+        lines = text.splitlines()
+        ctx, ctx_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if ctx and ctx_mark is not None:  # e.g. "while parsing a flow sequence" opened here
+            ctx = f"{ctx} opened at line {ctx_mark.line + 1}, column {ctx_mark.column + 1}:"
+        at = mark if mark.line < len(lines) and lines[mark.line].strip() else (ctx_mark or mark)
+        shown = lines[at.line] if at.line < len(lines) else ""
+        what = " ".join(x for x in (ctx, getattr(exc, "problem", None)) if x)
+        raise ConfigError(f"{path}, line {mark.line + 1}, column {mark.column + 1}: {what}\n"
+                          f"    {shown}\n    {' ' * at.column}^") from None
+
+
 def explain_schema_errors(instance: Any, schema: Mapping[str, Any], root: str = "config") -> list[str]:
     """Validate ``instance`` against a JSON schema and return one readable line
     per error: the dotted key, the offending value and what is allowed."""

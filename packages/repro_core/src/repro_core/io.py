@@ -47,9 +47,38 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
         yield tmp
         os.chmod(tmp, _default_mode(0o666))
         os.replace(tmp, path)
+    except Exception as exc:
+        _raise_if_disk_full(exc, path)
+        raise
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _raise_if_disk_full(exc: BaseException, path: Path, reserve: int = 1 << 20) -> None:
+    """Libraries report a full disk in their own words (torch: "unexpected pos ..."):
+    when a write failed and the filesystem is full, say so, naming the place."""
+    import errno
+
+    full = isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+    try:
+        full = full or os.statvfs(path.parent).f_bavail * os.statvfs(path.parent).f_frsize < reserve
+    except OSError:
+        pass
+    if full:
+        raise OSError(errno.ENOSPC, f"no space left on the filesystem of {path.parent} while writing "
+                                    f"{path.name}; free some space and rerun") from exc
+
+
+class CorruptFileError(ValueError):
+    """An input file cannot be read (cut short by a killed job or a full disk)."""
+
+
+def _unreadable(path: str | os.PathLike, exc: BaseException) -> CorruptFileError:
+    return CorruptFileError(
+        f"{path}: cannot be read ({type(exc).__name__}: {exc}); it was probably cut short by a killed "
+        "job or a full disk. Delete it and rerun, or rerun the rule that writes it with "
+        "`snakemake --forcerun <rule>`")
 
 
 @contextlib.contextmanager
@@ -99,7 +128,11 @@ def save_json(obj: Any, path: str | os.PathLike) -> Path:
 
 
 def load_json(path: str | os.PathLike) -> Any:
-    return json.loads(Path(path).read_text())
+    """Read JSON; a corrupt file raises :class:`CorruptFileError` naming it."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _unreadable(path, exc) from exc
 
 
 def save_text(text: str, path: str | os.PathLike) -> Path:
@@ -117,8 +150,44 @@ def save_npz(path: str | os.PathLike, **arrays: Any) -> Path:
 
 
 def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    with np.load(path, allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}
+    """Read every array of an ``.npz``; a corrupt file raises :class:`CorruptFileError` naming it."""
+    import zipfile
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError, KeyError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise _unreadable(path, exc) from exc
+
+
+def save_torch(obj: Any, path: str | os.PathLike) -> Path:
+    """``torch.save`` atomically and byte-stably: the archive is built in memory, so
+    no temporary file name ends up inside it (same object, same bytes)."""
+    import io
+
+    import torch
+
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buf.getvalue())
+    return Path(path)
+
+
+def load_torch(path: str | os.PathLike, **kwargs: Any) -> Any:
+    """``torch.load`` (``weights_only=False`` unless given); a corrupt file raises
+    :class:`CorruptFileError` naming it."""
+    import torch
+
+    kwargs.setdefault("weights_only", False)
+    try:
+        return torch.load(path, **kwargs)
+    except FileNotFoundError:
+        raise
+    except (RuntimeError, EOFError, ValueError, OSError) as exc:
+        raise _unreadable(path, exc) from exc
 
 
 def save_csv(df, path: str | os.PathLike, **kwargs: Any) -> Path:
