@@ -43,6 +43,7 @@ envvars: "PATH"
 include: "workflow/rules/common.smk"
 
 validate_all_config()
+check_device()
 PAPERS = selected_papers()
 
 report: "workflow/report/workflow.rst"

@@ -55,6 +55,21 @@ def test_same_seed_gives_identical_claims(smoke_run, tmp_path):
 
 
 @pytest.mark.slow
+def test_device_cuda_without_gpu_fails_before_touching_outputs(smoke_run):
+    """device=cuda would rerun every job (device is in the params) and delete good outputs
+    before the first job fails: the precheck refuses before any job starts."""
+    probe = subprocess.run([sys.executable, "-c", "import torch; print(torch.cuda.is_available())"],
+                           capture_output=True, text=True)
+    if probe.stdout.strip() == "True":
+        pytest.skip("this machine has CUDA: device=cuda is a valid choice here")
+    before = _outputs(smoke_run)
+    proc = run_snakemake(smoke_run, [*SMOKE, "device=cuda"], check=False)
+    assert proc.returncode != 0
+    assert "config.device='cuda' but this machine has no CUDA device" in proc.stdout + proc.stderr
+    assert _outputs(smoke_run) == before  # every result still there, untouched
+
+
+@pytest.mark.slow
 def test_kill_then_resume_redoes_only_unfinished_jobs(tmp_path):
     work = tmp_path / "k"
     work.mkdir()

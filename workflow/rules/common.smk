@@ -50,6 +50,23 @@ def validate_all_config():
                 _fail([f"{e} (at scale {scale})" for e in errors])
 
 
+def check_device():
+    """device=cuda on a machine without CUDA fails before any job starts: otherwise every
+    job whose params carry the device reruns, Snakemake deletes its good outputs, and only
+    then does the first job fail. Local runs only; under Slurm the job itself checks (the
+    submitting host need not have a GPU)."""
+    if config.get("device") != "cuda" or not workflow.local_exec:
+        return
+    import subprocess
+
+    probe = subprocess.run([PY, "-c", "import torch; raise SystemExit(0 if torch.cuda.is_available() else 1)"],
+                           capture_output=True)
+    if probe.returncode != 0:
+        _fail(["config.device='cuda' but this machine has no CUDA device torch can use; "
+               "use device=auto (CUDA when present, else CPU) or device=cpu. Nothing was run "
+               "and no output was touched."])
+
+
 def selected_papers():
     """config papers: "all", "cornn", "cornn,ghost_points" or a list of names."""
     papers = config.get("papers", "all")
