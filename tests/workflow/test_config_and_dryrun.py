@@ -88,6 +88,15 @@ def test_yaml_error_in_a_config_file_names_file_line_column(tmp_path):
     assert "broken: [1, 2" in out
 
 
+def test_typo_in_a_file_target_is_no_rule_not_a_crash(tmp_workdir):
+    ok = _dry(tmp_workdir, "results/ctot_flow/smoke/data/ou.npz", "--config", "scale=smoke")
+    assert ok.returncode == 0, ok.out[-2000:]
+    proc = _dry(tmp_workdir, "results/ctot_flow/smoke/data/spiral.npz", "--config", "scale=smoke")
+    assert proc.returncode != 0
+    assert "No rule to produce results/ctot_flow/smoke/data/spiral.npz" in proc.out
+    assert "IndexError" not in proc.out and "KeyError" not in proc.out
+
+
 def _int_leaves(tree, path=()):
     """(path, value) for every integer leaf of a paper config (scale dicts: the quick value)."""
     if is_scale_dict(tree):

@@ -9,7 +9,8 @@ CTOT_FULL = SCALE == "full"
 # --threads sets BLAS/OpenMP threads; repro_core imports no torch for numpy-only stages
 
 wildcard_constraints:
-    ctot_ds="[a-z0-9_]+",
+    # only the configured data sets: a typo in a file target is "no rule to produce", not a crash
+    ctot_ds="|".join(CTOT_DATASETS),
 
 
 def _ctot_process(ds):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from repro_core import load_json, load_npz, progress, save_json, save_npz, seed_everything
+from repro_core import load_json, load_npz, progress, save_json, save_npz, load_torch, save_torch, seed_everything
 from repro_core.cli import Stage
 from repro_core.seeding import derive_seed
 
@@ -109,10 +109,7 @@ def train(cfg: TrainStageConfig, data: Path, labels: Path, ctot: Path, otcfm: Pa
     """Flow matching of the velocity MLP for CT-OT Flow and for OT-CFM on midpoints
     (same network, optimiser and budget; checkpoints, resumes). One job trains both:
     starting a torch process costs more than a smoke-scale training run."""
-    import torch
-
     from repro_core.device import torch_device
-    from repro_core.io import atomic_path
 
     from .flow import PairSampler, TrainConfig, train_flow
 
@@ -127,19 +124,16 @@ def train(cfg: TrainStageConfig, data: Path, labels: Path, ctot: Path, otcfm: Pa
         ckpt = Path(str(model) + ".ckpt")
         net, losses = train_flow(sampler, d["X"].shape[1], tcfg, rng, ckpt=ckpt, progress=progress,
                                  device=torch_device(cfg.device))
-        with atomic_path(model, suffix=".pt") as tmp:
-            torch.save({"state_dict": net.cpu().state_dict(), "dim": int(d["X"].shape[1]),
-                        "width": cfg.width, "depth": cfg.depth, "losses": losses, "method": method,
-                        "config": asdict(cfg)}, tmp)
+        save_torch({"state_dict": net.cpu().state_dict(), "dim": int(d["X"].shape[1]),
+                    "width": cfg.width, "depth": cfg.depth, "losses": losses, "method": method,
+                    "config": asdict(cfg)}, model)
         ckpt.unlink(missing_ok=True)
 
 
 def load_model(path: Path):
-    import torch
-
     from .flow import MLP
 
-    state = torch.load(path, weights_only=False)
+    state = load_torch(path)
     net = MLP(state["dim"], state["width"], state["depth"])
     net.load_state_dict(state["state_dict"])
     return net, state

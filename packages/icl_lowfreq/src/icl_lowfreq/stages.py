@@ -171,8 +171,7 @@ def train(cfg: TrainConfig, model_out: Path) -> None:
     net, losses = trained.train(g.A, d=cfg.d, n_layers=cfg.n_layers, n_heads=cfg.n_heads,
                                 seq_len=cfg.seq_len, batch=cfg.batch, steps=cfg.steps, lr=cfg.lr,
                                 seed=derive_seed(cfg.seed, "train", cfg.graph), ckpt=ckpt)
-    with repro_core.atomic_path(model_out) as tmp:
-        torch.save({"net": net.state_dict(), "losses": losses, "config": vars(cfg)}, tmp)
+    repro_core.save_torch({"net": net.state_dict(), "losses": losses, "config": vars(cfg)}, model_out)
     ckpt.unlink(missing_ok=True)
 
 
@@ -193,7 +192,7 @@ def analyse(cfg: AnalyseConfig, model_in: Path, metrics: Path) -> None:
     g = model.make_graph(cfg.graph)
     lam, U = model.spectrum(g.A)
     L = model.laplacian(g.A)
-    state = torch.load(model_in, weights_only=False)
+    state = repro_core.load_torch(model_in)
     net = trained.WalkTransformer(g.n, cfg.d, cfg.n_layers, cfg.n_heads, cfg.seq_len)
     net.load_state_dict(state["net"])
     net.eval()

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from repro_core import progress
-from repro_core.io import atomic_path
+from repro_core.io import save_torch
 
 from .lm import _batch, continuation_logprobs, encode_pairs, trainable_state
 
@@ -31,10 +31,7 @@ def training_pairs(replay: list[dict], items: list[dict], budget: int, shadow: b
 
 
 def _save_ckpt(path: Path, obj) -> None:
-    import torch
-
-    with atomic_path(path, suffix=".pt") as tmp:
-        torch.save(obj, tmp)
+    save_torch(obj, path)
 
 
 def fit(model, tok, pairs, lr: float, epochs: int, batch_size: int, max_len: int, system: str,

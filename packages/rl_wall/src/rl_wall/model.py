@@ -175,12 +175,11 @@ def hf_config(cfg: ModelConfig):
 
 
 def save_model(model, cfg: ModelConfig, path: Path, **extra) -> None:
-    with repro_core.atomic_path(path) as tmp:
-        torch.save({"config": asdict(cfg), "state_dict": model.state_dict(), **extra}, tmp)
+    repro_core.save_torch({"config": asdict(cfg), "state_dict": model.state_dict(), **extra}, path)
 
 
 def load_model(path: Path, device="cpu"):
-    blob = torch.load(path, map_location="cpu", weights_only=False)
+    blob = repro_core.load_torch(path, map_location="cpu")
     cfg = repro_core.from_dict(ModelConfig, blob["config"], "model")
     model = build_model(cfg, 0)
     model.load_state_dict(blob["state_dict"])
