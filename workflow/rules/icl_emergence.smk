@@ -13,7 +13,12 @@ def _iclem_runs():
 
 
 ICLEM_RUNS = _iclem_runs()
-ICLEM_REPS = [int(s) for s in P(ICLEM, "seeds")]
+
+
+def iclem_reps(run):
+    """Seed offsets of a run: the Mr. Name runs and the coin runs have their own lists."""
+    key = "seeds" if ICLEM_RUNS[run][0] == "mr_name" else "coin_seeds"
+    return [int(s) for s in P(ICLEM, key)]
 
 
 def iclem_train_params(w):
@@ -35,8 +40,8 @@ def iclem_out(kind, run, rep):
 
 def iclem_runs_param():
     return {run: {"kind": k, "arch": a, "n_coins": n,
-                  "history": [iclem_out("history", run, r) for r in ICLEM_REPS],
-                  "model": [iclem_out("model", run, r) for r in ICLEM_REPS]}
+                  "history": [iclem_out("history", run, r) for r in iclem_reps(run)],
+                  "model": [iclem_out("model", run, r) for r in iclem_reps(run)]}
             for run, (k, a, n) in ICLEM_RUNS.items()}
 
 
@@ -82,8 +87,8 @@ rule icl_emergence_train:
 rule icl_emergence_analyze:
     input:
         curves=rules.icl_emergence_bayes.output,
-        histories=[iclem_out("history", run, r) for run in ICLEM_RUNS for r in ICLEM_REPS],
-        models=[iclem_out("model", run, r) for run in ICLEM_RUNS for r in ICLEM_REPS],
+        histories=[iclem_out("history", run, r) for run in ICLEM_RUNS for r in iclem_reps(run)],
+        models=[iclem_out("model", run, r) for run in ICLEM_RUNS for r in iclem_reps(run)],
     output:
         summary=R(ICLEM, "summary.json"),
         data=R(ICLEM, "analysis", "data.npz"),

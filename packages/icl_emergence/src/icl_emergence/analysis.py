@@ -74,6 +74,21 @@ def transition(steps: np.ndarray, name2: np.ndarray) -> dict:
             "final": float(name2[-1])}
 
 
+def steepest_fall(steps: np.ndarray, values: np.ndarray, window: int) -> dict:
+    """The largest fall ``values[i] - values[j]`` between two logged steps at most
+    ``window`` steps apart (j after i): the paper's "1.96 -> 0.71 nats between steps
+    20 and 50" is such a fall over a 30-step window. 0 when the curve never falls."""
+    best = {"fall": 0.0, "from_step": int(steps[0]), "to_step": int(steps[0])}
+    for i in range(len(steps)):
+        j = np.nonzero((steps > steps[i]) & (steps - steps[i] <= window))[0]
+        if len(j):
+            k = j[np.argmin(values[j])]
+            if values[i] - values[k] > best["fall"]:
+                best = {"fall": float(values[i] - values[k]), "from_step": int(steps[i]),
+                        "to_step": int(steps[k])}
+    return best
+
+
 def value_at(steps: np.ndarray, values: np.ndarray, step: int) -> float:
     """The logged value at the last logged step <= ``step``."""
     i = max(0, int(np.searchsorted(steps, step, side="right")) - 1)
@@ -90,12 +105,14 @@ class AnalyzeConfig:
     fit_min: int = 8               # power-law fit window l in [fit_min, fit_max] (issue)
     fit_max: int = 100
     n_heldout: int = 1024          # held-out-bias sequences for the prior-coupling test
+    sharp_window: int = 30         # steps: the paper's fall 1.96 -> 0.71 nats is between steps 20 and 50
     seed: int = 0
 
 
-def _mr_name_run(h: dict, bayes_h: np.ndarray) -> dict:
+def _mr_name_run(h: dict, bayes_h: np.ndarray, window: int) -> dict:
     """Final per-position gap to Bayes and the name-occurrence transition of one run."""
     steps, kl = h["step"], h["kl"]
+    t = transition(steps, h["name2"])
     L = kl.shape[1]
     model_final = bayes_h[:L] + kl[-1]          # c_l = h_l + E[KL] (exact h_l, KL on val)
     red_model = model_final[1] - model_final[L // 2:].mean()
@@ -103,16 +120,23 @@ def _mr_name_run(h: dict, bayes_h: np.ndarray) -> dict:
     return {"max_kl_l1": float(kl[-1][1:].max()), "mean_kl_l1": float(kl[-1][1:].mean()),
             "ce_l1_final": float(h["ce"][-1][1:].mean()), "bayes_ce_l1": float(h["bayes_ce"][1:].mean()),
             "icl_reduction": float(red_model), "icl_reduction_bayes": float(red_bayes),
-            "transition": transition(steps, h["name2"]),
+            "transition": t, "transition_found": t["step"] is not None,
+            "steepest_fall": {"window": int(window), **steepest_fall(steps, h["name2"], window)},
+            "final_step": int(steps[-1]),
             "name2_at": {int(s): value_at(steps, h["name2"], s) for s in (20, 50, int(steps[-1]))},
             "name1_final": float(h["name1"][-1]), "name1_min": float(np.nanmin(h["name1"]))}
 
 
 def _excess_stats(excess: np.ndarray, cfg: AnalyzeConfig) -> dict:
+    from repro_core.stats import slope_fit
+
     ell = fit_window(len(excess), cfg.fit_min, cfg.fit_max)
     y = excess[ell]
     ok = np.all(y > 0)
+    fit = slope_fit(np.log(ell), np.log(y)) if ok else None
     return {"slope": loglog_slope(ell, y) if ok else None,
+            "slope_stderr": fit["stderr"] if ok else None,
+            "slope_ci95": list(fit["ci"]) if ok else None,
             "r2_loglog": r2(np.log(ell), np.log(y)) if ok else None,
             "r2_semilog": r2(ell.astype(float), np.log(y)) if ok else None,
             "ell_times_excess_at_fit_max": float(ell[-1] * y[-1]),
@@ -155,17 +179,26 @@ def analyze(cfg: AnalyzeConfig, curves: Path, summary: Path, data: Path) -> None
             if k in h:
                 arrays[f"{name}_{k}"] = h[k]
         if run["kind"] == "mr_name":
-            per_seed = [_mr_name_run(x, mr_h) for x in hs]
+            per_seed = [_mr_name_run(x, mr_h, cfg.sharp_window) for x in hs]
             s["runs"][name] = {**per_seed[0], "seeds": [
-                {"transition_step": r["transition"]["step"], "max_kl_l1": r["max_kl_l1"]}
+                {"transition_found": r["transition_found"],
+                 "transition_step": r["transition"]["step"], "transition_width": r["transition"]["width"],
+                 "steepest_fall": r["steepest_fall"], "name2_final": r["transition"]["final"],
+                 "name2_at": r["name2_at"], "name1_final": r["name1_final"],
+                 "final_step": r["final_step"], "max_kl_l1": r["max_kl_l1"]}
                 for r in per_seed]}
         else:
             n = int(run["n_coins"])
             hinf = float(b[f"coins{n}_hinf"])
             model_excess = b[f"coins{n}_h"][:L] + h["kl"][-1] - hinf
             arrays[f"{name}_excess"] = model_excess
+            bayes_same = _excess_stats(b[f"coins{n}_h"][:L] - hinf, cfg)   # the model's window
+            per_seed = [_excess_stats(b[f"coins{n}_h"][:L] + x["kl"][-1] - hinf, cfg) for x in hs]
             s["runs"][name] = {"n_coins": n, "mean_kl": float(h["kl"][-1].mean()),
-                               **{f"model_{k}": v for k, v in _excess_stats(model_excess, cfg).items()}}
+                               **{f"model_{k}": v for k, v in per_seed[0].items()},
+                               **{f"bayes_{k}": v for k, v in bayes_same.items()},
+                               "seeds": [{"model_slope": r["slope"], "model_slope_stderr": r["slope_stderr"],
+                                          "model_slope_ci95": r["slope_ci95"]} for r in per_seed]}
             coin_models[n] = load_model(Path(run["model"][0]))
     for n in b["n_coins"]:
         n = int(n)
