@@ -38,14 +38,16 @@ rule ghost_points_slowpoints:
     input:
         data=R("ghost_points", "rnn.npz"),
         runs=R("ghost_points", "rnn_runs.csv"),
-    output: R("ghost_points", "slowpoints.csv")
+    output:
+        table=R("ghost_points", "slowpoints.csv"),
+        epochs=R("ghost_points", "latent_epochs.csv"),
     params:
         p=lambda w: params_json("ghost_points", "slowpoints"),
         fail=maybe_fail("ghost_points_slowpoints"),
     log: LOG("ghost_points", "slowpoints")
     threads: 1
     resources: mem_mb=32000 if GP_FULL else 3000, runtime=600 if GP_FULL else 20
-    shell: "{params.fail}python -m ghost_points slowpoints --threads {threads} --params {params.p:q} --in data={input.data} --in runs={input.runs} --out table={output} 2> {log}"
+    shell: "{params.fail}python -m ghost_points slowpoints --threads {threads} --params {params.p:q} --in data={input.data} --in runs={input.runs} --out table={output.table} --out epochs={output.epochs} 2> {log}"
 
 
 rule ghost_points_figures:
@@ -55,6 +57,7 @@ rule ghost_points_figures:
         rnn=R("ghost_points", "rnn.npz"),
         runs=R("ghost_points", "rnn_runs.csv"),
         slowtab=R("ghost_points", "slowpoints.csv"),
+        epochs=R("ghost_points", "latent_epochs.csv"),
     output:
         phase=report(R("ghost_points", "figures", "phase.png"), category="ghost_points",
                      caption="../report/ghost_points/phase.rst"),
@@ -73,7 +76,7 @@ rule ghost_points_figures:
     shell:
         "{params.fail}python -m ghost_points figures --threads {threads} --params {params.p:q}"
         " --in data={input.data} --in summary={input.summary} --in rnn={input.rnn} --in runs={input.runs}"
-        " --in slowtab={input.slowtab} --out fig_phase={output.phase} --out fig_landscape={output.landscape}"
+        " --in slowtab={input.slowtab} --in epochs={input.epochs} --out fig_phase={output.phase} --out fig_landscape={output.landscape}"
         " --out fig_lr={output.lr} --out fig_rnn={output.rnn} 2> {log}"
 
 
@@ -82,15 +85,16 @@ rule ghost_points_claims:
         summary=R("ghost_points", "onedim_summary.json"),
         runs=R("ghost_points", "rnn_runs.csv"),
         slowtab=R("ghost_points", "slowpoints.csv"),
+        epochs=R("ghost_points", "latent_epochs.csv"),
     output: R("ghost_points", "claims.json")
     params:
-        p=lambda w: params_json("ghost_points", scale=SCALE),
+        p=lambda w: params_json("ghost_points", "rnn", scale=SCALE),
         code=code_hash("ghost_points", report_only=True),
         fail=maybe_fail("ghost_points_claims"),
     log: LOG("ghost_points", "claims")
     threads: 1
     resources: mem_mb=2000, runtime=10
-    shell: "{params.fail}python -m ghost_points claims --threads {threads} --params {params.p:q} --in summary={input.summary} --in runs={input.runs} --in slowtab={input.slowtab} --out out={output} 2> {log}"
+    shell: "{params.fail}python -m ghost_points claims --threads {threads} --params {params.p:q} --in summary={input.summary} --in runs={input.runs} --in slowtab={input.slowtab} --in epochs={input.epochs} --out out={output} 2> {log}"
 
 
 rule ghost_points:

@@ -110,7 +110,7 @@ def rnn_panel(r: dict, rt: pd.DataFrame, sp: pd.DataFrame, gs: pd.DataFrame, pat
     fig, ax = subplots(1, 3, width=4.2, height=3.3)
     ax = ax[0]
     ep = r["loss_epochs"]
-    base = rt[(rt.K == 1) & (rt.conf == 10.0)]
+    base = rt[(rt.K == 1) & (rt.conf == 10.0) & (rt.readout == "latent")]
     lrs = sorted(base.lr.unique())
     colors = dict(zip(lrs, repro_core.plotting.plt.cm.viridis(np.linspace(0, 0.9, len(lrs)))))
     ghost_at = dict(zip(gs.run, gs.first_ghost)) if len(gs) else {}
@@ -125,9 +125,9 @@ def rnn_panel(r: dict, rt: pd.DataFrame, sp: pd.DataFrame, gs: pd.DataFrame, pat
     ax[0].plot([], [], "r*", label="ghost first seen")
     ax[0].set(xlabel="epoch", ylabel="loss", title="rank-one RNN, a = 10", ylim=(5e-3, 2))
     ax[0].legend(fontsize=7)
-    frac = rt.groupby(["K", "conf", "lr"]).learned.mean().reset_index()
-    for (K, a), g in frac.groupby(["K", "conf"]):
-        ax[1].semilogx(g.lr, g.learned, "-o", ms=4, label=f"K = {K}, a = {a:g}")
+    frac = rt.groupby(["K", "conf", "readout", "lr"]).learned.mean().reset_index()
+    for (K, a, ro), g in frac.groupby(["K", "conf", "readout"]):
+        ax[1].semilogx(g.lr, g.learned, "-o", ms=4, label=f"K = {K}, a = {a:g}, {ro}")
     ax[1].set(xlabel="learning rate", ylabel="fraction learned", title="remedies")
     ax[1].legend(fontsize=7)
     # latent flow of one learning rank-one run across training

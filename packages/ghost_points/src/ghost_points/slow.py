@@ -72,7 +72,7 @@ def latent_ghosts(g, v_ghost: float) -> np.ndarray:
 
 
 def analyse_snapshot(U, V, b, T: int, alpha: float, x0: float, q_fp: float, v_ghost: float,
-                     kappa_range=(-3.0, 5.0), n_kappa: int = 801) -> dict:
+                     kappa_range=(-15.0, 15.0), n_kappa: int = 1000) -> dict:
     """Slow-point analysis of one network.
 
     q-minimisation is started from the slowest state of the trial *before* the
@@ -97,4 +97,37 @@ def analyse_snapshot(U, V, b, T: int, alpha: float, x0: float, q_fp: float, v_gh
         g = latent_flow(ks, U[:, 0], V[:, 0], b)
         out["n_fixed_latent"] = count_sign_changes(g)
         out["n_ghost_latent"] = int(len(latent_ghosts(g, v_ghost)))
+    return out
+
+
+# ------------------------------------------------- per-epoch latent flow (rank one)
+FLOW_GRID = np.linspace(-15.0, 15.0, 1000)   # the authors' grid for counting fixed points
+
+
+def path_flow(m, n, b, kappa0: float, n_path: int = 401) -> dict:
+    """The rank-one latent flow ``g`` of one network, as the paper reads it.
+
+    * ``n_fixed``: sign changes of g on [-15, 15] (1000 points): the number of
+      latent fixed points.
+    * On the trial's path ``[kappa0, 1]`` (from the initial latent to the
+      readout threshold): ``fixed_on_path`` (g changes sign there: the trial is
+      trapped before the output can rise), ``ghost_on_path`` (g > 0 on the whole
+      path, no zero, and an interior local minimum of g: a slow point with no
+      fixed point, the ghost of a saddle-node), and ``min_speed_path`` = min |g|
+      on the path. No speed threshold: the paper gives none.
+    """
+    m, n, b = (np.asarray(a, float) for a in (m, n, b))
+    g_all = latent_flow(FLOW_GRID, m, n, b)
+    out = {"n_fixed": count_sign_changes(g_all), "fixed_on_path": False, "ghost_on_path": False,
+           "min_speed_path": 0.0}
+    if not kappa0 < 1.0:
+        return out
+    ks = np.linspace(kappa0, 1.0, n_path)
+    g = latent_flow(ks, m, n, b)
+    out["min_speed_path"] = float(np.abs(g).min())
+    if count_sign_changes(g) > 0 or np.any(g == 0):
+        out["fixed_on_path"] = True
+    elif np.all(g > 0):
+        i = np.arange(1, len(g) - 1)
+        out["ghost_on_path"] = bool(np.any((g[i] < g[i - 1]) & (g[i] <= g[i + 1])))
     return out

@@ -57,6 +57,7 @@ class OnedimConfig:
     plateau_conf: float = 10.0
     plateau_lr: float = 0.5           # x eta_c(x_th)
     plateau_steps: int = 1000
+    osc_tail: int = 100               # oscillatory minimum: the last steps judged
     seed: int = 0
 
 
@@ -124,7 +125,29 @@ def onedim(cfg: OnedimConfig, data: Path, summary: Path) -> None:
         summ[f"sweep_{name}_threshold"] = nf.threshold_crossing(factors * ref, frac) / ref
         sup = factors > 1.0
         summ[f"sweep_{name}_fail_supercritical"] = float(1 - frac[sup].mean())
+        learned = nf.learned_from_above(above).reshape(F.shape)
+        summ[f"sweep_{name}_n_supercritical"] = int(learned[sup].size)
+        summ[f"sweep_{name}_fails_supercritical"] = int((~learned[sup]).sum())
+        # the paper's statement (Fig. 2d): never stuck at 0.1-0.9 eta_c, always at 1.1-10 eta_c
+        lo, hi = (factors >= 0.1 - 1e-9) & (factors <= 0.9 + 1e-9), (factors >= 1.1 - 1e-9) & (factors <= 10 + 1e-9)
+        summ[f"sweep_{name}_fail_max_0.1_0.9"] = float(1 - frac[lo].min())
+        summ[f"sweep_{name}_fail_min_1.1_10"] = float(1 - frac[hi].max())
+        summ[f"sweep_{name}_n_runs_0.1_0.9"] = int(learned[lo].size)
+        summ[f"sweep_{name}_n_runs_1.1_10"] = int(learned[hi].size)
     out["sweep_factors"], out["sweep_r0"], out["record_every"] = factors, r0, cfg.record_every
+    # --- oscillatory minimum (a -> inf): below eta_c GD does not settle at the kink r*, it keeps
+    # crossing it; every step recorded, the last tail judged
+    sub = factors <= 0.9 + 1e-9
+    r_o, l_o, _ = nf.gd_runs(R0[sub].ravel(), (F[sub] * a_c).ravel(), cfg.n_steps, T, cfg.dt, None, cfg.x_th,
+                             cfg.x_clip, 1)
+    tail = np.asarray(r_o)[:, -cfg.osc_tail:] - nf.r_opt(T)
+    flips = np.mean(np.sign(tail[:, 1:]) != np.sign(tail[:, :-1]), axis=1)   # fraction of steps crossing r*
+    h = tail.shape[1] // 2                   # amplitude of the late half over the early half: ~1, no decay
+    amp = np.abs(tail[:, h:]).max(axis=1) / np.maximum(np.abs(tail[:, :h]).max(axis=1), 1e-300)
+    summ.update(osc_n_runs=int(len(flips)), osc_flip_frac_min=float(flips.min()),
+                osc_flip_frac_median=float(np.median(flips)), osc_amp_ratio_min=float(amp.min()),
+                osc_runs_oscillating=int(np.sum((flips >= 0.5) & (amp >= 0.5))),
+                osc_final_loss_min=float(np.asarray(l_o)[:, -1].min()))
     # --- plateau: GD from inside the no-learning zone at finite confidence
     f = np.asarray(cfg.plateau_factors, float)
     _, pl_loss, _ = nf.gd_runs(f * r_nl_th, np.full(f.size, cfg.plateau_lr * eta_c), cfg.plateau_steps, T,
@@ -151,7 +174,13 @@ class RnnConfig:
     x0: float = -0.3
     lrs: list = field(default_factory=lambda: [0.01, 0.02])
     n_seeds: int = 4
-    conditions: list = field(default_factory=lambda: [[1, 10.0], [1, 3.0], [3, 10.0]])  # [rank K, conf a]
+    # [rank K, confidence a] or [rank K, confidence a, readout]; readout "latent"
+    # (default: sigmoid(a (kappa_1 - 1)), the paper's rank-one network) or "linear"
+    # (sigmoid(a (w . x + c)), the paper's rank-K network of Fig. 6)
+    conditions: list = field(default_factory=lambda: [[1, 10.0], [1, 3.0], [3, 1.0, "linear"]])
+    # the learning rates of the remedy claims, fixed before any run: the lrs of the
+    # sweep above the paper's rank-one critical lr (0.02 fails in ~95% of seeds, Fig. 3)
+    remedy_lrs: list = field(default_factory=list)
     epochs: int = 2000
     chunk: int = 500                  # epochs per jit call = interval of parameter snapshots
     ckpt_every: int = 10              # chunks between checkpoints
@@ -160,26 +189,48 @@ class RnnConfig:
     seed: int = 0
 
 
+def conditions(cfg) -> list[tuple[int, float, str]]:
+    """The configured conditions as (K, a, readout) with the readout checked."""
+    from repro_core.config import ConfigError
+
+    from .rnn import READOUTS
+
+    out = []
+    for c in cfg.conditions:
+        K, a, ro = int(c[0]), float(c[1]), (str(c[2]) if len(c) > 2 else "latent")
+        if ro not in READOUTS:
+            raise ConfigError(f"config key rnn.conditions: readout {ro!r} is not allowed; "
+                              f"allowed values: {', '.join(READOUTS)}")
+        out.append((K, a, ro))
+    return out
+
+
+def run_grid(cfg) -> dict:
+    """The expected (cond, lr, seed) grid of the run table."""
+    return {"cond": list(range(len(cfg.conditions))), "lr": [float(x) for x in cfg.lrs],
+            "seed": list(range(cfg.n_seeds))}
+
+
 def _run_table(cfg: RnnConfig) -> pd.DataFrame:
-    rows = [(c, int(K), float(a), float(lr), s) for c, (K, a) in enumerate(cfg.conditions)
+    rows = [(c, K, a, ro, float(lr), s) for c, (K, a, ro) in enumerate(conditions(cfg))
             for lr in cfg.lrs for s in range(cfg.n_seeds)]
-    return pd.DataFrame(rows, columns=["cond", "K", "conf", "lr", "seed"])
+    return pd.DataFrame(rows, columns=["cond", "K", "conf", "readout", "lr", "seed"])
 
 
-def _accuracy(P: dict, M, C, cfg: RnnConfig) -> np.ndarray:
+def _accuracy(P: dict, M, C, Lin, cfg: RnnConfig) -> np.ndarray:
     """Fraction of steps at which the thresholded output matches the target, per network."""
     import jax
 
     from . import rnn
 
-    def one(p, mask, conf):
-        q = {"U": p["U"] * mask, "V": p["V"] * mask, "b": p["b"]}
-        y = rnn.run_trial(q, cfg.T, cfg.alpha, cfg.x0) @ q["V"][:, 0] - 1.0
+    def one(p, mask, conf, linear):
+        q = {**p, "U": p["U"] * mask, "V": p["V"] * mask}
+        y = rnn.readout_logit(rnn.run_trial(q, cfg.T, cfg.alpha, cfg.x0), q, linear)
         target = np.arange(1, 2 * cfg.T + 1) > cfg.T
         return (conf * y > 0) == target
 
-    hits = np.asarray(jax.jit(jax.vmap(one))(P, M, C))     # (runs, 2T) booleans
-    return hits.sum(axis=1) / hits.shape[1]                 # exact in float64 (39/40 >= 0.95)
+    hits = np.asarray(jax.jit(jax.vmap(one))(P, M, C, Lin))  # (runs, 2T) booleans
+    return hits.sum(axis=1) / hits.shape[1]                  # exact in float64 (39/40 >= 0.95)
 
 
 def rnn_train(cfg: RnnConfig, data: Path, runs: Path) -> None:
@@ -191,14 +242,18 @@ def rnn_train(cfg: RnnConfig, data: Path, runs: Path) -> None:
     if cfg.epochs % cfg.chunk:
         raise ConfigError(f"config key rnn_train.epochs={cfg.epochs} must be a multiple of "
                           f"rnn_train.chunk={cfg.chunk} (snapshots are taken every chunk)")
+    missing = [lr for lr in cfg.remedy_lrs if lr not in cfg.lrs]
+    if missing:
+        raise ConfigError(f"config key rnn.remedy_lrs: {missing} not in rnn.lrs={cfg.lrs}")
     repro_core.seed_everything(cfg.seed)
     table = _run_table(cfg)
-    K_max = int(max(K for K, _ in cfg.conditions))
+    K_max = int(table.K.max())
     # a network's initial weights depend on its seed only: conditions share them
     inits = [rnn.init_params(derive_seed(cfg.seed, "rnn", s), cfg.N, K_max) for s in table.seed]
     P = rnn.stack_params(inits)
     M = np.stack([rnn.rank_mask(K, K_max) for K in table.K])
     C, L = table.conf.to_numpy(np.float32), table.lr.to_numpy(np.float32)
+    Lin = (table.readout == "linear").to_numpy(np.float32)
     n_chunks = cfg.epochs // cfg.chunk
     ckpt = Path(str(data) + ".ckpt.npz")
     losses, snaps, start = [], {k: [] for k in P}, 0
@@ -213,7 +268,7 @@ def rnn_train(cfg: RnnConfig, data: Path, runs: Path) -> None:
         if c == 0:
             for k in P:
                 snaps[k].append(P[k])
-        P_new, l = trainer(P, M, C, L)
+        P_new, l = trainer(P, M, C, L, Lin)
         l = np.asarray(l)
         losses.extend(l.T)
         P = {k: np.asarray(v) for k, v in P_new.items()}
@@ -224,7 +279,7 @@ def rnn_train(cfg: RnnConfig, data: Path, runs: Path) -> None:
                                 **{f"P_{k}": v for k, v in P.items()},
                                 **{f"S_{k}": np.array(v) for k, v in snaps.items()})
     loss = np.array(losses).T                             # (runs, epochs)
-    table["acc"] = _accuracy(P, M, C, cfg)
+    table["acc"] = _accuracy(P, M, C, Lin, cfg)
     table["learned"] = table.acc >= cfg.acc_min
     table["loss0"] = loss[:, 0]
     table["loss_final"] = loss[:, -1]
@@ -241,59 +296,128 @@ def rnn_train(cfg: RnnConfig, data: Path, runs: Path) -> None:
 
 
 # =============================================================== slow points
+RUN_COLUMNS = ["cond", "K", "conf", "readout", "lr", "seed", "acc", "learned", "loss0", "loss_final",
+               "learned_paper", "drop_epoch"]
+
+
 @dataclass
 class SlowConfig:
     q_fp: float = 1e-10               # q below this: a fixed point
-    v_ghost: float = 0.02             # |F| at a non-fixed slow point below this: a ghost
+    v_ghost: float = 0.02             # |F| at a non-fixed slow point below this: a q-ghost (snapshots)
     stride: int = 1                   # analyse every stride-th snapshot (plus the ones around the drop)
     max_runs: int = 1000              # analyse at most this many learning runs
+    replay_chunks: int = 2            # per-epoch replay: this many chunks from the snapshot before the drop
+    replay_conf: float = 10.0         # replay the rank-one runs of this confidence (the paper's a = 10)
+    osc_window: int = 100             # epochs after the drop kept from the replay (oscillatory minimum)
     seed: int = 0
 
 
-def slowpoints(cfg: SlowConfig, data: Path, runs: Path, table: Path) -> None:
-    """q-minimisation (scipy L-BFGS-B) on the snapshots of every run whose loss
-    dropped, from the start up to the first snapshot after the drop."""
-    from . import slow
+def read_runs(runs: Path, n_runs: int | None = None) -> pd.DataFrame:
+    """The run table, failing (naming the file) when it is cut short or misses runs."""
+    rt = repro_core.read_table(runs, columns=RUN_COLUMNS)
+    if n_runs is not None and len(rt) != n_runs:
+        raise repro_core.IncompleteTableError(f"{runs}: {len(rt)} runs, the RNN data has {n_runs}")
+    return rt
+
+
+def _rank_one_latent(rt: pd.DataFrame) -> pd.Series:
+    return (rt.K == 1) & (rt.readout == "latent")
+
+
+def slowpoints(cfg: SlowConfig, data: Path, runs: Path, table: Path, epochs: Path) -> None:
+    """Slow points of every latent-readout run whose loss dropped.
+
+    ``table``: q-minimisation (scipy L-BFGS-B) on the chunk snapshots from the
+    start up to the first snapshot after the drop. ``epochs``: for the paper's
+    rank-one network, the latent flow at *every* epoch of a replay (plain
+    full-batch GD, deterministic) from the snapshot before the drop through
+    the drop, as the paper reads it (Fig. 3, flows one epoch apart): fixed
+    points on [-15, 15], fixed point or ghost on the trial's path [kappa0, 1]."""
+    from . import rnn, slow
 
     z = repro_core.load_npz(data)
-    rt = pd.read_csv(runs)
+    rt = read_runs(runs, z["loss"].shape[0])
     T, alpha, x0 = int(z["T"]), float(z["alpha"]), float(z["x0"])
+    ep_all = z["snap_epochs"]
+    chunk = int(ep_all[1] - ep_all[0]) if len(ep_all) > 1 else 1
     rows = []
-    idx = [i for i in rt.index if rt.drop_epoch[i] >= 0][: cfg.max_runs]
+    idx = [i for i in rt.index if rt.drop_epoch[i] >= 0 and rt.readout[i] == "latent"][: cfg.max_runs]
     for i in repro_core.progress(idx, desc="slow points"):
         K = int(rt.K[i])
-        ep_all = z["snap_epochs"]
         j_drop = int(np.searchsorted(ep_all, rt.drop_epoch[i]))
         js = sorted(set(range(0, min(j_drop + 1, len(ep_all)), cfg.stride))
                     | {j for j in (j_drop - 1, j_drop, len(ep_all) - 1) if 0 <= j < len(ep_all)})
         for j in js:
-            ep = ep_all[j]
             U, V, b = z["snap_U"][i, j][:, :K], z["snap_V"][i, j][:, :K], z["snap_b"][i, j]
             res = slow.analyse_snapshot(U, V, b, T, alpha, x0, cfg.q_fp, cfg.v_ghost)
-            rows.append({"run": i, "epoch": int(ep), **res})
+            rows.append({"run": i, "epoch": int(ep_all[j]), **res})
     cols = ["run", "epoch", "q", "speed", "kind", "kappa_star", "min_traj_speed", "n_fixed_latent",
             "n_ghost_latent"]
     repro_core.save_csv(pd.DataFrame(rows, columns=cols), table)
 
+    # ---- per-epoch replay of the rank-one runs around their drop
+    ones = [i for i in idx if _rank_one_latent(rt).loc[i] and rt.conf[i] == cfg.replay_conf]
+    erows = []
+    if ones:
+        j0 = np.array([max(int(np.searchsorted(ep_all, rt.drop_epoch[i])) - 1, 0) for i in ones])
+        n_ep = cfg.replay_chunks * chunk
+        P = {k: np.stack([z[f"snap_{k}"][i, j] for i, j in zip(ones, j0)]) for k in ("U", "V", "b", "w", "c")}
+        P["U"], P["V"] = P["U"][..., :1], P["V"][..., :1]   # rank one: the masked columns are not needed
+        M = np.ones((len(ones), 1), np.float32)
+        C = rt.conf[ones].to_numpy(np.float32)
+        L = rt.lr[ones].to_numpy(np.float32)
+        Lin = np.zeros(len(ones), np.float32)
+        Ps, losses = rnn.make_replayer(T, alpha, x0, n_ep)(P, M, C, L, Lin)
+        Ps = {k: np.asarray(v) for k, v in Ps.items()}
+        losses = np.asarray(losses)
+        for r, i in enumerate(repro_core.progress(ones, desc="per-epoch latent flow")):
+            below = np.flatnonzero(losses[r] < 0.5 * rt.loss0[i])
+            drop = int(below[0]) if below.size else n_ep - 1       # the replayed drop
+            last = min(drop + cfg.osc_window, n_ep - 1)            # and the epochs after it
+            for e in range(last + 1):
+                m, n, b = Ps["U"][r, e][:, 0], Ps["V"][r, e][:, 0], Ps["b"][r, e]
+                res = slow.path_flow(m, n, b, float(x0 * n.astype(float).sum()))
+                erows.append({"run": i, "epoch": int(ep_all[j0[r]] + e), "loss": float(losses[r, e]),
+                              "dropped": bool(below.size) and e == drop, **res})
+    ecols = ["run", "epoch", "loss", "dropped", "n_fixed", "fixed_on_path", "ghost_on_path", "min_speed_path"]
+    repro_core.save_csv(pd.DataFrame(erows, columns=ecols), epochs)
 
-def ghost_summary(rt: pd.DataFrame, sp: pd.DataFrame) -> pd.DataFrame:
-    """Per dropped run: epoch of the drop, first ghost snapshot (q-minimisation
-    ghost, or for rank one a latent ghost), whether one exists at the last
-    snapshot, and whether the latent fixed-point count stayed constant up to the drop."""
+
+def ghost_summary(rt: pd.DataFrame, sp: pd.DataFrame, pe: pd.DataFrame) -> pd.DataFrame:
+    """Per rank-one run whose loss dropped (the paper's Fig. 3 network): the
+    drop epoch of its per-epoch replay (``replay_drop``, -1 if the replay did
+    not reach it), whether a ghost lay on the trial's path at any epoch up to
+    the drop (``ghost_before_drop``) and the first such epoch, whether a fixed
+    point lay on the path one epoch before the drop (``fixed_before_drop``),
+    whether the latent fixed-point count stayed constant from the start up to
+    the drop (chunk snapshots + every replayed epoch), the minimum speed on
+    the path up to the drop, and ``loss_alternation``: the fraction of epochs
+    after the drop at which the loss change flips sign (period-2 bouncing
+    across a kink gives ~1, a settling descent ~0)."""
     out = []
-    for i, g in sp.groupby("run"):
-        drop = int(rt.drop_epoch[i])
-        pre = g[g.epoch <= drop]
-        ghost = pre[(pre.kind == "ghost") | (pre.n_ghost_latent.fillna(0) > 0)]
-        last = g[g.epoch == g.epoch.max()]
-        nfp = pre["n_fixed_latent"].dropna()
-        out.append({"run": i, "K": int(rt.K[i]), "conf": rt.conf[i], "lr": rt.lr[i], "drop_epoch": drop,
-                    "first_ghost": int(ghost.epoch.min()) if len(ghost) else -1,
+    for i, g in pe.groupby("run"):
+        g = g.sort_values("epoch")
+        dropped = bool(g.dropped.astype(bool).any())
+        drop = int(g.epoch[g.dropped.astype(bool)].iloc[0]) if dropped else int(g.epoch.max())
+        post = g[g.epoch >= drop].loss.to_numpy()
+        d = np.diff(post)
+        alternation = float(np.mean(np.sign(d[1:]) != np.sign(d[:-1]))) if len(d) > 1 else 0.0
+        g = g[g.epoch <= drop]
+        ghost = g[g.ghost_on_path.astype(bool)]
+        snaps = sp[(sp.run == i) & (sp.epoch < g.epoch.min())]["n_fixed_latent"]
+        counts = pd.concat([snaps, g.n_fixed])
+        out.append({"run": i, "K": int(rt.K[i]), "conf": rt.conf[i], "lr": rt.lr[i],
+                    "replay_drop": drop if dropped else -1, "post_epochs": int(len(post) - 1),
+                    "loss_alternation": alternation,
                     "ghost_before_drop": bool(len(ghost)),
-                    "ghost_at_end": bool(((last.kind == "ghost") | (last.n_ghost_latent.fillna(0) > 0)).any()),
-                    "fp_count_constant": bool(nfp.nunique() == 1) if len(nfp) else None})
-    return pd.DataFrame(out, columns=["run", "K", "conf", "lr", "drop_epoch", "first_ghost",
-                                      "ghost_before_drop", "ghost_at_end", "fp_count_constant"])
+                    "first_ghost": int(ghost.epoch.min()) if len(ghost) else -1,
+                    "fixed_before_drop": bool(g.fixed_on_path.astype(bool).iloc[-2]) if len(g) > 1 else False,
+                    "fp_count_constant": bool(counts.nunique() == 1),
+                    "n_fixed_max": int(counts.max()),
+                    "min_speed_path": float(g.min_speed_path.min())})
+    return pd.DataFrame(out, columns=["run", "K", "conf", "lr", "replay_drop", "post_epochs", "loss_alternation",
+                                      "ghost_before_drop", "first_ghost",
+                                      "fixed_before_drop", "fp_count_constant", "n_fixed_max", "min_speed_path"])
 
 
 # ================================================================== figures
@@ -302,29 +426,40 @@ class FiguresConfig:
     seed: int = 0
 
 
-def figures(cfg: FiguresConfig, data: Path, summary: Path, rnn: Path, runs: Path, slowtab: Path,
+def _read_slow(slowtab: Path, epochs: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    sp = repro_core.read_table(slowtab, columns=["run", "epoch", "kind"])
+    pe = repro_core.read_table(epochs, columns=["run", "epoch", "loss", "dropped", "n_fixed", "fixed_on_path",
+                                                "ghost_on_path", "min_speed_path"])
+    return sp, pe
+
+
+def figures(cfg: FiguresConfig, data: Path, summary: Path, rnn: Path, runs: Path, slowtab: Path, epochs: Path,
             fig_phase: Path, fig_landscape: Path, fig_lr: Path, fig_rnn: Path) -> None:
     from . import plots
 
-    d, s = repro_core.load_npz(data), repro_core.load_json(summary)
-    r, rt, sp = repro_core.load_npz(rnn), pd.read_csv(runs), pd.read_csv(slowtab)
+    d, s, r = repro_core.load_npz(data), repro_core.load_json(summary), repro_core.load_npz(rnn)
+    rt = read_runs(runs, r["loss"].shape[0])
+    sp, pe = _read_slow(slowtab, epochs)
     plots.phase(d, s, fig_phase)
     plots.landscape(d, s, fig_landscape)
     plots.lr_sweeps(d, s, fig_lr)
-    plots.rnn_panel(r, rt, sp, ghost_summary(rt, sp), fig_rnn)
+    plots.rnn_panel(r, rt, sp, ghost_summary(rt, sp, pe), fig_rnn)
 
 
 # =================================================================== claims
 @dataclass
-class ClaimsConfig:
+class ClaimsConfig(RnnConfig):
+    """The RNN sweep's config (its expected run grid and the remedy lrs fixed in
+    advance) plus the scale being judged."""
     scale: str = "quick"
-    seed: int = 0
 
 
-def claims(cfg: ClaimsConfig, summary: Path, runs: Path, slowtab: Path, out: Path) -> None:
+def claims(cfg: ClaimsConfig, summary: Path, runs: Path, slowtab: Path, epochs: Path, out: Path) -> None:
     from .claims import CLAIMS, build_context
 
-    ctx = build_context(repro_core.load_json(summary), pd.read_csv(runs), pd.read_csv(slowtab))
+    rt = repro_core.read_table(runs, columns=RUN_COLUMNS, grid=run_grid(cfg))
+    sp, pe = _read_slow(slowtab, epochs)
+    ctx = build_context(repro_core.load_json(summary), rt, sp, pe, cfg)
     records = repro_core.evaluate_claims(CLAIMS, ctx, cfg.scale, paper="ghost_points")
     repro_core.write_claims(records, out)
 
@@ -332,8 +467,8 @@ def claims(cfg: ClaimsConfig, summary: Path, runs: Path, slowtab: Path, out: Pat
 STAGES = {
     "onedim": Stage(onedim, OnedimConfig, outputs=("data", "summary")),
     "rnn_train": Stage(rnn_train, RnnConfig, outputs=("data", "runs")),
-    "slowpoints": Stage(slowpoints, SlowConfig, inputs=("data", "runs"), outputs=("table",)),
-    "figures": Stage(figures, FiguresConfig, inputs=("data", "summary", "rnn", "runs", "slowtab"),
+    "slowpoints": Stage(slowpoints, SlowConfig, inputs=("data", "runs"), outputs=("table", "epochs")),
+    "figures": Stage(figures, FiguresConfig, inputs=("data", "summary", "rnn", "runs", "slowtab", "epochs"),
                      outputs=("fig_phase", "fig_landscape", "fig_lr", "fig_rnn")),
-    "claims": Stage(claims, ClaimsConfig, inputs=("summary", "runs", "slowtab"), outputs=("out",)),
+    "claims": Stage(claims, ClaimsConfig, inputs=("summary", "runs", "slowtab", "epochs"), outputs=("out",)),
 }
