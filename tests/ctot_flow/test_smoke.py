@@ -24,6 +24,12 @@ def test_worst_ratio_ignores_missing_trajectories():
     assert len({c.id for c in CLAIMS}) == len(CLAIMS) == 4
 
 
+def test_claims_are_paper_claims_with_sources():
+    assert all(c.kind == "paper" and c.where and c.threshold and c.evidence for c in CLAIMS)
+    label = next(c for c in CLAIMS if c.id == "ctot_flow.label_error")
+    assert "prototype" not in label.paper and "not the paper's" in label.threshold
+
+
 @pytest.mark.slow
 def test_smoke_end_to_end(tmp_workdir):
     base, claims = run_smoke(tmp_workdir, "ctot_flow")

@@ -11,7 +11,7 @@ def _tree(tpl, edges=10, purity=0.8, chance=0.3):
 
 
 def _analysis(tpl_small, tpl_big, acc_big):
-    rec = {p: {"accuracy_primary": a} for p, a in acc_big.items()}
+    rec = {p: {"accuracy_primary": a, "n": 540} for p, a in acc_big.items()}
     return {"models": {
         "big": {"n_params": 2e9, "trees": {"topk": _tree(tpl_big), "dense": _tree(tpl_big + 1)},
                 "recognition": rec},
@@ -42,5 +42,19 @@ def test_claims_fail_when_the_pattern_is_absent():
     assert v["tpl_grows_topk"]["holds"] is False                        # equal is not growth
     assert v["persona_gap"]["holds"] is False
     assert v["intersection_lowest"]["holds"] is False                   # neutral is lower
+    # a persona with no labelled scenario has no accuracy: missing data is an error, never a
+    # scientific negative; the intersection claim compares the personas that were evaluated
     missing = _verdicts(_analysis(2, 66, dict(PAPER_LIKE, income_low=None)))
-    assert missing["persona_gap"]["holds"] is False
+    assert missing["persona_gap"]["status"] == "error" and missing["persona_gap"]["holds"] is None
+    assert "income_low" in missing["persona_gap"]["error"]
+    assert missing["intersection_lowest"]["status"] == "holds"
+    assert "income_low" not in missing["intersection_lowest"]["ours"]
+
+
+def test_claims_are_classified_and_sourced():
+    v = _verdicts(_analysis(2, 66, PAPER_LIKE))
+    assert v["tpl_grows_dense"]["kind"] == "check"                       # dense mode is our extension
+    papers = {k: r for k, r in v.items() if r["kind"] == "paper"}
+    assert set(papers) == {"tpl_grows_topk", "purity", "persona_gap", "intersection_lowest"}
+    assert all(r["where"] and r["threshold"] and r["evidence"]["n"] > 0 for r in papers.values())
+    assert "1.5B" in v["tpl_grows_topk"]["paper_value"]                 # the authors' GPT-2

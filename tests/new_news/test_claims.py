@@ -52,6 +52,17 @@ def test_each_claim_fails_when_its_comparison_is_reversed():
     for cid in ("ft_icl_gap", "protocol_order", "selfqa_closes_gap", "contextual_shadowing",
                 "overexposure", "replay_scaling"):
         assert recs[f"new_news.{cid}"]["status"] == "does not hold", cid
+    # naive FT better than ICL: no gap to close is a finding, not missing data (no error)
+    acc[("naive-news-b4", "closed")] = {"all": 0.95, "mathematics": 0.95, "coding": 0.95}
+    _, recs = _records(acc)
+    closes = recs["new_news.selfqa_closes_gap"]
+    assert closes["status"] == "does not hold" and closes["ours"]["gap_to_close"] is False
+    assert "fraction_closed" not in closes["ours"]
+
+
+def test_every_claim_is_a_paper_claim_with_its_source():
+    _, recs = _records(_paper_like())
+    assert all(r["kind"] == "paper" and r["where"] and r["threshold"] for r in recs.values())
 
 
 def test_parse_condition():

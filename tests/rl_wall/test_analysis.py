@@ -6,6 +6,7 @@ from math import comb
 
 import numpy as np
 import pytest
+from scipy.stats import norm
 
 import repro_core
 from rl_wall.analysis import compare, ks_up_to, pass_at_k
@@ -63,7 +64,8 @@ def _ctx(p1b, p1a, cb, ca, rb, ra, mb, ma, frac, se=0.01):
         "coverage_over_pass1_gain": (ca - cb) / (p1a - p1b) if p1a > p1b else None,
         "pass1_range_before": rb, "pass1_range_after": ra,
         "pass1_mean_over_t_before": mb, "pass1_mean_over_t_after": ma,
-        "n_zero_before": 10, "zero_stay_zero": int(10 * frac), "frac_zero_stay_zero": frac}}}
+        "n_zero_before": 10, "zero_stay_zero": int(10 * frac), "frac_zero_stay_zero": frac,
+        "n_problems": 128}}}
 
 
 def test_claim_verdicts():
@@ -87,3 +89,23 @@ def test_claim_verdicts():
     assert not any(recs[f"rl_wall.{k}"]["holds"]
                    for k in ("pass1_rises", "coverage_wall", "temperature_distillation", "zero_stays_zero"))
     json.dumps(recs)
+
+
+def test_claim_kinds_evidence_and_genuine_negatives():
+    paper_like = _ctx(0.482, 0.598, 0.689, 0.742, 0.4, 0.2, 0.3, 0.5, 0.9)
+    recs = {r["id"]: r for r in repro_core.evaluate_claims(CLAIMS, paper_like, "quick", "rl_wall")}
+    assert recs["rl_wall.favourable_coverage"]["kind"] == "check"
+    rise = recs["rl_wall.pass1_rises"]
+    assert rise["kind"] == "paper" and rise["where"] and rise["threshold"]
+    assert rise["evidence"]["n"] == 128
+    assert rise["evidence"]["p"] == pytest.approx(2 * norm.sf(0.116 / 0.01), rel=1e-5)   # z = 11.6
+    assert "looser" in recs["rl_wall.coverage_wall"]["threshold"]
+    # pass@1 falls (no ratio of gains) and no problem was unsolved before RL (no fraction):
+    # findings, so "does not hold", never "error"
+    worse = _ctx(0.5, 0.45, 0.6, 0.6, 0.4, 0.5, 0.3, 0.2, 0.0)
+    c = worse["conditions"]["base"]
+    c.update(n_zero_before=0, zero_stay_zero=0, frac_zero_stay_zero=None)
+    assert c["coverage_over_pass1_gain"] is None
+    recs = {r["id"]: r for r in repro_core.evaluate_claims(CLAIMS, worse, "quick", "rl_wall")}
+    for k in ("pass1_rises", "coverage_wall", "temperature_distillation", "zero_stays_zero"):
+        assert recs[f"rl_wall.{k}"]["status"] == "does not hold", recs[f"rl_wall.{k}"]

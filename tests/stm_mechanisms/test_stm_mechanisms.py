@@ -251,3 +251,28 @@ def test_slope_claims_need_power_and_compare_to_paper():
     assert verdicts(-2.70, 0.10) == (False, True)     # a paper-like exponent
     assert verdicts(-1.3, 0.67) == (False, False)     # a fit too noisy to test anything passes neither
     assert verdicts(float("nan"), float("nan")) == (False, False)
+    # fewer than 3 boundary points: no fit, so no slope to test; a finding (does not hold), no NaN
+    few = {"fit": {"slope": np.nan, "stderr": np.nan, "r2": np.nan, "n": 2}, "predicted_slope": -1.0}
+    from repro_core.claims import undefined
+    assert undefined(_slope(few)) == [] and undefined(_paper_slope(few)) == []
+    assert not _slope_holds(_slope(few)) and not _paper_slope_holds(_paper_slope(few))
+
+
+def test_mechanism_trend_constant_fraction_is_no_trend_not_an_error():
+    import pandas as pd
+    from types import SimpleNamespace
+
+    from repro_core.claims import undefined
+    from stm_mechanisms.claims import CLAIMS, _mechanism_trend
+
+    idx = pd.DataFrame({"delay": np.repeat([10, 20, 30], 4), "learned": True, "mechanism": "limit_cycle"})
+    v = _mechanism_trend({"index": idx, "cfg": SimpleNamespace(min_learned_per_delay=2)})
+    assert undefined(v) == [] and v["spearman_rho"] == 0.0 and v["p"] == 1.0 and v["n_delays"] == 3
+    too_few = _mechanism_trend({"index": idx[idx.delay < 30], "cfg": SimpleNamespace(min_learned_per_delay=2)})
+    assert undefined(too_few) == [] and too_few["n_delays"] == 2   # two delays cannot show a trend
+    mech = next(c for c in CLAIMS if c.id == "stm_mechanisms.mechanism_vs_delay")
+    assert not mech.holds(too_few) and not mech.holds(v)
+    kinds = {c.id.split(".")[1]: c.kind for c in CLAIMS}
+    assert kinds == {"critical_lr_exists": "check", "critical_lr_slope": "check",
+                     "critical_lr_slope_paper": "paper", "theory_matches_numerics": "check",
+                     "mechanism_vs_delay": "paper", "sequential_tiling": "paper", "vmap_speedup": "check"}

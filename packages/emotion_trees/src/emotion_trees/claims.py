@@ -1,13 +1,18 @@
-"""The paper's headline claims, checked on our analysis (verdicts computed, never typed in)."""
+"""The paper's headline claims, checked on our analysis (verdicts computed, never typed in).
+
+The dense-mode tree is our extension (the paper builds top-100 trees only), so its growth with
+size is a check, not a claim of the paper (shared/reviews/claims_audit.md). The orderings below
+are bare comparisons without a test yet; issue 30 adds the paired tests."""
 
 from __future__ import annotations
 
-from repro_core import Claim
+from repro_core import Claim, Evidence
 
 # Authors' reference trees (top-100 mode, t = 0.3; paper Fig. 2 / the authors' reference
-# hierarchies): parameters, nodes, edges, total path length, average depth.
+# hierarchies): parameters, nodes, edges, total path length, average depth. The authors' script
+# labels its GPT-2 as the 1.5B model (GPT-2 XL).
 REFERENCE_TREES = {
-    "GPT-2": (124e6, 3, 2, 2, 1.00),
+    "GPT-2 (1.5B)": (1.5e9, 3, 2, 2, 1.00),
     "Llama-3.1-8B": (8e9, 51, 46, 66, 1.20),
     "Llama-3.1-70B": (70e9, 68, 61, 100, 1.37),
     "Llama-3.1-405B": (405e9, 63, 59, 103, 1.40),
@@ -48,6 +53,17 @@ def largest_persona_acc(ctx) -> dict:
     return {p: x["accuracy_primary"] for p, x in r["recognition"].items()}
 
 
+def evaluated_persona_acc(ctx) -> dict:
+    """As :func:`largest_persona_acc`, leaving out personas whose accuracy is undefined (no
+    scenario got a label): the intersection claim compares the evaluated personas."""
+    return {p: x for p, x in largest_persona_acc(ctx).items() if x is not None}
+
+
+def _n_scenarios(ctx) -> int:
+    _, r = by_size(ctx["analysis"])[-1]
+    return min(x["n"] for x in r["recognition"].values())
+
+
 def gaps(ctx) -> dict:
     acc = largest_persona_acc(ctx)
     return {p: acc[p] for pair in PAIRS for p in pair}
@@ -70,19 +86,27 @@ CLAIMS = [
           paper=f"TPL {_REF_TPL} (Fig. 2)",
           compute=lambda ctx: tpl_by_size(ctx, "topk"), holds=strictly_increasing,
           criterion="top-100 TPL strictly increases with parameter count across our models",
+          kind="paper", where="Fig. 2",
+          threshold="direction only: a strict increase, as the paper's TPL rises with size within "
+                    "one model family; no number to compare",
+          evidence=lambda ctx: Evidence(len(ctx["analysis"]["models"]), "models (one tree each)"),
           scales=("full",)),
     Claim(id="emotion_trees.tpl_grows_dense",
           statement="The same growth with size in the dense mode (all single-token labels, not only the top 100)",
           paper=f"TPL {_REF_TPL} (Fig. 2, top-100 mode)",
           compute=lambda ctx: tpl_by_size(ctx, "dense"), holds=strictly_increasing,
           criterion="dense-mode TPL strictly increases with parameter count across our models",
-          scales=("quick", "full")),
+          kind="check", scales=("quick", "full")),
     Claim(id="emotion_trees.purity",
           statement="Children share their parent's primary emotion group in non-trivial trees",
           paper="trees cluster by Shaver primary group (Fig. 2 colours)",
           compute=purities,
           holds=lambda d: len(d) > 0 and all(x["purity"] > x["chance"] for x in d.values()),
           criterion="edge purity > shuffled-group chance in every tree with >= purity_min_edges edges",
+          kind="paper", where="Fig. 2 (node colours by primary group)",
+          threshold="ours: above the shuffled-group chance level (the paper shows it qualitatively); a "
+                    "bare comparison, no permutation test yet (issue 30)",
+          evidence=lambda ctx: Evidence(len(purities(ctx)), "trees with >= purity_min_edges edges"),
           scales=("quick", "full")),
     Claim(id="emotion_trees.persona_gap",
           statement="Recognition is more accurate for majority/high-status personas (high income, postgraduate) "
@@ -91,11 +115,20 @@ CLAIMS = [
           compute=gaps, holds=gaps_hold,
           criterion="largest model: acc(income_high) > acc(income_low) and "
                     "acc(education_postgraduate) > acc(education_less), 6-way",
+          kind="paper", where="Fig. 4",
+          threshold="direction only (the paper's orderings); bare comparisons, no paired test yet "
+                    "(issue 30 adds McNemar per pair)",
+          evidence=lambda ctx: Evidence(_n_scenarios(ctx), "scenarios per persona (largest model)"),
           scales=("full",)),
     Claim(id="emotion_trees.intersection_lowest",
           statement="The low-income Black woman persona gets the lowest recognition accuracy",
           paper="405B 6-way: 0.739, lowest of all personas (neutral 0.866) (Fig. 4)",
-          compute=largest_persona_acc, holds=lowest_holds,
-          criterion="largest model: lowincome_black_female strictly lowest 6-way accuracy among evaluated personas",
+          compute=evaluated_persona_acc, holds=lowest_holds,
+          criterion="largest model: lowincome_black_female strictly lowest 6-way accuracy among evaluated personas "
+                    "(a persona with no labelled scenario has no accuracy and is left out)",
+          kind="paper", where="Fig. 4",
+          threshold="direction only (strictly lowest, as in the paper); no test yet (issue 30 adds a "
+                    "bootstrap over scenarios); in the authors' own numbers it is only 0.003 below the next",
+          evidence=lambda ctx: Evidence(_n_scenarios(ctx), "scenarios per persona (largest model)"),
           scales=("full",)),
 ]
