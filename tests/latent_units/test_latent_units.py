@@ -124,6 +124,71 @@ def test_linear_embedding_rank_bound(small_net):
     assert nl.pr.iloc[-1] > lin.pr.iloc[-1]
 
 
+def test_random_drift_falls_mostly_in_the_coding_null_space(small_net):
+    """The random model's displacement has a coding fraction of order k / N (random directions),
+    the activity-aligned rotation's far more; the null-space model's is zero."""
+    net, kappa, u = small_net
+    rec = np.arange(400, 1500, 5)
+    d = ex.drift(net, kappa, u, 0.2, rec, [0, 5], pairs=4, max_angle=1.0, n_tuning=50,
+                 n_recorded=50, noise_rel=1.0, train_frac=0.7, rng=np.random.default_rng(1),
+                 random_draws=2)
+    last = d[d.day == 5].groupby("model")
+    frac, disp = last.coding_fraction.mean(), last.displacement.mean()
+    assert frac["null-space"] < 1e-20
+    assert frac["random"] < 10 * 2 / net.n                       # ~ k / N for k = 2
+    assert frac["activity-aligned"] > 10 * frac["random"]
+    np.testing.assert_allclose(disp["random"], disp["null-space"], rtol=1e-6)   # same amount of drift
+    assert (d[d.day == 0].readout_r2 > 1 - 1e-9).all() and (d[d.day == 0].tuning_corr > 1 - 1e-9).all()
+
+
+def test_null_perturbation_decays_at_the_euler_rate(small_net):
+    """In the full rate network W = M R annihilates null(R): a null-space perturbation decays as
+    (1 - dt)^s exactly, while a coding perturbation persists on the integrator's time scale."""
+    net, kappa, u = small_net
+    rec = np.arange(400, 1500, 5)
+    p = ex.perturbation(net, kappa, u, 0.2, rec, draws=1, horizon=6.0, size=0.3,
+                        rng=np.random.default_rng(2))
+    nul = p[p.kind == "null-space"]
+    np.testing.assert_allclose(nul.null_norm.values / nul.null_norm.values[0],
+                               0.8 ** np.arange(len(nul)), rtol=1e-8)
+    assert nul.latent_norm.max() < 1e-10
+    assert ex.decay_time(nul.time.values, nul.null_norm.values) == pytest.approx(-0.2 / np.log(0.8))
+    cod = p[p.kind == "coding"]
+    assert ex.decay_time(cod.time.values, cod.latent_norm.values) > 5.0
+
+
+def test_mlp_positive_control_has_power():
+    """The MLP of the decoding comparison finds a non-linear target (product of two latents) that
+    a linear decoder of a linear embedding cannot; on a linear target both agree."""
+    from latent_units.decoders import mlp_decoder
+
+    rng = np.random.default_rng(6)
+    lat = rng.standard_normal((3000, 2))
+    X = lat @ rng.standard_normal((2, 40)) + 0.1 * rng.standard_normal((3000, 40))
+    yc = ex.control_target(lat)
+    tr, te = slice(0, 2400), slice(2400, None)
+    W, b = ridge_decoder(X[tr], yc[tr])
+    pred = mlp_decoder(X[tr], yc[tr], hidden=64, seed=0, max_iter=300)
+    assert r2(yc[te], X[te] @ W + b) < 0.05
+    assert r2(yc[te], pred(X[te])) > 0.6
+    W, b = ridge_decoder(X[tr], lat[tr])
+    pred = mlp_decoder(X[tr], lat[tr], hidden=64, seed=0, max_iter=300)
+    assert r2(lat[te], X[te] @ W + b) > 0.98 and r2(lat[te], pred(X[te])) > 0.95
+
+
+def test_tost_equivalence_and_missing_scaling_value_is_an_error():
+    from repro_core import evaluate_claims
+    from latent_units import claims as cl
+
+    assert cl._tost_p([0.001, -0.002, 0.0, 0.002, -0.001], 0.02) < 0.01      # tightly inside
+    assert cl._tost_p([0.05, 0.06, 0.04, 0.05, 0.055], 0.02) > 0.5           # outside
+    ctx = {"scaling": {"n_decode": 2000.0, "n_trajectory": None, "beta_main": 100.0,
+                       "n_trajectory_extrapolated": True, "max_simulated_n_main": 1000}}
+    claim = [c for c in cl.CLAIMS if c.id.endswith("trajectory_needs_far_more")]
+    rec = evaluate_claims(claim, ctx, "smoke", paper="latent_units")[0]
+    assert rec["status"] == "error" and "n_trajectory" in rec["error"]
+
+
 # ----------------------------------------------------------------------------- scaling
 def test_mean_field_flow_is_slow_bistable():
     """beta (G_inf(kappa) - kappa) = kappa - kappa^3 + 2 kappa^5 / (beta + 1) + O(1 / beta^2)
@@ -175,10 +240,42 @@ def test_smoke_end_to_end(tmp_workdir):
     out = tmp_workdir / "results/latent_units/smoke"
     first = (out / "claims.json").read_bytes()
     claims = json.loads(first)["claims"]
-    assert len(claims) == 11
+    from latent_units.claims import CLAIMS
+    assert [c["id"] for c in claims] == [c.id for c in CLAIMS]
     assert all(c["status"] != "error" for c in claims), [c["error"] for c in claims]
+    assert all(c["kind"] in ("paper", "check") for c in claims)
     for f in ("dimensionality", "decoding", "scaling", "drift"):
         assert (out / "figures" / f"{f}.png").stat().st_size > 10000
+    _incomplete_tables_fail_naming_the_file(tmp_workdir, out)
     # determinism: rerun the claims from scratch, same bytes
     run_snakemake(tmp_workdir, ["latent_units", "--config", "scale=smoke", "--forceall"])
     assert (out / "claims.json").read_bytes() == first
+
+
+def _incomplete_tables_fail_naming_the_file(workdir, out):
+    """The claims stage reads every table with its expected grid: a table cut at a line break
+    (rows of the grid lost) or mid-line fails, naming the file; the intact tables pass."""
+    import shutil
+
+    from repro_core import IncompleteTableError
+    from repro_core.config import resolve_scale
+    import yaml
+
+    from latent_units.stages import ClaimsConfig, read_results
+    from tests.helpers import REPO
+
+    cfg = ClaimsConfig(scale="smoke", cfg=resolve_scale(
+        yaml.safe_load((REPO / "config/latent_units.yaml").read_text())["latent_units"], "smoke", "latent_units"))
+    t = out / "tables"
+    names = {"dims": "dimensionality.csv", "redundancy": "redundancy.csv", "decoding": "decoding.csv",
+             "drift": "drift.csv", "perturb": "perturbation.csv"}
+    paths = {k: t / v for k, v in names.items()} | {"summary": t / "scaling_summary.json"}
+    read_results(cfg, **paths)                                      # intact: no error
+    for key in names:
+        bad = workdir / f"cut_{names[key]}"
+        lines = paths[key].read_text().splitlines(keepends=True)
+        for text in ("".join(lines[:-3]), "".join(lines)[:-5]):     # lost rows / cut mid-line
+            bad.write_text(text)
+            with pytest.raises(IncompleteTableError, match=bad.name):
+                read_results(cfg, **(paths | {key: bad}))
+        shutil.copy(paths[key], bad)

@@ -94,7 +94,8 @@ rule latent_units_drift:
     input:
         data=rules.latent_units_networks.output.data
     output:
-        table=R("latent_units", "tables", "drift.csv")
+        table=R("latent_units", "tables", "drift.csv"),
+        perturb=R("latent_units", "tables", "perturbation.csv")
     params:
         p=lambda w: params_json("latent_units", "drift"),
         fail=maybe_fail("latent_units_drift")
@@ -105,7 +106,7 @@ rule latent_units_drift:
     resources:
         mem_mb=32000 if LU_FULL else 3000, runtime=480 if LU_FULL else 15
     shell:
-        lu_cmd("drift", ["data"], ["table"])
+        lu_cmd("drift", ["data"], ["table", "perturb"])
 
 
 rule latent_units_scaling:
@@ -135,6 +136,7 @@ rule latent_units_figures:
         redundancy=rules.latent_units_redundancy.output.table,
         decoding=rules.latent_units_decoding.output.table,
         drift=rules.latent_units_drift.output.table,
+        perturb=rules.latent_units_drift.output.perturb,
         trajectories=rules.latent_units_scaling.output.trajectories,
         decoding_1d=rules.latent_units_scaling.output.decoding,
         summary=rules.latent_units_scaling.output.summary
@@ -150,7 +152,7 @@ rule latent_units_figures:
     resources:
         mem_mb=2000, runtime=10
     shell:
-        lu_cmd("figures", ["dims", "spectra", "redundancy", "decoding", "drift", "trajectories",
+        lu_cmd("figures", ["dims", "spectra", "redundancy", "decoding", "drift", "perturb", "trajectories",
                               "decoding_1d", "summary"], [f"fig_{f}" for f in LU_FIGS])
 
 
@@ -160,11 +162,12 @@ rule latent_units_claims:
         redundancy=rules.latent_units_redundancy.output.table,
         decoding=rules.latent_units_decoding.output.table,
         drift=rules.latent_units_drift.output.table,
+        perturb=rules.latent_units_drift.output.perturb,
         summary=rules.latent_units_scaling.output.summary
     output:
         out=R("latent_units", "claims.json")
     params:
-        p=lambda w: params_json("latent_units", scale=SCALE),
+        p=lambda w: params_json("latent_units", scale=SCALE, cfg=P("latent_units")),
         code=code_hash("latent_units", report_only=True),
         fail=maybe_fail("latent_units_claims")
     log:
@@ -174,7 +177,7 @@ rule latent_units_claims:
     resources:
         mem_mb=2000, runtime=5
     shell:
-        lu_cmd("claims", ["dims", "redundancy", "decoding", "drift", "summary"], ["out"])
+        lu_cmd("claims", ["dims", "redundancy", "decoding", "drift", "perturb", "summary"], ["out"])
 
 
 rule latent_units:

@@ -39,15 +39,39 @@ def ridge_decoder(Xtr: np.ndarray, Ytr: np.ndarray, val_frac: float = 0.2):
     return ridge_fit(Xtr, Ytr, best[0])
 
 
-def mlp_decoder(Xtr: np.ndarray, Ytr: np.ndarray, hidden: int, seed: int, max_iter: int):
-    """A one-hidden-layer ReLU MLP (scikit-learn, Adam, early stopping on 10% of the training
-    data), inputs standardised; returns a predict function."""
+def mlp_decoder(Xtr: np.ndarray, Ytr: np.ndarray, hidden: int, seed: int, max_iter: int,
+                alpha: float = 1.0, val_frac: float = 0.2, check_every: int = 5, patience: int = 4):
+    """A one-hidden-layer ReLU MLP (scikit-learn, Adam, L2 penalty ``alpha``), inputs and
+    targets standardised, trained on the first part of the training block and early-stopped
+    on its last ``val_frac`` (a *temporal* split, the same one the ridge decoder validates on:
+    scikit-learn's own early stopping draws a random split, which leaks autocorrelated
+    neighbours into validation and stops far too late). Checked every ``check_every`` epochs;
+    the best checked weights are kept; at most ``max_iter`` epochs. Returns a predict function."""
+    import copy
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPRegressor
-    from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    model = make_pipeline(StandardScaler(), MLPRegressor(
-        hidden_layer_sizes=(hidden,), alpha=1e-3, learning_rate_init=1e-3, max_iter=max_iter,
-        early_stopping=True, validation_fraction=0.1, n_iter_no_change=20, random_state=seed))
-    model.fit(Xtr, Ytr)
-    return lambda X: model.predict(X).reshape(len(X), -1)
+    nv = max(1, int(round(val_frac * len(Xtr))))
+    sx = StandardScaler().fit(Xtr[:-nv])
+    ym, ys = Ytr.mean(0), Ytr.std(0) + 1e-12
+    Xa, Ya = sx.transform(Xtr[:-nv]), (Ytr[:-nv] - ym) / ys
+    Xv, Yv = sx.transform(Xtr[-nv:]), (Ytr[-nv:] - ym) / ys
+    model = MLPRegressor(hidden_layer_sizes=(hidden,), alpha=alpha, learning_rate_init=1e-3,
+                         max_iter=check_every, warm_start=True, random_state=seed, tol=0.0,
+                         n_iter_no_change=10 ** 6, shuffle=True)
+    best, best_err, bad = None, np.inf, 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in range(max(1, max_iter // check_every)):
+            model.fit(Xa, Ya if Ya.shape[1] > 1 else Ya.ravel())
+            err = float(((model.predict(Xv).reshape(len(Xv), -1) - Yv) ** 2).mean())
+            if err < best_err - 1e-6:
+                best, best_err, bad = copy.deepcopy(model), err, 0
+            else:
+                bad += 1
+                if bad >= patience:
+                    break
+    return lambda X: best.predict(sx.transform(X)).reshape(len(X), -1) * ys + ym

@@ -31,7 +31,8 @@ def build_networks(n: int, n_seeds: int, k: int, task: str, beta: float, h_in: f
     for t in range(steps):
         ideal[t + 1] = ideal[t] + dt * latent_flow(task, ideal[t], u[t], beta, h_in)
     out = {"u": u, "ideal": ideal, "rec": np.arange(burn_in, steps, rec_every),
-           "dt": np.array(dt), "gain": np.array(gain), "theta": np.array(theta)}
+           "dt": np.array(dt), "gain": np.array(gain), "theta": np.array(theta),
+           "input_stats": np.array([pulse_rate, pulse_len, input_std, input_tau])}
     pulse_p = 0.3 if pulse_rate > 0 else 0.0
     for s in progress(range(n_seeds), desc="networks"):
         net = sample_embedding(n, k, k, gain, theta, rng)
@@ -40,6 +41,16 @@ def build_networks(n: int, n_seeds: int, k: int, task: str, beta: float, h_in: f
         out |= {f"M{s}": net.M, f"B{s}": net.B, f"c{s}": net.c, f"R{s}": net.R,
                 f"kappa{s}": simulate_latent(net, u, ideal[0], dt)}
     return out
+
+
+def new_trajectory(net: LatentNet, d: dict[str, np.ndarray], steps: int,
+                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A fresh input sequence of ``steps`` steps with the statistics the networks were built
+    with, and the network's latent trajectory under it: (u, kappa)."""
+    pulse_rate, pulse_len, input_std, input_tau = (float(x) for x in d["input_stats"])
+    dt = float(d["dt"])
+    u = make_inputs(net.B.shape[1], steps, dt, pulse_rate, pulse_len, input_std, input_tau, rng)
+    return u, simulate_latent(net, u, np.zeros(net.M.shape[1]), dt)
 
 
 def unpack(d: dict[str, np.ndarray]):
@@ -110,26 +121,48 @@ def redundancy(nets: list[LatentNet], kappas: list[np.ndarray], u: np.ndarray,
 
 
 # ---------------------------------------------------------------------------- 3 decoding
+def control_target(Y: np.ndarray) -> np.ndarray:
+    """The positive control's target: a function of the latent that no linear map of a linear
+    embedding can carry (product of the first two latents; the square when k = 1),
+    standardised."""
+    y = Y[:, 0] * Y[:, 1] if Y.shape[1] > 1 else Y[:, 0] ** 2
+    return ((y - y.mean()) / (y.std() + 1e-12))[:, None]
+
+
 def decoding(net: LatentNet, kappa: np.ndarray, u: np.ndarray, dt: float, rec: np.ndarray,
              n_recorded: list[int], noise_rel: float, reps: int, train_frac: float,
              mlp_hidden: int, mlp_max_iter: int, mlp_max_neurons: int,
-             rng: np.random.Generator) -> pd.DataFrame:
-    """Held-out R^2 of a ridge (linear) and an MLP (non-linear) decoder of the latent from
-    ``n`` recorded noisy neurons (temporal train/test split)."""
+             rng: np.random.Generator, mlp_alpha: float = 1.0) -> pd.DataFrame:
+    """Held-out R^2 of a ridge (linear) and an MLP (non-linear) decoder from ``n`` recorded
+    noisy neurons (temporal train/test split), ``reps`` independent draws of the recorded
+    neurons, their noise and the MLP's initialisation.
+
+    target ``latent``: the latent kappa from the network's (non-linear) rates: the claim.
+    target ``control``: a positive control in the same setup (same neurons, samples, noise,
+    split and decoders): a non-linear function of the latent (:func:`control_target`) from
+    the *linear* embedding of the same neurons (their pre-activations M kappa + B u + c), so
+    the latent enters the target non-linearly and a linear decoder cannot carry it. The MLP
+    must beat the linear decoder there, or the latent comparison has no power."""
     Y = kappa[rec]
+    Yc = control_target(Y)
+    T = u.shape[0]
     ntr = int(round(train_frac * len(rec)))
     rows = []
     for n in progress([m for m in n_recorded if m <= net.n], desc="decoding"):
         for rep in range(reps):
             idx = np.sort(rng.choice(net.n, n, replace=False))
             X = observe(activity(net, kappa, u, dt, rec, idx), noise_rel, rng)
-            W, b = ridge_decoder(X[:ntr], Y[:ntr])
-            rows.append({"n_recorded": n, "rep": rep, "decoder": "linear (ridge)",
-                         "r2": r2(Y[ntr:], X[ntr:] @ W + b)})
-            if n <= mlp_max_neurons:
-                pred = mlp_decoder(X[:ntr], Y[:ntr], mlp_hidden, int(rng.integers(2**31)), mlp_max_iter)
-                rows.append({"n_recorded": n, "rep": rep, "decoder": "non-linear (MLP)",
-                             "r2": r2(Y[ntr:], pred(X[ntr:]))})
+            Z = observe(kappa[rec] @ net.M[idx].T + u[np.minimum(rec, T - 1)] @ net.B[idx].T
+                        + net.c[idx], noise_rel, rng)
+            seed = int(rng.integers(2**31))
+            for target, XX, YY in (("latent", X, Y), ("control", Z, Yc)):
+                W, b = ridge_decoder(XX[:ntr], YY[:ntr])
+                rows.append({"n_recorded": n, "rep": rep, "target": target, "decoder": "linear (ridge)",
+                             "r2": r2(YY[ntr:], XX[ntr:] @ W + b)})
+                if n <= mlp_max_neurons:
+                    pred = mlp_decoder(XX[:ntr], YY[:ntr], mlp_hidden, seed, mlp_max_iter, mlp_alpha)
+                    rows.append({"n_recorded": n, "rep": rep, "target": target,
+                                 "decoder": "non-linear (MLP)", "r2": r2(YY[ntr:], pred(XX[ntr:]))})
     return pd.DataFrame(rows)
 
 
@@ -141,12 +174,13 @@ def _orth(A: np.ndarray) -> np.ndarray:
 def drift_bases(net: LatentNet, kappa: np.ndarray, u: np.ndarray, dt: float,
                 rec: np.ndarray, pairs: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Orthonormal bases U (N x 2p) whose consecutive column pairs are the planes in which
-    each drift model rotates the population activity.
+    each rotation model rotates the population activity, plus the principal axes.
 
-    null: the top-2p principal directions of the activity with the coding subspace (row
-    space of R) projected out, so R U = 0; tangential: each coding direction paired with a
-    null direction; random: the top-2p principal directions themselves, randomly paired
-    (they overlap the coding subspace by chance only)."""
+    null-space: the top-2p principal directions of the activity with the coding subspace
+    (row space of R) projected out, so R U = 0; tangential: each coding direction paired
+    with a null direction; activity-aligned: the top-2p principal directions themselves,
+    randomly paired (they contain most of the coding subspace, see README); principal: the
+    top-2p principal directions in order (the signal space of the random model)."""
     lam, V = np.linalg.eigh(activity_gram(net, kappa, u, dt, rec))
     V = V[:, ::-1][:, :2 * pairs] / np.sqrt(np.clip(lam[::-1][:2 * pairs], 1e-30, None))
     P = np.empty((net.n, 2 * pairs))                              # principal axes, streamed
@@ -158,8 +192,9 @@ def drift_bases(net: LatentNet, kappa: np.ndarray, u: np.ndarray, dt: float,
     k = Qc.shape[1]
     tang = np.empty((net.n, 2 * k))
     tang[:, 0::2], tang[:, 1::2] = Qc, null[:, :k]
-    rand = _orth(P)[:, rng.permutation(2 * pairs)]
-    return {"null-space": null, "tangential": tang, "random": rand}
+    principal = _orth(P)
+    return {"null-space": null, "tangential": tang,
+            "activity-aligned": principal[:, rng.permutation(2 * pairs)], "principal": principal}
 
 
 def rotation_minus_identity(omega: np.ndarray, day: float) -> np.ndarray:
@@ -171,19 +206,37 @@ def rotation_minus_identity(omega: np.ndarray, day: float) -> np.ndarray:
     return E
 
 
+def _project(net: LatentNet, kappa: np.ndarray, u: np.ndarray, dt: float, rec: np.ndarray,
+             U: np.ndarray) -> np.ndarray:
+    """U^T r over the whole population along a latent trajectory (T_rec x cols), streamed."""
+    return sum(activity(net, kappa, u, dt, rec, sl) @ U[sl] for sl in chunks(net.n))
+
+
 def drift(net: LatentNet, kappa: np.ndarray, u: np.ndarray, dt: float, rec: np.ndarray,
           days: list[int], pairs: int, max_angle: float, n_tuning: int, n_recorded: int,
-          noise_rel: float, train_frac: float, rng: np.random.Generator) -> pd.DataFrame:
-    """Representational drift: on day d the embedding is phi_d = Q_d phi with Q_d = exp(d A)
-    a slow rotation of population space (generator A = U J U^T, angular speeds up to
-    ``max_angle / max(days)`` per day). The readout R stays fixed, so the latent obeys
-    dkappa/dt = -kappa + R Q_d phi and the rates are r_d = Q_d r.
+          noise_rel: float, train_frac: float, rng: np.random.Generator,
+          random_draws: int = 3) -> pd.DataFrame:
+    """Representational drift. On day d the embedding phi becomes phi_d = (I + D_d) phi, the
+    readout R stays fixed, so the latent obeys dkappa/dt = -kappa + R (I + D_d) phi (simulated
+    afresh each day) and the rates are r_d = (I + D_d) r.
 
-    Per model and day: mean correlation of single-neuron activity with day 0 (tuning
-    stability), R^2 of the fixed readout's output R r_d against the day-0 latent (is the
-    computation intact?), and R^2 of a ridge decoder fitted to ``n_recorded`` noisy neurons
-    on day 0 and applied unchanged on day d."""
+    Rotation models: I + D_d = exp(d A), A = U J U^T (angular speeds up to ``max_angle /
+    max(days)`` per day) in the planes of :func:`drift_bases` (null-space, tangential,
+    activity-aligned). ``random`` (the paper's random drift: a displacement in a random
+    direction of neuron space): D_d = a_d Xi V^T, each neuron's tuning gains a random
+    Gaussian mixture Xi (N x 2p) of the population's principal signals V^T r; a_d is set so
+    that the population displacement ||D_d r|| (over the recorded day-0 trajectory) equals the
+    null-space model's on the same day: the same amount of drift, in random directions.
+    ``random_draws`` independent draws of Xi.
+
+    Per model, draw and day: mean correlation of single-neuron activity with day 0 (tuning
+    stability); R^2 of the latent simulated with the fixed readout against the day-0 latent
+    (``readout_r2``: is the computation intact?); R^2 of the fixed readout applied to the
+    drifted day-0 activity, without the dynamics (``open_loop_r2``); the fraction of the
+    displacement's squared norm inside the coding subspace row(R) (``coding_fraction``); R^2 of
+    a ridge decoder fitted to ``n_recorded`` noisy neurons on day 0 and applied unchanged."""
     bases = drift_bases(net, kappa, u, dt, rec, pairs, rng)
+    Qc = _orth(net.R.T)
     cells = rng.choice(net.n, min(n_tuning, net.n), replace=False)
     recd = np.sort(rng.choice(net.n, min(n_recorded, net.n), replace=False))
     ntr = int(round(train_frac * len(rec)))
@@ -191,24 +244,104 @@ def drift(net: LatentNet, kappa: np.ndarray, u: np.ndarray, dt: float, rec: np.n
     base_r = activity(net, kappa, u, dt, rec, cells)
     X0 = observe(activity(net, kappa, u, dt, rec, recd), noise_rel, np.random.default_rng(dec_rng_seed))
     Wd, bd = ridge_decoder(X0[:ntr], kappa[rec][:ntr])
-    rows = []
-    for name, U in bases.items():
+    lead = max(max(days), 1)
+
+    # every model as (name, draw, cols, left, right): D_d = left @ G_d @ right.T, with the
+    # day's small matrix G_d (exp(dJ) - I for rotations, a_d I for the random model)
+    models = []
+    for name in ("null-space", "tangential", "activity-aligned"):
+        U = bases[name]
         p = U.shape[1] // 2
-        omega = max_angle / max(max(days), 1) * rng.uniform(0.5, 1.0, p) * rng.choice([-1, 1], p)
-        RU = net.R @ U
-        for day in progress(days, desc=f"drift {name}"):
-            E = rotation_minus_identity(omega, day)
-            R_d = net.R + RU @ E @ U.T
+        omega = max_angle / lead * rng.uniform(0.5, 1.0, p) * rng.choice([-1, 1], p)
+        models.append((name, 0, U, U, lambda day, om=omega: rotation_minus_identity(om, day)))
+    U0 = bases["null-space"]
+    null_omega = models[0][4]
+    disp0 = _project(net, kappa, u, dt, rec, U0)                  # U^T r on day 0
+    null_disp = {d: float(np.linalg.norm(disp0 @ null_omega(d).T)) for d in days}
+    V = bases["principal"]
+    pv0 = _project(net, kappa, u, dt, rec, V)                     # principal signals, day 0
+    for draw in range(random_draws):
+        Xi = rng.standard_normal((net.n, V.shape[1]))
+        unit = float(np.linalg.norm(pv0 @ Xi.T))                   # ||Xi V^T r|| on day 0
+        models.append(("random", draw, Xi, V,
+                       lambda day, unit=unit: (null_disp[day] / unit) * np.eye(V.shape[1])))
+
+    rows = []
+    for name, draw, left, right, G_of in models:
+        RL, QL = net.R @ left, Qc.T @ left
+        proj0 = _project(net, kappa, u, dt, rec, right)
+        for day in progress(days, desc=f"drift {name} {draw}"):
+            G = G_of(day)
+            R_d = net.R + RL @ G @ right.T
             kap_d = simulate_latent(net, u, kappa[0], dt, R_d)  # kappa[0]: R r_0 on day 0
-            # U^T r over the whole population, streamed over neuron chunks
-            proj = sum(activity(net, kap_d, u, dt, rec, sl) @ U[sl] for sl in chunks(net.n))
-            rot = lambda idx: activity(net, kap_d, u, dt, rec, idx) + proj @ E.T @ U[idx].T  # noqa: E731
-            r_cells, r_rec = rot(cells), rot(recd)
+            proj = _project(net, kap_d, u, dt, rec, right)
+            shift = lambda idx: activity(net, kap_d, u, dt, rec, idx) + proj @ G.T @ left[idx].T  # noqa: E731
+            r_cells, r_rec = shift(cells), shift(recd)
             cc = [_corr(base_r[:, c], r_cells[:, c]) for c in range(len(cells))
                   if base_r[:, c].std() > 1e-9 and r_cells[:, c].std() > 1e-9]
             Xd = observe(r_rec, noise_rel, np.random.default_rng(dec_rng_seed + 1 + day))
-            rows.append({"model": name, "day": day, "tuning_corr": float(np.mean(cc)),
+            dR0 = proj0 @ G.T                                    # G right^T r on day 0
+            tot = float(np.sum((dR0 @ left.T) ** 2)) if left.shape[0] <= 50000 else \
+                float(sum(np.sum((dR0 @ left[sl].T) ** 2) for sl in chunks(net.n)))
+            rows.append({"model": name, "draw": draw, "day": day, "tuning_corr": float(np.mean(cc)),
                          "readout_r2": r2(kappa[rec], kap_d[rec]),
+                         "open_loop_r2": r2(kappa[rec], kappa[rec] + dR0 @ RL.T),
+                         "coding_fraction": float(np.sum((dR0 @ QL.T) ** 2) / tot) if tot > 0 else 0.0,
+                         "displacement": float(np.sqrt(tot)),
                          "decoder_r2": r2(kappa[rec][ntr:], Xd[ntr:] @ Wd + bd),
                          "readout_change": float(np.linalg.norm(R_d - net.R) / np.linalg.norm(net.R))})
     return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------ perturbations
+def perturbation(net: LatentNet, kappa: np.ndarray, u: np.ndarray, dt: float, rec: np.ndarray,
+                 draws: int, horizon: float, size: float,
+                 rng: np.random.Generator) -> pd.DataFrame:
+    """Perturb the full N-neuron rate network dr/dt = -r + phi(W r + B u + c), W = M R (the
+    connectivity; simulated neuron by neuron, not through the latent shortcut), at a recorded
+    time t0, once inside the coding-null space null(R) and once along the coding subspace
+    (a latent displacement of ``size``), ``draws`` random directions each; simulate the
+    perturbed and unperturbed networks with the same input for ``horizon`` tau and record the
+    norm of the difference inside null(R) and of its latent part R (r_p - r) at every step."""
+    t0 = int(rec[len(rec) // 2])
+    steps = int(round(horizon / dt))
+    r0 = np.concatenate([activity(net, kappa[:t0 + 1], u[:t0], dt, np.array([t0]), sl)[0]
+                         for sl in chunks(net.n)])
+    Qc = _orth(net.R.T)
+    pinv = np.linalg.pinv(net.R)                                  # N x k
+    W = lambda r: net.M @ (net.R @ r)  # noqa: E731  (W r with W = M R, never formed)
+
+    def run(r):
+        out = np.empty((steps + 1, r.size))
+        out[0] = r
+        for s in range(steps):
+            t = min(t0 + s, u.shape[0] - 1)
+            r = r + dt * (-r + net.phi(W(r) + net.B @ u[t] + net.c))
+            out[s + 1] = r
+        return out
+
+    ref = run(r0.copy())
+    rows = []
+    for kind in ("null-space", "coding"):
+        for draw in range(draws):
+            if kind == "null-space":
+                d = rng.standard_normal(net.n)
+                d -= Qc @ (Qc.T @ d)
+                d *= size * np.linalg.norm(r0 - r0.mean()) / np.linalg.norm(d)
+            else:
+                e = rng.standard_normal(net.R.shape[0])
+                d = pinv @ (size * e / np.linalg.norm(e))
+            diff = run(r0 + d) - ref
+            null_part = diff - (diff @ Qc) @ Qc.T
+            for s in range(steps + 1):
+                rows.append({"kind": kind, "draw": draw, "time": s * dt,
+                             "null_norm": float(np.linalg.norm(null_part[s])),
+                             "latent_norm": float(np.linalg.norm(diff[s] @ net.R.T))})
+    return pd.DataFrame(rows)
+
+
+def decay_time(t: np.ndarray, y: np.ndarray, floor: float = 1e-12) -> float:
+    """e-folding time of y(t) from a least-squares fit of log y = a - t / tau."""
+    ok = y > floor
+    slope = np.polyfit(t[ok], np.log(y[ok]), 1)[0]
+    return float(-1.0 / slope) if slope < 0 else float("inf")

@@ -14,11 +14,12 @@ from repro_core.plotting import subplots
 
 def _fig_dims(dims: pd.DataFrame, spectra: pd.DataFrame, red: pd.DataFrame, out: Path) -> None:
     fig, ax = subplots(1, 3, width=4.2, height=3.4)
-    sns.lineplot(dims, x="n_neurons", y="pr", hue="embedding", marker="o", ax=ax[0, 0], errorbar=None)
+    sns.lineplot(dims, x="n_neurons", y="pr", hue="embedding", marker="o", ax=ax[0, 0], errorbar="sd")
     ax[0, 0].axhline(int(dims.k.iloc[0]), color="grey", ls=":", label="k (latent dim.)")
     ax[0, 0].set(xscale="log", xlabel="neurons N", ylabel="participation ratio",
                  title="Dimensionality vs N")
     ax[0, 0].legend()
+    spectra = spectra[spectra.net == spectra.net.min()] if "net" in spectra else spectra
     s = spectra[spectra.embedding == "nonlinear"]
     sns.lineplot(s, x="rank", y="variance", hue="n_neurons", palette="viridis", ax=ax[0, 1],
                  legend="full", errorbar=None)
@@ -37,11 +38,14 @@ def _fig_dims(dims: pd.DataFrame, spectra: pd.DataFrame, red: pd.DataFrame, out:
 
 
 def _fig_decoding(dec: pd.DataFrame, out: Path) -> None:
-    fig, ax = subplots(1, 1, width=4.6, height=3.4)
-    sns.lineplot(dec, x="n_recorded", y="r2", hue="decoder", marker="o", ax=ax[0, 0],
-                 errorbar="sd")
-    ax[0, 0].set(xscale="log", xlabel="recorded neurons n", ylabel="held-out R$^2$ of the latent",
-                 title="Linear vs non-linear decoders")
+    fig, ax = subplots(1, 2, width=4.6, height=3.4)
+    for a, (target, title) in zip(ax[0], [("latent", "The latent from the rates"),
+                                          ("control", "Positive control: a non-linear\n"
+                                                      "target from a linear embedding")]):
+        sns.lineplot(dec[dec.target == target], x="n_recorded", y="r2", hue="decoder", marker="o",
+                     ax=a, errorbar="sd")
+        a.set(xscale="log", xlabel="recorded neurons n", ylabel="held-out R$^2$", title=title,
+              ylim=(-0.1, 1.02))
     save_figure(fig, out)
 
 
@@ -85,23 +89,34 @@ def _fig_scaling(traj: pd.DataFrame, dec1: pd.DataFrame, summ: dict, out: Path) 
     save_figure(fig, out)
 
 
-def _fig_drift(drift: pd.DataFrame, out: Path) -> None:
-    fig, ax = subplots(1, 3, width=3.8, height=3.3)
+def _fig_drift(drift: pd.DataFrame, perturb: pd.DataFrame, out: Path) -> None:
+    fig, ax = subplots(1, 4, width=3.6, height=3.3)
     for a, col, lab in zip(ax[0], ["tuning_corr", "readout_r2", "decoder_r2"],
                            ["single-cell tuning corr. with day 0", "fixed readout: R$^2$ vs day-0 latent",
                             "day-0 ridge decoder (recorded cells): R$^2$"]):
         sns.lineplot(drift, x="day", y=col, hue="model", marker="o", ax=a, legend=a is ax[0, 0],
-                     errorbar=None)
-        a.set(ylabel=lab, xlabel="day", ylim=(min(-0.05, drift[col].min() - 0.05), 1.05))
+                     errorbar="sd")
+        a.set(ylabel=lab, xlabel="day", ylim=(max(-1.0, min(-0.05, drift[col].min() - 0.05)), 1.05))
     ax[0, 0].set_title("Single neurons drift")
     ax[0, 1].set_title("The computation")
     ax[0, 2].set_title("A decoder fixed on day 0")
+    a = ax[0, 3]
+    for kind, col, c in (("null-space", "null_norm", "C0"), ("coding", "latent_norm", "C1")):
+        d = perturb[perturb.kind == kind]
+        for draw, g in d.groupby("draw"):
+            a.plot(g.time, g[col] / g[col].iloc[0], color=c, lw=1,
+                   label=f"{kind} perturbation" if draw == 0 else None)
+    t = np.linspace(0, perturb.time.max(), 50)
+    a.plot(t, np.exp(-t), "k:", lw=1, label="exp(-t / tau)")
+    a.set(yscale="log", ylim=(1e-4, 2), xlabel="time (tau)", ylabel="perturbation / initial",
+          title="Perturbations")
+    a.legend(fontsize=7)
     save_figure(fig, out)
 
 
-def render(dims, spectra, redundancy, decoding, drift, trajectories, decoding_1d, summary,
+def render(dims, spectra, redundancy, decoding, drift, perturb, trajectories, decoding_1d, summary,
            fig_dims, fig_decoding, fig_scaling, fig_drift) -> None:
     _fig_dims(pd.read_csv(dims), pd.read_csv(spectra), pd.read_csv(redundancy), fig_dims)
     _fig_decoding(pd.read_csv(decoding), fig_decoding)
     _fig_scaling(pd.read_csv(trajectories), pd.read_csv(decoding_1d), load_json(summary), fig_scaling)
-    _fig_drift(pd.read_csv(drift), fig_drift)
+    _fig_drift(pd.read_csv(drift), pd.read_csv(perturb), fig_drift)

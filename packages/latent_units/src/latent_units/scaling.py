@@ -75,26 +75,27 @@ def integrate(grid: np.ndarray, flow: np.ndarray, k0: np.ndarray, t_end: float,
 
 def trajectory_errors(betas: list[float], sizes: list[int], reps: int, horizon: float,
                       n_init: int, kappa_range: float, grid_points: int,
-                      rng: np.random.Generator) -> pd.DataFrame:
+                      rng: np.random.Generator, extra_sizes: dict | None = None) -> pd.DataFrame:
     """Relative RMS error of the latent trajectory predicted by a network of n sampled
     neurons against the infinite-population (mean-field) trajectory, over ``horizon``
     slow time units (beta tau) from ``n_init`` initial conditions with 0.2 <= |kappa0| <=
     kappa_range; and the relative L2 error of its slow flow F_n on [-kappa_range,
-    kappa_range]. RMS over ``reps`` independent samples of neurons."""
-    sizes = sorted(sizes)
+    kappa_range]. RMS over ``reps`` independent samples of neurons. ``extra_sizes``
+    {beta: [n, ...]} adds larger populations for some betas (the headline beta)."""
     grid = np.linspace(-3.0, 3.0, grid_points)
     half = np.linspace(0.2, kappa_range, n_init // 2)
     k0 = np.concatenate([-half[::-1], half])
     inside = np.abs(grid) <= kappa_range
     rows = []
     for beta in progress(betas, desc="beta"):
+        bsizes = sorted(set(int(n) for n in sizes) | set(int(n) for n in (extra_sizes or {}).get(beta, [])))
         G_inf = g_mean_field(grid, beta)
         dt = 0.05 * beta
         ref = integrate(grid, G_inf - grid, k0, horizon * beta, dt)
         f_inf = (G_inf - grid)[inside]
         for rep in range(reps):
-            G_n = g_sampled_nested(grid, beta, rng.standard_normal(sizes[-1]), sizes)
-            for n, G in zip(sizes, G_n):
+            G_n = g_sampled_nested(grid, beta, rng.standard_normal(bsizes[-1]), bsizes)
+            for n, G in zip(bsizes, G_n):
                 traj = integrate(grid, G - grid, k0, horizon * beta, dt)
                 rows.append({"beta": beta, "n_neurons": n, "rep": rep,
                              "traj_err": float(np.sqrt(np.mean((traj - ref) ** 2) / np.mean(ref ** 2))),
@@ -119,15 +120,9 @@ def decoding_1d(beta: float, sizes: list[int], reps: int, n_samples: int, snr: f
     return pd.DataFrame(rows)
 
 
-def summarise(traj: pd.DataFrame, dec: pd.DataFrame, tolerance: float, beta_main: float,
-              fit_max_err: float) -> dict:
-    """Power-law fits and the sizes needed for relative error <= ``tolerance``.
-
-    Trajectory: per beta, fit log(err) = log A + b log n on the RMS-over-reps errors that lie
-    in the small-error regime (err <= ``fit_max_err``), then n_traj = (tolerance / A)^(1/b)
-    (an extrapolation when beyond the largest simulated n). Decoding: the relative RMS
-    error sqrt(1 - R^2) is fitted the same way over all n; n_dec from the fit. The required
-    n vs beta is fitted on a log-log scale (theory: slope 2)."""
+def _required_sizes(traj: pd.DataFrame, dec: pd.DataFrame, tolerance: float,
+                    fit_max_err: float) -> tuple[dict, float, dict, pd.DataFrame]:
+    """Per-beta trajectory fits, the decoding size and the decoding fit (see summarise)."""
     agg = traj.groupby(["beta", "n_neurons"])[["traj_err", "flow_err"]].apply(
         lambda d: np.sqrt((d ** 2).mean())).reset_index()
     per_beta = {}
@@ -142,7 +137,28 @@ def summarise(traj: pd.DataFrame, dec: pd.DataFrame, tolerance: float, beta_main
     dagg = dec.groupby("n_neurons")["r2"].mean().reset_index()
     err = np.sqrt(np.clip(1.0 - dagg.r2.values, 1e-12, None))
     Ad, bd = powerlaw_fit(dagg.n_neurons.values, err)
-    n_dec = (tolerance / Ad) ** (1.0 / bd)
+    return per_beta, (tolerance / Ad) ** (1.0 / bd), {"A": Ad, "slope": bd}, agg
+
+
+def _resample(df: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """The table with its independent samples (``rep``) drawn with replacement."""
+    reps = np.sort(df.rep.unique())
+    pick = rng.choice(reps, len(reps), replace=True)
+    return pd.concat([df[df.rep == r].assign(rep=i) for i, r in enumerate(pick)], ignore_index=True)
+
+
+def summarise(traj: pd.DataFrame, dec: pd.DataFrame, tolerance: float, beta_main: float,
+              fit_max_err: float, n_boot: int = 200, seed: int = 0) -> dict:
+    """Power-law fits and the sizes needed for relative error <= ``tolerance``.
+
+    Trajectory: per beta, fit log(err) = log A + b log n on the RMS-over-reps errors that lie
+    in the small-error regime (err <= ``fit_max_err``), then n_traj = (tolerance / A)^(1/b)
+    (an extrapolation when beyond the largest simulated n, flagged). Decoding: the relative RMS
+    error sqrt(1 - R^2) is fitted the same way over all n; n_dec from the fit. The required
+    n vs beta is fitted on a log-log scale (theory: slope 2). 95% percentile bootstrap
+    intervals of n_dec, n_traj and their ratio resample the independent neuron samples
+    (``n_boot`` resamples, fixed seed)."""
+    per_beta, n_dec, dfit, agg = _required_sizes(traj, dec, tolerance, fit_max_err)
     ok = [(b, v["n_required"]) for b, v in per_beta.items() if v["n_required"]]
     beta_slope = powerlaw_fit(np.array([b for b, _ in ok]), np.array([n for _, n in ok]))[1] \
         if len(ok) >= 2 else None
@@ -151,12 +167,28 @@ def summarise(traj: pd.DataFrame, dec: pd.DataFrame, tolerance: float, beta_main
     slopes = [v["slope"] for v in per_beta.values() if v["slope"] is not None]
     flow_slopes = {float(b): powerlaw_fit(d.n_neurons.values, d.flow_err.values)[1]
                    for b, d in agg.groupby("beta")}
+    max_main = int(traj[traj.beta == float(beta_main)].n_neurons.max())
+    rng = np.random.default_rng(seed)
+    boot = []
+    for _ in range(n_boot):
+        pb, nd, _, _ = _required_sizes(_resample(traj, rng), _resample(dec, rng), tolerance, fit_max_err)
+        nt = pb.get(float(beta_main), {}).get("n_required")
+        boot.append((nd, nt if nt else np.nan))
+    boot = np.array(boot, float)
+    ci = lambda x: [float(np.percentile(x, 2.5)), float(np.percentile(x, 97.5))] \
+        if np.isfinite(x).all() else None  # noqa: E731
     return {"tolerance": tolerance, "beta_main": beta_main, "per_beta": per_beta,
-            "n_decode": n_dec, "decode_fit": {"A": Ad, "slope": bd},
+            "n_decode": n_dec, "decode_fit": dfit,
+            "n_decode_ci": ci(boot[:, 0]),
+            "n_decode_extrapolated": bool(n_dec > dec.n_neurons.max() or n_dec < dec.n_neurons.min()),
             "n_trajectory": n_traj,
+            "n_trajectory_ci": ci(boot[:, 1]),
+            "n_trajectory_extrapolated": bool(n_traj is None or n_traj > max_main),
             "ratio": (n_traj / n_dec) if n_traj else None,
+            "ratio_ci": ci(boot[:, 1] / boot[:, 0]),
+            "n_boot": n_boot, "traj_reps": int(traj.rep.nunique()), "decode_reps": int(dec.rep.nunique()),
             "trajectory_slope_mean": float(np.mean(slopes)) if slopes else None,
             "flow_slopes": flow_slopes,
             "flow_slope_mean": float(np.mean(list(flow_slopes.values()))),
             "n_required_vs_beta_slope": beta_slope,
-            "max_simulated_n": int(traj.n_neurons.max())}
+            "max_simulated_n": int(traj.n_neurons.max()), "max_simulated_n_main": max_main}

@@ -61,11 +61,18 @@ class DimsConfig:
 
 
 def dimensionality(cfg: DimsConfig, data: Path, dims: Path, spectra: Path) -> None:
-    """Participation ratio and PCA spectrum vs number of neurons (non-linear vs linear embedding)."""
+    """Participation ratio and PCA spectrum vs number of neurons (non-linear vs linear
+    embedding), for every independent embedding (column ``net``)."""
+    import pandas as pd
+
     nets, kappas, u, _, rec, dt = ex.unpack(load_npz(data))
-    d, s = ex.dimensionality(nets[0], kappas[0], u, dt, rec, [int(x) for x in cfg.sizes], cfg.n_eigs)
-    save_csv(d, dims)
-    save_csv(s, spectra)
+    ds, ss = [], []
+    for i, (net, kap) in enumerate(zip(nets, kappas)):
+        d, s = ex.dimensionality(net, kap, u, dt, rec, [int(x) for x in cfg.sizes], cfg.n_eigs)
+        ds.append(d.assign(net=i))
+        ss.append(s.assign(net=i))
+    save_csv(pd.concat(ds, ignore_index=True), dims)
+    save_csv(pd.concat(ss, ignore_index=True), spectra)
 
 
 # ---------------------------------------------------------------------------- redundancy
@@ -90,18 +97,27 @@ class DecodingConfig:
     noise_rel: float = 1.0
     reps: int = 2
     train_frac: float = 0.7
-    mlp_hidden: int = 256
+    mlp_hidden: int = 64
     mlp_max_iter: int = 300
     mlp_max_neurons: int = 1000
+    mlp_alpha: float = 1.0         # L2 penalty on standardised inputs/targets (see README)
+    steps: int = 16000             # own trajectory: enough samples that the MLP can learn
+    burn_in: int = 500
+    rec_every: int = 4
     seed: int = 0
 
 
 def decoding(cfg: DecodingConfig, data: Path, table: Path) -> None:
-    """Linear (ridge) vs non-linear (MLP) decoders of the latent from recorded neurons."""
-    nets, kappas, u, _, rec, dt = ex.unpack(load_npz(data))
-    save_csv(ex.decoding(nets[0], kappas[0], u, dt, rec, [int(x) for x in cfg.n_recorded],
+    """Linear (ridge) vs non-linear (MLP) decoders of the latent from recorded neurons, with a
+    positive control (a non-linear target from a linear embedding) in the same setup."""
+    d = load_npz(data)
+    nets, _, _, _, _, dt = ex.unpack(d)
+    rng = _rng(cfg.seed, "decoding")
+    u, kappa = ex.new_trajectory(nets[0], d, cfg.steps, rng)
+    rec = np.arange(cfg.burn_in, cfg.steps, cfg.rec_every)
+    save_csv(ex.decoding(nets[0], kappa, u, dt, rec, [int(x) for x in cfg.n_recorded],
                          cfg.noise_rel, cfg.reps, cfg.train_frac, cfg.mlp_hidden, cfg.mlp_max_iter,
-                         cfg.mlp_max_neurons, _rng(cfg.seed, "decoding")), table)
+                         cfg.mlp_max_neurons, rng, cfg.mlp_alpha), table)
 
 
 # --------------------------------------------------------------------------------- drift
@@ -114,15 +130,23 @@ class DriftConfig:
     n_recorded: int = 300
     noise_rel: float = 1.0
     train_frac: float = 0.7
+    random_draws: int = 3          # independent random-drift directions
+    perturb_draws: int = 3         # random directions per perturbation kind
+    perturb_horizon: float = 20.0  # tau
+    perturb_size: float = 0.3      # null: relative to the activity; coding: latent units
     seed: int = 0
 
 
-def drift(cfg: DriftConfig, data: Path, table: Path) -> None:
-    """Representational drift in the coding-null space, tangential to it, and random."""
+def drift(cfg: DriftConfig, data: Path, table: Path, perturb: Path) -> None:
+    """Representational drift in the coding-null space, tangential to it, activity-aligned
+    and random; and the decay of perturbations inside / outside the coding-null space."""
     nets, kappas, u, _, rec, dt = ex.unpack(load_npz(data))
+    rng = _rng(cfg.seed, "drift")
     save_csv(ex.drift(nets[0], kappas[0], u, dt, rec, [int(x) for x in cfg.days], cfg.pairs,
                       cfg.max_angle, cfg.n_tuning, cfg.n_recorded, cfg.noise_rel, cfg.train_frac,
-                      _rng(cfg.seed, "drift")), table)
+                      rng, cfg.random_draws), table)
+    save_csv(ex.perturbation(nets[0], kappas[0], u, dt, rec, cfg.perturb_draws, cfg.perturb_horizon,
+                             cfg.perturb_size, _rng(cfg.seed, "perturbation")), perturb)
 
 
 # ------------------------------------------------------------------------------- scaling
@@ -136,6 +160,7 @@ class ScalingConfig:
     kappa_range: float = 1.5
     grid_points: int = 401
     beta_main: float = 100.0       # the headline computation: ~1 s at tau = 10 ms
+    main_sizes: list = field(default_factory=list)  # larger populations at beta_main only
     decode_sizes: list = field(default_factory=lambda: [10, 100, 1000])
     decode_reps: int = 2
     decode_samples: int = 2000
@@ -150,12 +175,14 @@ def scaling(cfg: ScalingConfig, trajectories: Path, decoding: Path, summary: Pat
     """Neurons needed to decode the latent vs to predict its slow trajectory (1-D bistable)."""
     rng = _rng(cfg.seed, "scaling")
     tr = sc.trajectory_errors([float(b) for b in cfg.betas], [int(n) for n in cfg.sizes], cfg.reps,
-                              cfg.horizon, cfg.n_init, cfg.kappa_range, cfg.grid_points, rng)
+                              cfg.horizon, cfg.n_init, cfg.kappa_range, cfg.grid_points, rng,
+                              {float(cfg.beta_main): [int(n) for n in cfg.main_sizes]})
     de = sc.decoding_1d(cfg.beta_main, [int(n) for n in cfg.decode_sizes], cfg.decode_reps,
                         cfg.decode_samples, cfg.snr, cfg.train_frac, rng)
     save_csv(tr, trajectories)
     save_csv(de, decoding)
-    save_json(sc.summarise(tr, de, cfg.tolerance, cfg.beta_main, cfg.fit_max_err), summary)
+    save_json(sc.summarise(tr, de, cfg.tolerance, cfg.beta_main, cfg.fit_max_err,
+                           seed=derive_seed(cfg.seed, "bootstrap")), summary)
 
 
 # ------------------------------------------------------------------------------- figures
@@ -165,11 +192,11 @@ class FiguresConfig:
 
 
 def figures(cfg: FiguresConfig, dims: Path, spectra: Path, redundancy: Path, decoding: Path,
-            drift: Path, trajectories: Path, decoding_1d: Path, summary: Path,
+            drift: Path, perturb: Path, trajectories: Path, decoding_1d: Path, summary: Path,
             fig_dimensionality: Path, fig_decoding: Path, fig_scaling: Path, fig_drift: Path) -> None:
     """Render the four figures."""
     from . import figures as fg
-    fg.render(dims, spectra, redundancy, decoding, drift, trajectories, decoding_1d, summary,
+    fg.render(dims, spectra, redundancy, decoding, drift, perturb, trajectories, decoding_1d, summary,
               fig_dimensionality, fig_decoding, fig_scaling, fig_drift)
 
 
@@ -177,20 +204,67 @@ def figures(cfg: FiguresConfig, dims: Path, spectra: Path, redundancy: Path, dec
 @dataclass
 class ClaimsConfig:
     scale: str = "quick"
+    cfg: dict = field(default_factory=dict)   # the paper's config at this scale: expected grids
     seed: int = 0
 
 
-def claims(cfg: ClaimsConfig, dims: Path, redundancy: Path, decoding: Path, drift: Path,
-           summary: Path, out: Path) -> None:
-    """Evaluate the paper's claims on our results and write claims.json."""
-    import pandas as pd
+def _incomplete(path: Path, what: str) -> None:
+    from repro_core import IncompleteTableError
+    raise IncompleteTableError(f"{path}: {what}")
 
+
+def read_results(cfg: ClaimsConfig, dims: Path, redundancy: Path, decoding: Path, drift: Path,
+                 perturb: Path, summary: Path) -> dict:
+    """Every table the claims read, through repro_core.read_table with its expected grid
+    (from the config): a truncated or incomplete table fails naming the file."""
+    from repro_core import read_table
+
+    c = cfg.cfg
+    net, dimc, dec, dr = (c.get(k, {}) for k in ("networks", "dimensionality", "decoding", "drift"))
+    n, n_seeds = int(net.get("n_neurons", 0)), int(net.get("n_seeds", 2))
+    ctx = {"dims": read_table(dims, columns=["embedding", "n_neurons", "k", "pr", "net"], grid={
+               "embedding": ["nonlinear", "linear"], "net": list(range(n_seeds)),
+               "n_neurons": [int(x) for x in dimc.get("sizes", []) if int(x) <= n]})}
+    red = read_table(redundancy, columns=["net_a", "net_b", "latent_r2", "latent_r2_a_ideal",
+                                          "latent_r2_b_ideal", "connectivity_corr", "activity_corr"])
+    if len(red) != n_seeds * (n_seeds - 1) // 2:
+        _incomplete(redundancy, f"{len(red)} pairs of embeddings, expected {n_seeds * (n_seeds - 1) // 2}")
+    ctx["redundancy"] = red
+    sizes = [int(x) for x in dec.get("n_recorded", []) if int(x) <= n]
+    reps = int(dec.get("reps", 1))
+    d = read_table(decoding, columns=["n_recorded", "rep", "target", "decoder", "r2"], grid={
+        "n_recorded": sizes, "rep": list(range(reps)), "target": ["latent", "control"],
+        "decoder": ["linear (ridge)"]})
+    want = 2 * reps * sum(1 for m in sizes if m <= int(dec.get("mlp_max_neurons", 0)))
+    if (d.decoder == "non-linear (MLP)").sum() != want:
+        _incomplete(decoding, f"{(d.decoder == 'non-linear (MLP)').sum()} MLP rows, expected {want}")
+    ctx["decoding"] = d
+    days = [int(x) for x in dr.get("days", [])]
+    ctx["drift"] = read_table(drift, columns=["model", "draw", "day", "tuning_corr", "readout_r2",
+                                              "open_loop_r2", "coding_fraction", "decoder_r2"], grid={
+        "model": ["null-space", "tangential", "activity-aligned", "random"], "day": days})
+    nr = int(dr.get("random_draws", 3))
+    if (ctx["drift"].model == "random").sum() != nr * len(days):
+        _incomplete(drift, f"{(ctx['drift'].model == 'random').sum()} random-drift rows, "
+                           f"expected {nr} draws x {len(days)} days")
+    dt = float(net.get("dt", 0.2))
+    steps = int(round(float(dr.get("perturb_horizon", 20.0)) / dt))
+    ctx["perturb"] = read_table(perturb, columns=["kind", "draw", "time", "null_norm", "latent_norm"],
+                                grid={"kind": ["null-space", "coding"],
+                                      "draw": list(range(int(dr.get("perturb_draws", 3)))),
+                                      "time": [s * dt for s in range(steps + 1)]})
+    ctx["scaling"] = load_json(summary)
+    ctx["mlp_max_neurons"] = int(dec.get("mlp_max_neurons", 0))
+    return ctx
+
+
+def claims(cfg: ClaimsConfig, dims: Path, redundancy: Path, decoding: Path, drift: Path,
+           perturb: Path, summary: Path, out: Path) -> None:
+    """Evaluate the paper's claims on our results and write claims.json."""
     from repro_core import evaluate_claims, write_claims
 
     from .claims import CLAIMS
-    ctx = {"dims": pd.read_csv(dims), "redundancy": pd.read_csv(redundancy),
-           "decoding": pd.read_csv(decoding), "drift": pd.read_csv(drift),
-           "scaling": load_json(summary)}
+    ctx = read_results(cfg, dims, redundancy, decoding, drift, perturb, summary)
     write_claims(evaluate_claims(CLAIMS, ctx, cfg.scale, paper="latent_units"), out)
 
 
@@ -199,12 +273,13 @@ STAGES = {
     "dimensionality": Stage(dimensionality, DimsConfig, inputs=("data",), outputs=("dims", "spectra")),
     "redundancy": Stage(redundancy, RedundancyConfig, inputs=("data",), outputs=("table",)),
     "decoding": Stage(decoding, DecodingConfig, inputs=("data",), outputs=("table",)),
-    "drift": Stage(drift, DriftConfig, inputs=("data",), outputs=("table",)),
+    "drift": Stage(drift, DriftConfig, inputs=("data",), outputs=("table", "perturb")),
     "scaling": Stage(scaling, ScalingConfig, outputs=("trajectories", "decoding", "summary")),
     "figures": Stage(figures, FiguresConfig,
-                     inputs=("dims", "spectra", "redundancy", "decoding", "drift", "trajectories",
+                     inputs=("dims", "spectra", "redundancy", "decoding", "drift", "perturb", "trajectories",
                              "decoding_1d", "summary"),
                      outputs=("fig_dimensionality", "fig_decoding", "fig_scaling", "fig_drift")),
-    "claims": Stage(claims, ClaimsConfig, inputs=("dims", "redundancy", "decoding", "drift", "summary"),
+    "claims": Stage(claims, ClaimsConfig, inputs=("dims", "redundancy", "decoding", "drift", "perturb",
+                                                  "summary"),
                     outputs=("out",)),
 }
