@@ -103,8 +103,9 @@ rule cornn_flipflop_fit:
 rule cornn_timed_train:
     output: R("cornn", "models", "timed.npz")
     params:
-        p=lambda w: params_json("cornn", "timed", "train", **P("cornn", "timed", "task"),
-                                device=config["device"]),
+        p=lambda w: params_json("cornn", "timed", "train", device=config["device"],
+                                **{k: v for k, v in P("cornn", "timed", "task").items()
+                                   if k != "steps"}),  # steps: length of the fitted trials
         code=code_hash("cornn"),
         fail=maybe_fail("cornn_timed_train"),
     log: LOG("cornn", "timed_train")
@@ -164,7 +165,15 @@ rule cornn_claims:
         flipflop=cornn_flipflop_results(),
     output: R("cornn", "claims.json")
     params:
-        p=lambda w: params_json("cornn", flipflop=cornn_flipflop_results(), scale=SCALE),
+        p=lambda w: params_json(
+            "cornn", flipflop=cornn_flipflop_results(), scale=SCALE,
+            experiments=P("cornn", "run_experiments"),
+            reps={e: len(cornn_reps(e)) for e in P("cornn", "run_experiments")},
+            methods=P("cornn", "fit", "methods"), scaling_n=P("cornn", "benchmark", "scaling_n"),
+            flipflop_trials=P("cornn", "flipflop", "fit", "trials"),
+            timed_fractions=P("cornn", "timed", "fit", "fractions"),
+            timed_alpha_sd=P("cornn", "timed", "fit", "alpha_sd"),
+            timed_reps=P("cornn", "timed", "fit", "subsample_reps")),
         code=code_hash("cornn", report_only=True),
         fail=maybe_fail("cornn_claims"),
     log: LOG("cornn", "claims")

@@ -95,3 +95,42 @@ def task_accuracy(gen: dict, u, y, alpha) -> float:
     out = r[:, 1:] @ gen["W_out"].T
     mask = y != 0
     return float(np.mean(np.sign(out[mask]) == y[mask]))
+
+
+def memory_states(W, W_in, W_out, alpha: float, settle: int = 300, gap: int = 10):
+    """The network's 2^K memory states: for each sign pattern b in {-1, +1}^K, pulse channel
+    k with b_k (one step each, ``gap`` steps apart, from r_0 = 0), let it run ``settle`` steps
+    without input, then refine the end state to a fixed point of r = tanh(W r) with
+    ``scipy.optimize.root``. Returns (patterns (2^K, K), fixed points (2^K, n), held (2^K,)
+    bool: the solver converged and sign(W_out r*) = b)."""
+    import itertools
+
+    from scipy.optimize import root
+
+    K = W_in.shape[1]
+    patterns = np.array(list(itertools.product([-1.0, 1.0], repeat=K)))
+    steps = gap * (K + 1) + settle
+    u = np.zeros((len(patterns), steps, K))
+    for k in range(K):
+        u[:, gap * (k + 1), k] = patterns[:, k]
+    r = model.simulate_rates(W, W_in, u, np.zeros((len(patterns), W.shape[0])), alpha)[:, -1]
+    fps, held = np.empty_like(r), np.zeros(len(patterns), bool)
+    for i, r0 in enumerate(r):
+        sol = root(lambda x: np.tanh(W @ x) - x, r0, jac=lambda x: (1 - np.tanh(W @ x) ** 2)[:, None] * W
+                   - np.eye(len(x)), method="hybr")
+        fps[i] = sol.x
+        held[i] = bool(sol.success) and np.array_equal(np.sign(W_out @ sol.x), patterns[i])
+    return patterns, fps, held
+
+
+def fixed_point_recovery(gen: dict, W_fit, W_in_fit, alpha: float) -> dict:
+    """How many of the generator's memory states the fitted network has: the generator
+    holds pattern b as a fixed point, the fitted network (same pulses, the generator's
+    readout) holds b too, and its fixed point is nearer to the generator's fixed point of b
+    than to any other of the generator's fixed points."""
+    pats, fp_gen, held_gen = memory_states(gen["W"], gen["W_in"], gen["W_out"], alpha)
+    _, fp_fit, held_fit = memory_states(W_fit, W_in_fit, gen["W_out"], alpha)
+    dist = np.linalg.norm(fp_fit[:, None, :] - fp_gen[None, :, :], axis=-1)
+    nearest_own = dist.argmin(1) == np.arange(len(pats))
+    return {"fp_states": len(pats), "fp_generator": int(held_gen.sum()),
+            "fp_recovered": int((held_gen & held_fit & nearest_own).sum())}
