@@ -40,13 +40,14 @@ def ridge_decoder(Xtr: np.ndarray, Ytr: np.ndarray, val_frac: float = 0.2):
 
 
 def mlp_decoder(Xtr: np.ndarray, Ytr: np.ndarray, hidden: int, seed: int, max_iter: int,
-                alpha: float = 1.0, val_frac: float = 0.2, check_every: int = 5, patience: int = 4):
-    """A one-hidden-layer ReLU MLP (scikit-learn, Adam, L2 penalty ``alpha``), inputs and
+                alphas=(1.0,), val_frac: float = 0.2, check_every: int = 5, patience: int = 4):
+    """A one-hidden-layer ReLU MLP (scikit-learn, Adam, L2 penalty alpha), inputs and
     targets standardised, trained on the first part of the training block and early-stopped
     on its last ``val_frac`` (a *temporal* split, the same one the ridge decoder validates on:
     scikit-learn's own early stopping draws a random split, which leaks autocorrelated
     neighbours into validation and stops far too late). Checked every ``check_every`` epochs;
-    the best checked weights are kept; at most ``max_iter`` epochs. Returns a predict function."""
+    the best checked weights are kept; at most ``max_iter`` epochs. Like the ridge's penalty,
+    alpha is the one of ``alphas`` with the lowest validation error. Returns a predict function."""
     import copy
     import warnings
 
@@ -59,19 +60,23 @@ def mlp_decoder(Xtr: np.ndarray, Ytr: np.ndarray, hidden: int, seed: int, max_it
     ym, ys = Ytr.mean(0), Ytr.std(0) + 1e-12
     Xa, Ya = sx.transform(Xtr[:-nv]), (Ytr[:-nv] - ym) / ys
     Xv, Yv = sx.transform(Xtr[-nv:]), (Ytr[-nv:] - ym) / ys
-    model = MLPRegressor(hidden_layer_sizes=(hidden,), alpha=alpha, learning_rate_init=1e-3,
-                         max_iter=check_every, warm_start=True, random_state=seed, tol=0.0,
-                         n_iter_no_change=10 ** 6, shuffle=True)
-    best, best_err, bad = None, np.inf, 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        for _ in range(max(1, max_iter // check_every)):
-            model.fit(Xa, Ya if Ya.shape[1] > 1 else Ya.ravel())
-            err = float(((model.predict(Xv).reshape(len(Xv), -1) - Yv) ** 2).mean())
-            if err < best_err - 1e-6:
-                best, best_err, bad = copy.deepcopy(model), err, 0
-            else:
-                bad += 1
-                if bad >= patience:
-                    break
+    best, best_err = None, np.inf
+    for alpha in alphas:
+        model = MLPRegressor(hidden_layer_sizes=(hidden,), alpha=alpha, learning_rate_init=1e-3,
+                             max_iter=check_every, warm_start=True, random_state=seed, tol=0.0,
+                             n_iter_no_change=10 ** 6, shuffle=True)
+        run_err, bad = np.inf, 0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            for _ in range(max(1, max_iter // check_every)):
+                model.fit(Xa, Ya if Ya.shape[1] > 1 else Ya.ravel())
+                err = float(((model.predict(Xv).reshape(len(Xv), -1) - Yv) ** 2).mean())
+                if err < run_err - 1e-6:
+                    run_err, bad = err, 0
+                    if err < best_err:
+                        best, best_err = copy.deepcopy(model), err
+                else:
+                    bad += 1
+                    if bad >= patience:
+                        break
     return lambda X: best.predict(sx.transform(X)).reshape(len(X), -1) * ys + ym

@@ -132,7 +132,7 @@ def control_target(Y: np.ndarray) -> np.ndarray:
 def decoding(net: LatentNet, kappa: np.ndarray, u: np.ndarray, dt: float, rec: np.ndarray,
              n_recorded: list[int], noise_rel: float, reps: int, train_frac: float,
              mlp_hidden: int, mlp_max_iter: int, mlp_max_neurons: int,
-             rng: np.random.Generator, mlp_alpha: float = 1.0) -> pd.DataFrame:
+             rng: np.random.Generator, mlp_alphas=(1.0,)) -> pd.DataFrame:
     """Held-out R^2 of a ridge (linear) and an MLP (non-linear) decoder from ``n`` recorded
     noisy neurons (temporal train/test split), ``reps`` independent draws of the recorded
     neurons, their noise and the MLP's initialisation.
@@ -160,7 +160,7 @@ def decoding(net: LatentNet, kappa: np.ndarray, u: np.ndarray, dt: float, rec: n
                 rows.append({"n_recorded": n, "rep": rep, "target": target, "decoder": "linear (ridge)",
                              "r2": r2(YY[ntr:], XX[ntr:] @ W + b)})
                 if n <= mlp_max_neurons:
-                    pred = mlp_decoder(XX[:ntr], YY[:ntr], mlp_hidden, seed, mlp_max_iter, mlp_alpha)
+                    pred = mlp_decoder(XX[:ntr], YY[:ntr], mlp_hidden, seed, mlp_max_iter, tuple(mlp_alphas))
                     rows.append({"n_recorded": n, "rep": rep, "target": target,
                                  "decoder": "non-linear (MLP)", "r2": r2(YY[ntr:], pred(XX[ntr:]))})
     return pd.DataFrame(rows)

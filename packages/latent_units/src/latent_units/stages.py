@@ -100,7 +100,7 @@ class DecodingConfig:
     mlp_hidden: int = 64
     mlp_max_iter: int = 300
     mlp_max_neurons: int = 1000
-    mlp_alpha: float = 1.0         # L2 penalty on standardised inputs/targets (see README)
+    mlp_alphas: list = field(default_factory=lambda: [0.01, 1.0, 100.0])  # L2, chosen on validation
     steps: int = 16000             # own trajectory: enough samples that the MLP can learn
     burn_in: int = 500
     rec_every: int = 4
@@ -117,7 +117,7 @@ def decoding(cfg: DecodingConfig, data: Path, table: Path) -> None:
     rec = np.arange(cfg.burn_in, cfg.steps, cfg.rec_every)
     save_csv(ex.decoding(nets[0], kappa, u, dt, rec, [int(x) for x in cfg.n_recorded],
                          cfg.noise_rel, cfg.reps, cfg.train_frac, cfg.mlp_hidden, cfg.mlp_max_iter,
-                         cfg.mlp_max_neurons, rng, cfg.mlp_alpha), table)
+                         cfg.mlp_max_neurons, rng, cfg.mlp_alphas), table)
 
 
 # --------------------------------------------------------------------------------- drift
