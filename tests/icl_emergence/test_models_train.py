@@ -11,10 +11,14 @@ from repro_core.config import ConfigError, from_dict
 torch.set_num_threads(1)
 
 
-@pytest.mark.parametrize("arch", ["transformer", "gru"])
-def test_models_are_causal(arch):
+AUTHORS = {"head_dim": 16, "n_kv_heads": 2, "mlp": "geglu", "tie_embeddings": True, "init": "xavier"}
+
+
+@pytest.mark.parametrize("arch,extra", [("transformer", {}), ("transformer", AUTHORS), ("gru", {})],
+                         ids=["transformer", "transformer_authors", "gru"])
+def test_models_are_causal(arch, extra):
     torch.manual_seed(0)
-    model = build_model(ModelConfig(arch=arch, vocab=5, d_model=16, n_layers=2)).eval()
+    model = build_model(ModelConfig(arch=arch, vocab=5, d_model=16, n_layers=2, **extra)).eval()
     x = torch.randint(0, 5, (3, 30))
     y = x.clone()
     y[:, 17] = (y[:, 17] + 1) % 5
@@ -23,6 +27,35 @@ def test_models_are_causal(arch):
     # input position t holds x_{t-1}: outputs up to position 17 (predicting x_0..x_17) unchanged
     assert torch.allclose(a[:, :18], b[:, :18], atol=1e-6)
     assert not torch.allclose(a[:, 18:], b[:, 18:])
+
+
+def test_authors_transformer_shapes_and_tied_logits():
+    """4 query heads of size 16 over 2 shared key/value heads; the logit layer is the embedding."""
+    torch.manual_seed(0)
+    m = build_model(ModelConfig(vocab=5, d_model=16, n_layers=2, n_heads=4, d_mlp=16, **AUTHORS))
+    blk = m.blocks[0]
+    assert blk.qkv.weight.shape == ((4 + 2 * 2) * 16, 16) and blk.proj.weight.shape == (16, 64)
+    assert m.head is None
+    x = torch.randint(0, 6, (2, 7))
+    with torch.no_grad():
+        h = m.norm(_residual(m, x))
+        assert torch.allclose(m(x), h @ m.embed.weight[:5].T, atol=1e-6)
+    # penzai's initialisation: embeddings N(0, 1/d), Xavier-uniform linear layers
+    assert abs(float(m.embed.weight.std()) - 0.25) < 0.05
+    bound = (6 / (16 + 16)) ** 0.5
+    assert float(blk.mlp.out.weight.abs().max()) <= bound
+    # the default transformer is unchanged: one qkv matrix d -> 3d, untied head
+    d = build_model(ModelConfig(vocab=5, d_model=16, n_layers=2))
+    assert d.blocks[0].qkv.weight.shape == (48, 16) and d.head is not None
+    with pytest.raises(ValueError, match="n_kv_heads"):
+        build_model(ModelConfig(vocab=5, n_heads=4, n_kv_heads=3, head_dim=16))
+
+
+def _residual(m, x):
+    h = m.embed(x) * m.cfg.d_model ** 0.5
+    for blk in m.blocks:
+        h = blk(h, m.cos[:x.shape[1]], m.sin[:x.shape[1]])
+    return h
 
 
 def _cfg(**kw):

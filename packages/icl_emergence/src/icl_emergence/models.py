@@ -20,6 +20,15 @@ class ModelConfig:
     n_heads: int = 4
     d_mlp: int = 16
     max_len: int = 128
+    # The authors' penzai "llamalike" transformer (Astera-org/simplexity, predictive_model/transformer.yaml):
+    # per-head projection 16 (not d_model / n_heads), 2 key/value heads shared by 4 query heads, gated
+    # GELU MLP without biases, input embedding tied to the logit layer (scaled by sqrt(d_model)), and
+    # penzai's initialisation (Xavier-uniform linear layers, embeddings N(0, 1/d_model)).
+    head_dim: int = 0           # 0: d_model // n_heads
+    n_kv_heads: int = 0         # 0: n_heads (ordinary multi-head attention)
+    mlp: str = "gelu"           # gelu (Linear-GELU-Linear) | geglu (gated, tanh GELU, no biases)
+    tie_embeddings: bool = False
+    init: str = "torch"         # torch (PyTorch defaults) | xavier (penzai's)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -39,44 +48,83 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
     return out.flatten(-2)
 
 
+class GatedMLP(nn.Module):
+    def __init__(self, d: int, m: int):
+        super().__init__()
+        self.gate, self.value = nn.Linear(d, m, bias=False), nn.Linear(d, m, bias=False)
+        self.out = nn.Linear(m, d, bias=False)
+
+    def forward(self, x):
+        return self.out(F.gelu(self.gate(x), approximate="tanh") * self.value(x))
+
+
+def _heads(cfg: ModelConfig) -> tuple[int, int, int]:
+    """(query heads, key/value heads, head size)."""
+    h = cfg.n_heads
+    kv = cfg.n_kv_heads or h
+    hd = cfg.head_dim or cfg.d_model // h
+    if not cfg.head_dim and cfg.d_model % h:
+        raise ValueError(f"d_model={cfg.d_model} must split into n_heads={h} heads (or set head_dim)")
+    if hd % 2 or h % kv:
+        raise ValueError(f"head size {hd} must be even and n_heads={h} a multiple of n_kv_heads={kv}")
+    return h, kv, hd
+
+
 class Block(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        d, self.h = cfg.d_model, cfg.n_heads
-        if d % self.h or (d // self.h) % 2:
-            raise ValueError(f"d_model={d} must split into n_heads={self.h} heads of even size")
+        d = cfg.d_model
+        self.h, self.kv, self.hd = _heads(cfg)
+        if cfg.mlp not in ("gelu", "geglu"):
+            raise ValueError(f"mlp={cfg.mlp!r} is not allowed; allowed values: gelu, geglu")
         self.norm1, self.norm2 = nn.RMSNorm(d), nn.RMSNorm(d)
-        self.qkv = nn.Linear(d, 3 * d, bias=False)
-        self.proj = nn.Linear(d, d, bias=False)
-        self.mlp = nn.Sequential(nn.Linear(d, cfg.d_mlp), nn.GELU(), nn.Linear(cfg.d_mlp, d))
+        self.qkv = nn.Linear(d, (self.h + 2 * self.kv) * self.hd, bias=False)
+        self.proj = nn.Linear(self.h * self.hd, d, bias=False)
+        self.mlp = (nn.Sequential(nn.Linear(d, cfg.d_mlp), nn.GELU(), nn.Linear(cfg.d_mlp, d))
+                    if cfg.mlp == "gelu" else GatedMLP(d, cfg.d_mlp))
 
     def forward(self, x, cos, sin):
         B, T, D = x.shape
-        q, k, v = self.qkv(self.norm1(x)).view(B, T, 3, self.h, D // self.h).permute(2, 0, 3, 1, 4)
+        h, kv, hd = self.h, self.kv, self.hd
+        q, k, v = self.qkv(self.norm1(x)).split([h * hd, kv * hd, kv * hd], dim=-1)
+        q = q.view(B, T, h, hd).transpose(1, 2)
+        k, v = (t.view(B, T, kv, hd).transpose(1, 2).repeat_interleave(h // kv, dim=1) for t in (k, v))
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
         a = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        x = x + self.proj(a.transpose(1, 2).reshape(B, T, D))
+        x = x + self.proj(a.transpose(1, 2).reshape(B, T, h * hd))
         return x + self.mlp(self.norm2(x))
 
 
 class Transformer(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
+        if cfg.init not in ("torch", "xavier"):
+            raise ValueError(f"init={cfg.init!r} is not allowed; allowed values: torch, xavier")
         self.cfg = cfg
         self.embed = nn.Embedding(cfg.vocab + 1, cfg.d_model)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
         self.norm = nn.RMSNorm(cfg.d_model)
-        self.head = nn.Linear(cfg.d_model, cfg.vocab, bias=False)
-        cos, sin = rope_tables(cfg.max_len, cfg.d_model // cfg.n_heads)
+        self.head = None if cfg.tie_embeddings else nn.Linear(cfg.d_model, cfg.vocab, bias=False)
+        cos, sin = rope_tables(cfg.max_len, _heads(cfg)[2])
         self.register_buffer("cos", cos, persistent=False)
         self.register_buffer("sin", sin, persistent=False)
+        if cfg.init == "xavier":
+            nn.init.normal_(self.embed.weight, std=cfg.d_model ** -0.5)
+            for m in self.modules():
+                if isinstance(m, nn.Linear):
+                    nn.init.xavier_uniform_(m.weight)
+                    if m.bias is not None:
+                        nn.init.zeros_(m.bias)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         T = tokens.shape[1]
         x = self.embed(tokens)
+        if self.head is None:
+            x = x * self.cfg.d_model ** 0.5
         for blk in self.blocks:
             x = blk(x, self.cos[:T], self.sin[:T])
-        return self.head(self.norm(x))
+        x = self.norm(x)
+        return self.head(x) if self.head is not None else x @ self.embed.weight[: self.cfg.vocab].T
 
 
 class GRULM(nn.Module):
