@@ -23,7 +23,7 @@ def _runs(cfg) -> pd.DataFrame:
                 learned = (a < 10 and ro == "latent") or K > 1 or lr < 0.015
                 rows.append({"cond": c, "K": K, "conf": a, "readout": ro, "lr": lr, "seed": s,
                              "acc": 1.0 if learned else 0.5, "learned": learned, "loss0": 1.0,
-                             "loss_final": 0.01 if learned else 1.0, "learned_paper": learned,
+                             "loss_final": 0.005 if learned else 1.0, "learned_paper": learned,
                              "drop_epoch": 100 if learned else -1})
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
