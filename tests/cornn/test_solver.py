@@ -138,3 +138,17 @@ def test_simulation_is_deterministic_given_the_generator(kind):
     runs = [model.simulate_random(10, 50, 3.0, ALPHA, 1e-2, 1e-3, np.random.default_rng(5), kind)
             for _ in range(2)]
     np.testing.assert_array_equal(runs[0][1], runs[1][1])
+
+
+@pytest.mark.parametrize("threshold", [None, 0.2])
+def test_inplace_step_equals_reference_formula(threshold):
+    """The buffered iteration computes Xm theta + Xp weighted_error(D, tanh(X theta))."""
+    rng = np.random.default_rng(4)
+    X = torch.as_tensor(rng.normal(size=(300, 12)))
+    D = torch.as_tensor(np.clip(rng.uniform(-1, 1, size=(300, 10)), -0.99, 0.99))
+    theta = torch.as_tensor(rng.normal(scale=0.3, size=(12, 10)))
+    prep = solver.prepare(X, l2=1e-3)
+    ref = prep.Xm @ theta + prep.Xp @ solver.weighted_error(D, torch.tanh(X @ theta), threshold)
+    work = solver.Workspace(D)
+    for _ in range(2):  # reusing the buffers gives the same step
+        torch.testing.assert_close(solver.cornn_step(prep, X, D, theta, threshold, work), ref)
