@@ -88,12 +88,15 @@ def test_yaml_error_in_a_config_file_names_file_line_column(tmp_path):
     assert "broken: [1, 2" in out
 
 
-def test_typo_in_a_file_target_is_no_rule_not_a_crash(tmp_workdir):
-    ok = _dry(tmp_workdir, "results/ctot_flow/smoke/data/ou.npz", "--config", "scale=smoke")
+@pytest.mark.parametrize("good, typo", [
+    ("results/ctot_flow/smoke/data/ou.npz", "results/ctot_flow/smoke/data/spiral.npz"),
+    ("results/cornn/smoke/data/exp1a_rep0.npz", "results/cornn/smoke/data/exp1b_rep0.npz")])
+def test_typo_in_a_file_target_is_no_rule_not_a_crash(tmp_workdir, good, typo):
+    ok = _dry(tmp_workdir, good, "--config", "scale=smoke")
     assert ok.returncode == 0, ok.out[-2000:]
-    proc = _dry(tmp_workdir, "results/ctot_flow/smoke/data/spiral.npz", "--config", "scale=smoke")
+    proc = _dry(tmp_workdir, typo, "--config", "scale=smoke")
     assert proc.returncode != 0
-    assert "No rule to produce results/ctot_flow/smoke/data/spiral.npz" in proc.out
+    assert f"No rule to produce {typo}" in proc.out
     assert "IndexError" not in proc.out and "KeyError" not in proc.out
 
 

@@ -25,7 +25,8 @@ def cornn_flipflop_results():
 
 
 wildcard_constraints:
-    cornn_exp="[a-z0-9]+",
+    # only the configured experiments: a typo in a target is "no rule to produce", not a KeyError
+    cornn_exp="|".join(P("cornn", "run_experiments")),
     cornn_rep=r"\d+",
     cornn_n=r"\d+",
 
