@@ -171,7 +171,7 @@ def figures(cfg: FiguresConfig, runs: Path, fixed: Path, points: Path, fig_align
             fig_speedup: Path, fig_gain: Path) -> None:
     from . import plots
 
-    rt, fp = pd.read_csv(runs), pd.read_csv(fixed)
+    rt, fp = repro_core.read_table(runs), repro_core.read_table(fixed)
     trains = {(str(z["task"]), str(z["rule"])): z for z in map(repro_core.load_npz, cfg.inputs)}
     plots.aligned(trains, rt, fig_aligned)
     plots.phase(trains, rt, fp, repro_core.load_npz(points), fig_phase)
@@ -190,7 +190,7 @@ class ClaimsConfig:
 def claims(cfg: ClaimsConfig, runs: Path, out: Path) -> None:
     from .claims import CLAIMS, build_context
 
-    ctx = build_context(pd.read_csv(runs), cfg.lam_ref)
+    ctx = build_context(repro_core.read_table(runs), cfg.lam_ref)
     records = repro_core.evaluate_claims(CLAIMS, ctx, cfg.scale, paper="abrupt_learning")
     repro_core.write_claims(records, out)
 

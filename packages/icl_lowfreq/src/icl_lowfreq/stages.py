@@ -235,7 +235,7 @@ def figures(cfg: FiguresConfig, metrics: Path, layers: Path, context: Path, snap
 
     m = repro_core.load_json(metrics)
     F.pca_grid(m, repro_core.load_npz(snapshots), cfg.pca_graph, fig_pca)
-    F.energy(m, pd.read_csv(layers), pd.read_csv(context), fig_energy)
+    F.energy(m, repro_core.read_table(layers), repro_core.read_table(context), fig_energy)
     F.spectrum(m, fig_spectrum)
     F.noise(m, fig_noise)
 

@@ -9,10 +9,9 @@ from pathlib import Path
 import matplotlib.colors as mcolors
 import matplotlib.ticker as mticker
 import numpy as np
-import pandas as pd
 import seaborn as sns
 
-from repro_core import load_json, load_npz, save_figure
+from repro_core import load_json, load_npz, read_table, save_figure
 from repro_core.plotting import subplots
 
 from .urns import expected_kl_generalizing
@@ -156,7 +155,7 @@ def fig_transition(summary, path):
 def figures(cfg: FiguresConfig, summary: Path, table: Path, curves: Path, rel_distance: Path,
             kl_curves: Path, phase: Path, transition: Path) -> None:
     s = load_json(summary)
-    tab = pd.read_csv(table)
+    tab = read_table(table)
     cur = load_npz(curves)
     fig_rel_distance(s, tab, rel_distance)
     fig_kl(s, tab, cur, kl_curves)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from repro_core import atomic_dir, load_json, save_csv, save_json, seed_everything
+from repro_core import atomic_dir, load_json, read_table, save_csv, save_json, seed_everything
 from repro_core.cli import Stage
 from repro_core.lm import ModelSpec, drop_quantization_marks
 
@@ -305,11 +305,9 @@ class FiguresConfig:
 def figures(cfg: FiguresConfig, summary: Path, table: Path, protocols_fig: Path, shadowing_fig: Path,
             scaling_fig: Path) -> None:
     """Accuracy by protocol and domain; shadowing and overexposure; accuracy vs replay budget."""
-    import pandas as pd
-
     from . import plots
 
-    s, tab = load_json(summary), pd.read_csv(table)
+    s, tab = load_json(summary), read_table(table)
     plots.protocols_figure(s, tab, protocols_fig)
     plots.shadowing_figure(s, shadowing_fig)
     plots.scaling_figure(s, scaling_fig)

@@ -342,7 +342,7 @@ def figures(cfg: FiguresConfig, index: Path, rasters: Path, bench: Path, fig_pha
 
     from repro_core.plotting import subplots
 
-    idx = pd.read_csv(index)
+    idx = repro_core.read_table(index)
     succ = success_table(idx)
     bd = boundary(idx)
     delays = sorted(idx["delay"].unique())
@@ -418,7 +418,7 @@ def figures(cfg: FiguresConfig, index: Path, rasters: Path, bench: Path, fig_pha
         ax[0, 0].text(0.5, 0.5, "no learned network", ha="center")
     repro_core.save_figure(fig, fig_rasters)
 
-    b = pd.read_csv(bench)
+    b = repro_core.read_table(bench)
     fig, ax = subplots(1, 1, 4.2, 3.2)
     sns.barplot(b, x="method", y="networks_per_second", ax=ax[0, 0], hue="method", legend=False)
     ax[0, 0].set(yscale="log", ylabel="networks trained per second",
@@ -438,7 +438,7 @@ class ClaimsConfig:
 
 
 def claims_context(cfg: ClaimsConfig, index: Path, bench: Path) -> dict:
-    idx = pd.read_csv(index)
+    idx = repro_core.read_table(index)
     bd = boundary(idx)
     pos = sorted(d for d in idx["delay"].unique() if d > 0)
     th = theory_table(cfg.task, pos, cfg.momentum)
@@ -447,7 +447,7 @@ def claims_context(cfg: ClaimsConfig, index: Path, bench: Path) -> dict:
     pred = theory.predicted_slope([cfg.task.spec(d) for d in fitted["delay"] if d > 0], cfg.momentum) \
         if (fitted["delay"] > 0).sum() >= 2 else np.nan
     return dict(index=idx, boundary=bd, theory=th, fit=fit, predicted_slope=pred,
-                bench=pd.read_csv(bench), cfg=cfg)
+                bench=repro_core.read_table(bench), cfg=cfg)
 
 
 def claims(cfg: ClaimsConfig, index: Path, bench: Path, out: Path) -> None:
