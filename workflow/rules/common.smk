@@ -109,9 +109,9 @@ def LOG(paper, name):
     return str(Path("results", paper, SCALE, "logs", f"{name}.log"))
 
 
-# repro_core modules that only judge and report results: they cannot change a
-# data set or a model, so editing them must not rerun every paper's cached
-# trainings (the claims rules carry the hash too and rerun; they are cheap).
+# Modules that only judge and report results: they cannot change a data set or a
+# model, so editing them must not rerun the cached trainings (the claims rules carry
+# the full hash and rerun; they are cheap). A paper's claims.py is one of them.
 REPORT_ONLY = {"repro_core/claims.py", "repro_core/scorecard.py", "repro_core/stats.py"}
 
 
@@ -120,20 +120,15 @@ def code_hash(paper, report_only=False):
     cached rules, because Snakemake's output cache does not see package code.
     ``report_only=True`` (claims rules) also covers the judging modules."""
     h = hashlib.sha256()
+    skip = set() if report_only else REPORT_ONLY | {f"{paper}/claims.py"}
     for pkg in ("repro_core", paper):
         root = Path(workflow.basedir, "packages", pkg, "src")
         for f in sorted(root.rglob("*.py")):
-            if not report_only and str(f.relative_to(root)) in REPORT_ONLY:
+            if str(f.relative_to(root)) in skip:
                 continue
             h.update(str(f.relative_to(root)).encode())
             h.update(f.read_bytes())
     return h.hexdigest()[:16]
-
-
-def other_scale_claims(papers):
-    """claims.json of the selected papers at the other scales, where they exist."""
-    return [f for s in SCALES if s != SCALE for p in papers
-            if (f := Path("results", p, s, "claims.json")).exists()]
 
 
 def maybe_fail(rule_name):

@@ -135,16 +135,15 @@ def train(cfg: TrainConfig, model_out: Path, history_out: Path) -> None:
             print(f"stopping after {done} steps (stop_after); checkpoint {ckpt}", flush=True)
             return
 
-    with atomic_path(model_out) as tmp:
-        torch.save({"model_config": cfg.model.to_dict(), "source": vars(cfg.source),
-                    "state_dict": {k: v.cpu() for k, v in model.state_dict().items()}}, tmp)
+    repro_core.save_torch({"model_config": cfg.model.to_dict(), "source": vars(cfg.source),
+                           "state_dict": {k: v.cpu() for k, v in model.state_dict().items()}}, model_out)
     repro_core.save_npz(history_out, val=val, bayes_ce=bayes_ce.mean(0),
                         **{k: np.asarray(v) for k, v in hist.items()})
     ckpt.unlink(missing_ok=True)
 
 
 def load_model(path: Path):
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    state = repro_core.load_torch(path, map_location="cpu")
     model = build_model(ModelConfig(**state["model_config"]))
     model.load_state_dict(state["state_dict"])
     return model.eval()
