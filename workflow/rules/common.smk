@@ -131,6 +131,12 @@ def code_hash(paper, report_only=False):
     return h.hexdigest()[:16]
 
 
+def other_scale_claims(papers):
+    """claims.json of the selected papers at the other scales, where they exist."""
+    return [f for s in SCALES if s != SCALE for p in papers
+            if (f := Path("results", p, s, "claims.json")).exists()]
+
+
 def maybe_fail(rule_name):
     """Shell prefix that makes ``rule_name`` fail when config inject_failure names
     it (used by the cluster tests to provoke a failure); empty otherwise."""
