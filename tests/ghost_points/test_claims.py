@@ -11,7 +11,7 @@ import pytest
 import repro_core
 from ghost_points import rnn, slow
 from ghost_points.claims import CLAIMS, build_context
-from ghost_points.stages import RUN_COLUMNS, ClaimsConfig, claims, run_grid
+from ghost_points.stages import RUN_COLUMNS, ClaimsConfig, claims, ghost_summary, run_grid
 
 
 def _runs(cfg) -> pd.DataFrame:
@@ -87,7 +87,7 @@ def test_remedy_without_effect_does_not_hold():
     cfg = ClaimsConfig(**CFG)
     rt = _runs(cfg)
     rt.loc[rt.conf == 3.0, "learned"] = rt.loc[(rt.conf == 10.0), "learned"].to_numpy()
-    ctx = build_context(_summary(), rt, pd.DataFrame(), pd.DataFrame(), cfg)
+    ctx = build_context(_summary(), rt, ghost_summary(rt, pd.DataFrame(), pd.DataFrame(columns=['run'])), cfg)
     recs = {r["id"]: r for r in repro_core.evaluate_claims(CLAIMS, ctx, "smoke", "ghost_points")}
     assert recs["ghost_points.rnn_confidence_remedy"]["status"] == "does not hold"
     assert recs["ghost_points.rnn_confidence_remedy"]["evidence"]["p"] == pytest.approx(1.0)

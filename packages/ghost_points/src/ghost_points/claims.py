@@ -66,12 +66,9 @@ def _ev(fn, n_key: str, unit: str, test: str, p_key: str):
     return ev
 
 
-def build_context(summary: dict, rt: pd.DataFrame, sp: pd.DataFrame, pe: pd.DataFrame, cfg) -> dict:
-    from .stages import ghost_summary
-
-    gs = ghost_summary(rt, sp, pe) if len(pe) else pd.DataFrame(
-        columns=["run", "conf", "replay_drop", "ghost_before_drop", "fp_count_constant", "loss_alternation",
-                 "post_epochs", "n_fixed_max", "min_speed_path", "fixed_before_drop"])
+def build_context(summary: dict, rt: pd.DataFrame, gs: pd.DataFrame, cfg) -> dict:
+    """The claims' context: the 1-D summary, the run table and the per-run ghost
+    summary of the replayed rank-one runs (``stages.ghost_summary``)."""
     ctx = {"s": summary, "runs": rt, "cfg": cfg, "remedy_lrs": [float(x) for x in cfg.remedy_lrs]}
     gs = gs[gs.conf == 10.0]
     ctx["ghost_all"] = gs                               # the paper's rank-one network (a = 10), dropped

@@ -459,7 +459,7 @@ def claims(cfg: ClaimsConfig, summary: Path, runs: Path, slowtab: Path, epochs: 
 
     rt = repro_core.read_table(runs, columns=RUN_COLUMNS, grid=run_grid(cfg))
     sp, pe = _read_slow(slowtab, epochs)
-    ctx = build_context(repro_core.load_json(summary), rt, sp, pe, cfg)
+    ctx = build_context(repro_core.load_json(summary), rt, ghost_summary(rt, sp, pe), cfg)
     records = repro_core.evaluate_claims(CLAIMS, ctx, cfg.scale, paper="ghost_points")
     repro_core.write_claims(records, out)
 
