@@ -143,6 +143,19 @@ def test_speedup_nan_counts_as_failure_not_dropped(tmp_path):
     assert ahead["cornn_ahead"] == 1 and ahead["datasets"] == 2
 
 
+def test_speedup_below_100_fails(tmp_path):
+    """Adam reaching r* within 100x CORNN's time (speed-ups 40 and 60) fails the claim."""
+    from cornn.claims import CLAIMS
+    from repro_core import evaluate_claims
+
+    paths, params = claims_inputs(tmp_path, speedups=(40.0, 60.0))
+    ctx = stages.read_results(stages.ClaimsConfig(**params),
+                              paths["bench"], paths["scaling"], paths["timed_results"])
+    rec = {r["id"]: r for r in evaluate_claims(CLAIMS, ctx, "quick", "cornn")}
+    assert rec["cornn.speedup_vs_adam"]["status"] == "does not hold"
+    assert rec["cornn.speedup_vs_adam"]["ours"]["median"] == 50.0
+
+
 def test_truncated_timed_results_fail_the_claims_stage_naming_the_file(tmp_path):
     """A results CSV cut at a line break (whole rows lost, still ends in a newline) must
     make `python -m cornn claims` fail naming the file, not flip a claim silently."""
