@@ -123,3 +123,23 @@ def test_full_disk_is_named(tmp_path, monkeypatch):
             raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 64")
     assert err.value.errno == errno.ENOSPC and not list(tmp_path.iterdir())
     save_text("fine", tmp_path / "ok.txt")  # a successful write is not second-guessed
+
+
+def test_read_table_union_of_grids_and_nullable_columns(tmp_path):
+    """A table that is a union of grids (rows of two experiments with their own keys),
+    with a column that may hold NaN but must exist."""
+    import pandas as pd
+
+    from repro_core.io import IncompleteTableError, read_table, save_csv
+
+    df = pd.DataFrame({"experiment": ["sub", "sub", "mis", "mis"], "fraction": [0.1, 1.0, 1.0, 1.0],
+                       "alpha_sd": [0.0, 0.0, 0.01, 0.05], "speedup": [1.0, None, 2.0, 3.0]})
+    path = save_csv(df, tmp_path / "t.csv")
+    grids = [{"experiment": ["sub"], "fraction": [0.1, 1.0]}, {"experiment": ["mis"], "alpha_sd": [0.01, 0.05]}]
+    assert len(read_table(path, nullable=["speedup"], grid=grids)) == 4
+    with pytest.raises(IncompleteTableError, match=r"1 of 2 expected rows of \['experiment', 'alpha_sd'\]"):
+        read_table(path, grid=grids + [{"experiment": ["mis"], "alpha_sd": [0.01, 0.1]}])
+    with pytest.raises(IncompleteTableError, match=r"missing column\(s\) \['gain'\]"):
+        read_table(path, nullable=["gain"])
+    with pytest.raises(IncompleteTableError, match="empty cells"):
+        read_table(path, columns=["speedup"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -349,20 +348,6 @@ FLIPFLOP_COLUMNS = ["n", "trials", "r", "output_corr", "fp_states", "fp_generato
 TIMED_COLUMNS = ["experiment", "alpha_sd", "fraction", "observed", "rep", "r2"]
 
 
-def require(df: pd.DataFrame, path, keys: list, expected, columns=()) -> None:
-    """Fail naming ``path`` when a column of ``columns`` is absent or one of the
-    ``expected`` tuples of ``keys`` has no row (read_table's grid is a full product; these
-    tables are unions of products)."""
-    absent = [c for c in columns if c not in df.columns]
-    if absent:
-        raise repro_core.IncompleteTableError(f"{path}: missing column(s) {absent}")
-    have = set(map(tuple, df[keys].astype(object).itertuples(index=False)))
-    lost = [e for e in expected if tuple(e) not in have]
-    if lost:
-        raise repro_core.IncompleteTableError(
-            f"{path}: {len(lost)} expected rows of {keys} missing, e.g. {lost[:3]}")
-
-
 @dataclass
 class ClaimsConfig:
     flipflop: list
@@ -381,22 +366,16 @@ class ClaimsConfig:
 def read_results(cfg: ClaimsConfig, bench: Path, scaling: Path, timed_results: Path) -> dict:
     """Every result table the claims judge, each checked against the grid the config
     asks for: a table cut short or missing rows fails here, naming the file."""
-    b = repro_core.read_table(bench, BENCH_COLUMNS,
-                              grid={"exp": cfg.experiments, "method": cfg.methods})
-    require(b, bench, ["exp", "rep", "method"],
-            [(e, r, m) for e in cfg.experiments for r in range(int(cfg.reps[e]))
-             for m in cfg.methods], columns=BENCH_NAN_OK)
+    b = repro_core.read_table(bench, BENCH_COLUMNS, nullable=BENCH_NAN_OK,
+                              grid=[{"exp": [e], "rep": range(int(cfg.reps[e])), "method": cfg.methods}
+                                    for e in cfg.experiments])
     sc = repro_core.read_table(scaling, SCALING_COLUMNS, grid={"n": cfg.scaling_n})
     ff = pd.concat([repro_core.read_table(p, FLIPFLOP_COLUMNS, grid={"trials": cfg.flipflop_trials})
                     for p in cfg.flipflop], ignore_index=True)
     reps = list(range(int(cfg.timed_reps)))
-    tm = repro_core.read_table(timed_results, TIMED_COLUMNS,
-                               grid={"experiment": ["subsampling", "mismatch"], "rep": reps})
-    sub, mm = tm[tm["experiment"] == "subsampling"], tm[tm["experiment"] == "mismatch"]
-    require(sub, timed_results, ["fraction", "rep"],
-            [(float(f), r) for f in cfg.timed_fractions for r in reps])
-    require(mm, timed_results, ["alpha_sd", "rep"],
-            [(float(s), r) for s in cfg.timed_alpha_sd for r in reps])
+    tm = repro_core.read_table(timed_results, TIMED_COLUMNS, grid=[
+        {"experiment": ["subsampling"], "fraction": cfg.timed_fractions, "rep": reps},
+        {"experiment": ["mismatch"], "alpha_sd": cfg.timed_alpha_sd, "rep": reps}])
     return {"bench": b, "scaling": sc, "flipflop": ff, "timed": tm}
 
 

@@ -203,14 +203,20 @@ class IncompleteTableError(ValueError):
 
 
 def read_table(path: str | os.PathLike, columns: Sequence[str] = (),
-               grid: Mapping[str, Iterable] | None = None):
+               grid: Mapping[str, Iterable] | Sequence[Mapping[str, Iterable]] | None = None,
+               nullable: Sequence[str] = ()):
     """Read a result CSV and fail, naming the file, when it is incomplete.
 
     Missing data is an error, never a finding: a file cut mid-line (no final
-    newline, or empty cells in ``columns``), a missing column, or a missing
-    combination of the expected ``grid`` ({column: expected values}; a file
-    cut at a line break loses whole rows) raises :class:`IncompleteTableError`.
+    newline, or empty cells in ``columns``), a missing column (of ``columns``,
+    ``nullable`` -- present but allowed empty -- or the grid), or a missing
+    combination of the expected ``grid`` raises :class:`IncompleteTableError`.
+    ``grid`` is {column: expected values} (every combination must have a row; a
+    file cut at a line break loses whole rows) or a list of such mappings, for a
+    table that is a union of grids (each checked on its own keys).
     """
+    import itertools
+
     import pandas as pd
 
     path = Path(path)
@@ -223,7 +229,8 @@ def read_table(path: str | os.PathLike, columns: Sequence[str] = (),
         df = pd.read_csv(path)
     except Exception as exc:
         raise IncompleteTableError(f"{path}: unreadable CSV ({exc})") from exc
-    need = list(columns) + [c for c in (grid or {}) if c not in columns]
+    grids = [] if grid is None else [grid] if isinstance(grid, Mapping) else list(grid)
+    need = dict.fromkeys([*columns, *nullable, *(k for g in grids for k in g)])
     missing = [c for c in need if c not in df.columns]
     if missing:
         raise IncompleteTableError(f"{path}: missing column(s) {missing}; has {list(df.columns)}")
@@ -231,14 +238,12 @@ def read_table(path: str | os.PathLike, columns: Sequence[str] = (),
     if empty is not None and empty.any():
         rows = [int(i) + 2 for i in df.index[empty][:5]]  # file line numbers (header = 1)
         raise IncompleteTableError(f"{path}: empty cells in {list(columns)} on line(s) {rows}")
-    if grid:
-        import itertools
-
-        keys = list(grid)
-        casts = [float if _numeric(v) else str for v in grid.values()]
+    for g in grids:
+        keys = list(g)
+        casts = [float if _numeric(v) else str for v in g.values()]
         have = {tuple(f(x) for f, x in zip(casts, row)) for row in df[keys].itertuples(index=False)}
         want = [tuple(f(x) for f, x in zip(casts, combo))
-                for combo in itertools.product(*(list(v) for v in grid.values()))]
+                for combo in itertools.product(*(list(v) for v in g.values()))]
         lost = [w for w in want if w not in have]
         if lost:
             raise IncompleteTableError(f"{path}: {len(lost)} of {len(want)} expected rows of "
