@@ -156,7 +156,72 @@ def analyse(cfg: AnalyseConfig, runs: Path, fixed: Path, points: Path) -> None:
     repro_core.save_csv(pd.DataFrame(fp_rows, columns=["task", "rule", "net", "gain", "lam", "step", "n_fixed",
                                                        "n_stable", "traj_to_fp"]), fixed)
     P = np.concatenate([p for p in fp_pts if len(p)]) if any(len(p) for p in fp_pts) else np.zeros((0, 2))
-    repro_core.save_npz(points, row=P[:, 0].astype(int), stable=P[:, 1].astype(bool), X=P[:, 2:])
+    fp_steps = sorted({r["step"] for r in fp_rows})
+    # fp_rule / fp_steps: the grid fixed_points.csv covers (checked when the table is read)
+    repro_core.save_npz(points, row=P[:, 0].astype(int), stable=P[:, 1].astype(bool), X=P[:, 2:],
+                        fp_rule=np.str_(cfg.fp_rule), fp_steps=np.array(fp_steps, dtype=np.int64))
+
+
+# ------------------------------------------------------------ reading the tables
+# Columns that are never empty; the others are empty where nothing was detected (no drop, no GR
+# peak, no fixed point), which the claims treat as "not found".
+RUNS_COLUMNS = ["task", "rule", "net", "seed", "gain", "lam", "n_steps", "learned", "abrupt"]
+RUNS_NULLABLE = ["final_loss", "steps_to_learn", "drop_start", "drop_end", "drop_width", "search_end",
+                 "plateau_len", "plateau_loss", "drop_step", "gr_step", "gr_ratio", "lead"]
+RUNS_KEYS = ["task", "rule", "seed", "gain", "lam"]
+FIXED_COLUMNS = ["task", "rule", "net", "gain", "lam", "step", "n_fixed", "n_stable"]
+FIXED_NULLABLE = ["traj_to_fp"]
+
+
+def runs_grid_from_train(train: dict) -> dict:
+    """The grid runs.csv covers, from the config's train section: every task x rule x seed x
+    gain x lambda (one row per trained network)."""
+    return {"task": [str(t) for t in train["tasks"]], "rule": [str(r) for r in train["rules"]],
+            "seed": list(range(int(train["n_seeds"]))), "gain": [_f(g) for g in train["gains"]],
+            "lam": [_f(x) for x in train["lams"]]}
+
+
+def runs_grid_from_trains(trains) -> list[dict]:
+    """The grid runs.csv covers, from the train outputs (one grid per task x rule file)."""
+    return [{"task": [str(z["task"])], "rule": [str(z["rule"])],
+             "seed": sorted({int(s) for s in z["seed"]}), "gain": sorted({_f(g) for g in z["gain"]}),
+             "lam": sorted({_f(x) for x in z["lam"]})} for z in trains]
+
+
+def _span(path: Path, keys: list[str]) -> dict:
+    """Without a configured grid: every combination of the values the table itself holds
+    (a table cut at a line break loses rows of its last block, which this still finds)."""
+    head = pd.read_csv(path, usecols=lambda c: c in keys)
+    return {k: sorted(head[k].dropna().unique().tolist()) for k in keys if k in head}
+
+
+def read_runs(path: Path, grid=None) -> pd.DataFrame:
+    """runs.csv through repro_core.read_table: required columns filled, and a row for every
+    network of ``grid`` (a mapping or list of mappings over task, rule, seed, gain, lam; None:
+    the span of the table's own values). An incomplete table raises IncompleteTableError naming it."""
+    path = Path(path)
+    if grid is None:
+        repro_core.read_table(path, RUNS_COLUMNS)      # complete lines first, then their span
+        grid = _span(path, RUNS_KEYS)
+    return repro_core.read_table(path, RUNS_COLUMNS, grid=grid, nullable=RUNS_NULLABLE)
+
+
+def fixed_grid(trains, points: dict) -> list[dict]:
+    """The grid fixed_points.csv covers: for every train output of the fixed-point rule, its
+    snapshot networks x the analysed snapshot steps (both recorded by the analyse stage)."""
+    rule, steps = str(points["fp_rule"]), [int(s) for s in points["fp_steps"]]
+    return [{"task": [str(z["task"])], "rule": [rule], "net": [int(n) for n in z["snap_idx"]], "step": steps}
+            for z in trains if str(z["rule"]) == rule]
+
+
+def read_fixed(path: Path, grid=None) -> pd.DataFrame:
+    """fixed_points.csv through repro_core.read_table (``grid`` from :func:`fixed_grid`; None: the
+    span of the table's own task, rule, net and step values)."""
+    path = Path(path)
+    if grid is None:
+        repro_core.read_table(path, FIXED_COLUMNS)
+        grid = _span(path, ["task", "rule", "net", "step"])
+    return repro_core.read_table(path, FIXED_COLUMNS, grid=grid, nullable=FIXED_NULLABLE)
 
 
 # ------------------------------------------------------------------ figures
@@ -171,10 +236,14 @@ def figures(cfg: FiguresConfig, runs: Path, fixed: Path, points: Path, fig_align
             fig_speedup: Path, fig_gain: Path) -> None:
     from . import plots
 
-    rt, fp = repro_core.read_table(runs), repro_core.read_table(fixed)
     trains = {(str(z["task"]), str(z["rule"])): z for z in map(repro_core.load_npz, cfg.inputs)}
+    pts = repro_core.load_npz(points)
+    # the expected grids come from the train outputs (and the analysed snapshots the analyse stage
+    # recorded in fixed_points.npz; an older file without them: the table's own span)
+    rt = read_runs(runs, runs_grid_from_trains(trains.values()) if trains else None)
+    fp = read_fixed(fixed, fixed_grid(trains.values(), pts) if trains and "fp_rule" in pts else None)
     plots.aligned(trains, rt, fig_aligned)
-    plots.phase(trains, rt, fp, repro_core.load_npz(points), fig_phase)
+    plots.phase(trains, rt, fp, pts, fig_phase)
     plots.speedup(rt, cfg.lam_ref, fig_speedup)
     plots.gain(rt, cfg.lam_ref, fig_gain)
 
@@ -184,13 +253,17 @@ def figures(cfg: FiguresConfig, runs: Path, fixed: Path, points: Path, fig_align
 class ClaimsConfig:
     lam_ref: float = 0.1              # the regulariser strength compared with lambda = 0
     scale: str = "quick"
+    # the config's train section (tasks, rules, n_seeds, gains, lams): the grid runs.csv must
+    # cover; empty: every combination of the values the table itself holds
+    train: dict = field(default_factory=dict)
     seed: int = 0
 
 
 def claims(cfg: ClaimsConfig, runs: Path, out: Path) -> None:
+    """Evaluate the paper's claims on runs.csv (read complete, or fail naming the file)."""
     from .claims import CLAIMS, build_context
 
-    ctx = build_context(repro_core.read_table(runs), cfg.lam_ref)
+    ctx = build_context(read_runs(runs, runs_grid_from_train(cfg.train) if cfg.train else None), cfg.lam_ref)
     records = repro_core.evaluate_claims(CLAIMS, ctx, cfg.scale, paper="abrupt_learning")
     repro_core.write_claims(records, out)
 
