@@ -212,6 +212,30 @@ def test_smoke_end_to_end(tmp_workdir):
     assert len(idx) == 3 * 3 * 2 and idx["learned"].any()
     bench = pd.read_csv(res / "tables/benchmark.csv")
     assert bench["max_rel_loss_diff"].iloc[0] < 1e-3
+    _figures_reject_a_cut_index(res, tmp_workdir / "cut")
+
+
+def _figures_reject_a_cut_index(res, cut):
+    """The figures stage on the smoke outputs with the index's last network row lost: the grid
+    the analyse stage recorded in rasters.npz finds it; IncompleteTableError names the file."""
+    import shutil
+
+    import pandas as pd
+    import repro_core
+    from stm_mechanisms import stages as S
+
+    ras = repro_core.load_npz(res / "tables/rasters.npz")
+    assert ras["grid_delay"].tolist() == [2, 4, 8] and len(ras["grid_lr"]) == 3
+    cut.mkdir()
+    for f in ("networks_index.csv", "rasters.npz", "benchmark.csv"):
+        shutil.copy(res / "tables" / f, cut / f)
+    idx = pd.read_csv(cut / "networks_index.csv")
+    repro_core.save_csv(idx.iloc[:-1], cut / "networks_index.csv")
+    figs = {k: cut / f"{k}.png" for k in ("fig_phase", "fig_mechanism", "fig_rasters", "fig_bench")}
+    with pytest.raises(repro_core.IncompleteTableError, match="networks_index.csv"):
+        S.figures(S.FiguresConfig(), cut / "networks_index.csv", cut / "rasters.npz", cut / "benchmark.csv",
+                  **figs)
+    assert not any(f.exists() for f in figs.values())
 
 
 @pytest.mark.slow

@@ -216,7 +216,47 @@ def analyse(cfg: AnalyseConfig, index: Path, rasters: Path) -> None:
     repro_core.save_csv(rows, index)
     arrs = {f"rates_d{d}": r for d, (_, r) in examples.items()}
     arrs.update({f"net_d{d}": np.int64(i) for d, (i, _) in examples.items()})
-    repro_core.save_npz(rasters, **arrs, cue=np.int32(cfg.task.cue), resp=np.int32(cfg.task.resp))
+    # the grid the index covers (every delay x lr x seed the chunks hold), checked when it is read
+    grid = {f"grid_{k}": np.unique(data[k]) for k in ("delay", "lr", "seed")}
+    repro_core.save_npz(rasters, **arrs, **grid, cue=np.int32(cfg.task.cue), resp=np.int32(cfg.task.resp))
+
+
+# ---------------------------------------------------------------- reading the tables
+# Columns never empty (final_loss is not finite for a diverged network; the dynamics columns
+# are empty for networks that did not learn).
+INDEX_COLUMNS = ["file", "row", "delay", "lr", "seed", "learned", "accuracy", "reliability", "diverged",
+                 "mechanism", "lc_detected", "lc_period", "delay_ms"]
+INDEX_NULLABLE = ["final_loss", "fft_central", "slow_frac", "min_q", "tiling"]
+BENCH_COLUMNS = ["method", "n_networks", "epochs", "seconds", "compile_seconds", "networks_per_second",
+                 "n_hidden", "n_trials", "delay", "speedup", "speedup_incl_compile"]
+BENCH_NULLABLE = ["max_rel_loss_diff"]   # empty without torch networks to compare
+BENCH_GRID = {"method": ["jax vmap", "torch loop"]}
+
+
+def _lr(x) -> float:
+    """A learning rate as the index stores it (float32, written as its shortest decimal)."""
+    return float(str(np.float32(x)))
+
+
+def index_grid(sweep: dict) -> dict:
+    """The grid networks_index.csv covers, from the sweep config: every delay x lr x seed."""
+    return {"delay": [int(d) for d in sweep["delays"]], "lr": [_lr(x) for x in sweep["lrs"]],
+            "seed": list(range(int(sweep["n_seeds"])))}
+
+
+def read_index(path: Path, grid: dict | None = None) -> pd.DataFrame:
+    """networks_index.csv through repro_core.read_table: required columns filled and a row for
+    every network of ``grid`` ({delay, lr, seed: values}; None: the span of the table's own
+    values). An incomplete table raises IncompleteTableError naming the file."""
+    if grid is None:
+        own = repro_core.read_table(path, INDEX_COLUMNS)
+        grid = {k: sorted(own[k].unique().tolist()) for k in ("delay", "lr", "seed")}
+    return repro_core.read_table(path, INDEX_COLUMNS, grid=grid, nullable=INDEX_NULLABLE)
+
+
+def read_bench(path: Path) -> pd.DataFrame:
+    """benchmark.csv through repro_core.read_table: one row per method, required columns filled."""
+    return repro_core.read_table(path, BENCH_COLUMNS, grid=BENCH_GRID, nullable=BENCH_NULLABLE)
 
 
 # ---------------------------------------------------------------- benchmark
@@ -333,6 +373,7 @@ def theory_table(task: TaskConfig, delays, momentum: float, numeric: bool = True
 class FiguresConfig:
     task: TaskConfig = field(default_factory=TaskConfig)
     momentum: float = 0.9
+    sweep: dict = field(default_factory=dict)   # the sweep section: the index's grid (else rasters.npz's)
     seed: int = 0
 
 
@@ -342,7 +383,13 @@ def figures(cfg: FiguresConfig, index: Path, rasters: Path, bench: Path, fig_pha
 
     from repro_core.plotting import subplots
 
-    idx = repro_core.read_table(index)
+    ras = repro_core.load_npz(rasters)
+    grid = (index_grid(cfg.sweep) if cfg.sweep else
+            {k: ras[f"grid_{k}"].tolist() for k in ("delay", "lr", "seed")} if "grid_lr" in ras else None)
+    if grid is not None:
+        grid["lr"] = [_lr(x) for x in grid["lr"]]
+    idx = read_index(index, grid)
+    b = read_bench(bench)
     succ = success_table(idx)
     bd = boundary(idx)
     delays = sorted(idx["delay"].unique())
@@ -399,7 +446,6 @@ def figures(cfg: FiguresConfig, index: Path, rasters: Path, bench: Path, fig_pha
     ax[0, 1].legend(title="lr", fontsize=6, ncol=2)
     repro_core.save_figure(fig, fig_mechanism)
 
-    ras = repro_core.load_npz(rasters)
     keys = sorted((int(k[7:]) for k in ras if k.startswith("rates_d")))
     show = keys if len(keys) <= 3 else [keys[0], keys[len(keys) // 2], keys[-1]]
     fig, ax = subplots(1, max(1, len(show)), 3.6, 3.4)
@@ -418,7 +464,6 @@ def figures(cfg: FiguresConfig, index: Path, rasters: Path, bench: Path, fig_pha
         ax[0, 0].text(0.5, 0.5, "no learned network", ha="center")
     repro_core.save_figure(fig, fig_rasters)
 
-    b = repro_core.read_table(bench)
     fig, ax = subplots(1, 1, 4.2, 3.2)
     sns.barplot(b, x="method", y="networks_per_second", ax=ax[0, 0], hue="method", legend=False)
     ax[0, 0].set(yscale="log", ylabel="networks trained per second",
@@ -434,11 +479,16 @@ class ClaimsConfig:
     min_learned_per_delay: int = 3
     min_tiling_delay: int = 4
     scale: str = "quick"
+    # the config's sweep section (delays, lrs, n_seeds): the grid networks_index.csv must cover;
+    # empty: every combination of the delays, lrs and seeds the table itself holds
+    sweep: dict = field(default_factory=dict)
     seed: int = 0
 
 
 def claims_context(cfg: ClaimsConfig, index: Path, bench: Path) -> dict:
-    idx = repro_core.read_table(index)
+    """The claims' context; both tables read complete, or IncompleteTableError naming the file."""
+    idx = read_index(index, index_grid(cfg.sweep) if cfg.sweep else None)
+    b = read_bench(bench)
     bd = boundary(idx)
     pos = sorted(d for d in idx["delay"].unique() if d > 0)
     th = theory_table(cfg.task, pos, cfg.momentum)
@@ -447,7 +497,7 @@ def claims_context(cfg: ClaimsConfig, index: Path, bench: Path) -> dict:
     pred = theory.predicted_slope([cfg.task.spec(d) for d in fitted["delay"] if d > 0], cfg.momentum) \
         if (fitted["delay"] > 0).sum() >= 2 else np.nan
     return dict(index=idx, boundary=bd, theory=th, fit=fit, predicted_slope=pred,
-                bench=repro_core.read_table(bench), cfg=cfg)
+                bench=b, cfg=cfg)
 
 
 def claims(cfg: ClaimsConfig, index: Path, bench: Path, out: Path) -> None:
