@@ -14,28 +14,30 @@ def _iclr_groups():
 
 
 ICLR_GROUPS = _iclr_groups()
-ICLR_RUNS = [R(ICLR, "runs", f"D{g}.npz") for g in ICLR_GROUPS]
+ICLR_RUNS = [R(ICLR, "runs", f"D{g}_s{k}.npz") for k in range(int(P(ICLR, "train", "n_seeds")))
+             for g in ICLR_GROUPS]
 
 
 def iclr_train_params(w):
     d = dict(P(ICLR, "train"))
-    d.pop("group_size")
+    d.pop("group_size"); d.pop("n_seeds")
     d.update(n_tasks=ICLR_GROUPS[w.group], n_symbols=P(ICLR, "n_symbols"),
-             device=config.get("device", "auto"), seed=int(config["seed"]))
+             device=config.get("device", "auto"), seed=int(config["seed"]) + int(w.rep))
     return json.dumps(d, sort_keys=True)
 
 
 wildcard_constraints:
     group="[0-9_]+",
+    rep="[0-9]+",
 
 
 rule icl_rational_train:
-    output: R(ICLR, "runs", "D{group}.npz")
+    output: R(ICLR, "runs", "D{group}_s{rep}.npz")
     params:
         p=iclr_train_params,
         code=code_hash(ICLR),
         fail=maybe_fail("icl_rational_train"),
-    log: LOG(ICLR, "train_D{group}")
+    log: LOG(ICLR, "train_D{group}_s{rep}")
     threads: 1
     resources:
         mem_mb=16000 if ICLR_FULL else 3000,
@@ -55,6 +57,7 @@ rule icl_rational_analyze:
         p=lambda w: params_json(ICLR, "analyze", runs=ICLR_RUNS, after_step=P(ICLR, "train", "warmup")),
         fail=maybe_fail("icl_rational_analyze"),
     log: LOG(ICLR, "analyze")
+    benchmark: BENCH(ICLR, "analyze")
     threads: 1
     resources: mem_mb=32000 if ICLR_FULL else 4000, runtime=240 if ICLR_FULL else 20
     shell:
@@ -80,6 +83,7 @@ rule icl_rational_figures:
         p=lambda w: params_json(ICLR, "figures"),
         fail=maybe_fail("icl_rational_figures"),
     log: LOG(ICLR, "figures")
+    benchmark: BENCH(ICLR, "figures")
     threads: 1
     resources: mem_mb=2000, runtime=10
     shell:
@@ -99,6 +103,7 @@ rule icl_rational_claims:
         code=code_hash("icl_rational", report_only=True),
         fail=maybe_fail("icl_rational_claims"),
     log: LOG(ICLR, "claims")
+    benchmark: BENCH(ICLR, "claims")
     threads: 1
     resources: mem_mb=1000, runtime=5
     shell:

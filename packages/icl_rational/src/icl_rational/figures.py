@@ -14,6 +14,7 @@ import seaborn as sns
 from repro_core import load_json, load_npz, read_table, save_figure
 from repro_core.plotting import subplots
 
+from .analysis import TABLE_COLUMNS, table_grid
 from .urns import expected_kl_generalizing
 
 
@@ -26,18 +27,27 @@ def _palette(Ds):
     return dict(zip(Ds, sns.color_palette("viridis", len(Ds))))
 
 
+def _r(summary, which, split):
+    r = summary["fits"][which][f"corr_{split}"]["r"]
+    return "n/a" if r is None else f"{r:.3f}"
+
+
 def fig_rel_distance(summary, tab, path):
     Ds = summary["n_tasks"]
+    tab = tab[tab["seed"] == summary["primary_seed"]]
     ncol = min(len(Ds), 4)
     nrow = -(-len(Ds) // ncol)
     fig, axes = subplots(nrow, ncol, width=3.2, height=2.7, sharey=True)
     last_fit = tab[tab["fit"]]["step"].max()
+    thr = float(summary["interpolation_threshold_step"][str(summary["primary_seed"])])
     for ax, D in zip(axes.flat, Ds):
         g = tab[tab["D"] == D].sort_values("step")
         ax.plot(g["step"], g["w_pred"], color="k", lw=1.8, label="model (predicted)")
         ax.scatter(g["step"], g["r_id"], s=14, color="C0", label="transformer, ID", zorder=3)
         ax.scatter(g["step"], g["r_ood"], s=10, color="C1", marker="x", label="transformer, OOD", zorder=3)
         ax.axvline(last_fit, color="0.6", ls="--", lw=0.8)
+        if np.isfinite(thr):
+            ax.axvspan(g["step"].min(), thr, color="0.92", zorder=0)
         ax.axhline(0.5, color="0.8", lw=0.6)
         ax.set_xscale("log")
         ax.set_ylim(-0.05, 1.05)
@@ -49,12 +59,15 @@ def fig_rel_distance(summary, tab, path):
         ax.set_visible(False)
     axes.flat[0].legend(fontsize=7, loc="best")
     fig.suptitle(f"alpha={summary['params']['alpha']:.3f}, beta={summary['params']['beta']:.3f}, "
-                 f"gamma={summary['params']['gamma']:.3g}; r_ID={summary['corr_all_id']:.3f}, "
-                 f"r_OOD={summary['corr_all_ood']:.3f}", fontsize=9)
+                 f"gamma={summary['params']['gamma']:.3g} (fit on {summary['headline']} rows); "
+                 f"r_ID={_r(summary, 'filtered', 'id')} / {_r(summary, 'all', 'id')}, "
+                 f"r_OOD={_r(summary, 'filtered', 'ood')} / {_r(summary, 'all', 'ood')} "
+                 "(after the interpolation threshold, shaded before / all rows)", fontsize=8)
     save_figure(fig, path)
 
 
 def fig_kl(summary, tab, curves, path):
+    tab = tab[tab["seed"] == summary["primary_seed"]]
     Ds = summary["n_tasks"]
     pal = _palette(Ds)
     fig, axes = subplots(1, 3, width=3.6, height=3.0)
@@ -108,13 +121,14 @@ def _edges(x):
 
 
 def fig_phase(summary, tab, path):
+    tab = tab[tab["seed"] == summary["primary_seed"]]
     fig, axes = subplots(1, 2, width=4.0, height=3.2, sharey=True)
     norm = mcolors.Normalize(0, 1)
     for ax, col, title in ((axes[0, 0], "r_id", "transformer (observed)"),
                            (axes[0, 1], "w_pred", "Bayesian model (predicted)")):
         Ds, steps, Z = _grid(tab, col)
         m = ax.pcolormesh(_edges(steps), _edges(Ds), Z, cmap="coolwarm", norm=norm, shading="flat")
-        ns = [summary["transition_model"][str(D)] for D in Ds]
+        ns = [float(summary["transition_model"][str(D)]) for D in Ds]
         ax.plot(ns, Ds, "k-o", ms=3, lw=1.2, label="model N*(D)")
         ax.set_xscale("log"); ax.set_yscale("log")
         ax.set_xlim(_edges(steps)[0], _edges(steps)[-1])
@@ -127,15 +141,19 @@ def fig_phase(summary, tab, path):
     save_figure(fig, path)
 
 
+def _f(x):
+    return "n/a" if x is None else f"{x:.2f}"
+
+
 def fig_transition(summary, path):
     Ds = np.array(summary["n_tasks"], float)
-    nm = np.array([summary["transition_model"][str(int(D))] for D in Ds])
-    emp = [(D, summary["transition_empirical"][str(int(D))]) for D in Ds
-           if summary["transition_empirical"][str(int(D))]]
+    nm = np.array([float(summary["transition_model"][str(int(D))]) for D in Ds])
+    emp = [(d, n) for d, _, n in summary["transition_points"]]
+    se = summary["slope_empirical"]
     fig, axes = subplots(1, 1, width=4.2, height=3.4)
     ax = axes[0, 0]
     ok = np.isfinite(nm)
-    ax.plot(Ds[ok], nm[ok], "o-", color="C0", label=f"model N*(D), slope {summary['slope_model']:.2f}")
+    ax.plot(Ds[ok], nm[ok], "o-", color="C0", label=f"model N*(D), slope {_f(summary['slope_model'])}")
     if ok.sum() >= 2:
         k, c = np.polyfit(np.log(Ds[ok]), np.log(nm[ok]), 1)
         xs = np.geomspace(Ds[ok].min(), Ds[ok].max(), 50)
@@ -143,7 +161,8 @@ def fig_transition(summary, path):
         ax.plot(xs, nm[ok][0] * xs / xs[0], color="0.6", ls="--", lw=0.8, label="slope 1 (reference)")
     if emp:
         ax.scatter(*zip(*emp), marker="s", color="C3", zorder=3,
-                   label=f"transformer (last 0.5 crossing), slope {summary['slope_empirical']:.2f}")
+                   label=f"transformer (last 0.5 crossing), slope {_f(se['slope'])} "
+                         f"[{_f(se['ci'][0])}, {_f(se['ci'][1])}], {se['n_points']} runs")
     ax.axhline(max(summary["steps"]), color="0.4", lw=0.8, ls="-.", label="end of training")
     ax.set_xscale("log"); ax.set_yscale("log")
     _d_ticks(ax.xaxis, Ds)
@@ -155,7 +174,7 @@ def fig_transition(summary, path):
 def figures(cfg: FiguresConfig, summary: Path, table: Path, curves: Path, rel_distance: Path,
             kl_curves: Path, phase: Path, transition: Path) -> None:
     s = load_json(summary)
-    tab = read_table(table)
+    tab = read_table(table, columns=TABLE_COLUMNS, nullable=("w_pred",), grid=table_grid(s))
     cur = load_npz(curves)
     fig_rel_distance(s, tab, rel_distance)
     fig_kl(s, tab, cur, kl_curves)

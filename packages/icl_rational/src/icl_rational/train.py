@@ -136,7 +136,7 @@ def train(cfg: TrainConfig, run: Path) -> None:
                             "rec": rec, "loss_sum": loss_sum, "loss_n": loss_n}, tmp)
     bar.close()
     # id/ood probabilities: [checkpoint, model, sequence, position, symbol]
-    save_npz(run, n_tasks=np.array(Ds), steps=np.array(rec["step"]),
+    save_npz(run, n_tasks=np.array(Ds), seed=np.array(cfg.seed), steps=np.array(rec["step"]),
              id_probs=np.stack(rec["id"]), ood_probs=np.stack(rec["ood"]),
              train_loss=np.stack(rec["loss"]), **data)
     ckpt.unlink(missing_ok=True)

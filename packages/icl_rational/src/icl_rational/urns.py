@@ -79,6 +79,15 @@ def relative_distance(model: np.ndarray, mem: np.ndarray, gen: np.ndarray) -> fl
     return float((r + 1.0) / 2.0)
 
 
+def interpolation_distance(model: np.ndarray, mem: np.ndarray, gen: np.ndarray) -> float:
+    """Symmetrised KL from the model to the M-G mixture at its own relative distance w:
+    d(T, w M + (1 - w) G), how far the model is from *any* interpolation of the two strategies
+    (the authors' ``interpolation_distance``; large early in training, when the model is near
+    uniform and neither strategy nor a mix of them describes it)."""
+    w = relative_distance(model, mem, gen)
+    return sym_kl(model, w * np.asarray(mem, np.float64) + (1.0 - w) * np.asarray(gen, np.float64))
+
+
 def expected_kl_generalizing(n_symbols: int, context: int) -> np.ndarray:
     """Exact E[KL(theta || p_G)] at positions t = 0..context-1 for theta ~ Dir(1_V).
 
