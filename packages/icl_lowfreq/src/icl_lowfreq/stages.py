@@ -133,10 +133,50 @@ def exact(cfg: ExactConfig, metrics: Path, layers: Path, context: Path, snapshot
             snaps[f"{gname}__T{T}"] = XT[cfg.snapshot_layers]
         snaps[f"{gname}__pos"] = g.pos
     out_metrics["snapshot_layers"] = list(cfg.snapshot_layers)
+    # with the graphs and their context lengths above: the grids of layers.csv and context.csv
+    out_metrics["n_layers"], out_metrics["n_walks"] = cfg.n_layers, cfg.n_walks
     repro_core.save_json(out_metrics, metrics)
     repro_core.save_csv(pd.DataFrame(layer_rows), layers, index=False)
     repro_core.save_csv(pd.DataFrame(ctx_rows), context, index=False)
     repro_core.save_npz(snapshots, **snaps)
+
+
+# ----------------------------------------------------------------------------- reading the tables
+LAYER_COLUMNS = ["graph", "layer", "context", "energy", "low_fraction", "pca_fiedler_overlap"]
+CONTEXT_COLUMNS = ["graph", "walk", "T", "T_over_n", "rel_change_first", "rel_change_last", "energy_first",
+                   "energy", "low_fraction", "pca_fiedler_overlap"]
+
+
+def _nullable(m: dict) -> list[str]:
+    """spacing_ratio: grid graphs only (empty for the others; absent without a grid graph)."""
+    return ["spacing_ratio"] if any(g.startswith("grid") for g in m["graphs"]) else []
+
+
+def layers_grid(m: dict) -> list[dict]:
+    """The rows layers.csv holds, from the exact stage's metrics.json: every graph x layer 0..L."""
+    return [{"graph": [g], "layer": list(range(len(v["energy_by_layer"])))} for g, v in m["graphs"].items()]
+
+
+def context_grid(m: dict, walks=None) -> list[dict]:
+    """The rows context.csv holds: every graph x walk x its context lengths T (metrics.json's
+    per-graph T; ``walks``: range(n_walks) from metrics.json, or the given values)."""
+    walks = list(range(int(m["n_walks"]))) if walks is None else list(walks)
+    return [{"graph": [g], "walk": walks, "T": sorted(int(t) for t in v["context_rms_change"]["last"])}
+            for g, v in m["graphs"].items()]
+
+
+def read_layers(path: Path, m: dict) -> pd.DataFrame:
+    """layers.csv through repro_core.read_table with its grid; IncompleteTableError names the file."""
+    return repro_core.read_table(path, LAYER_COLUMNS, grid=layers_grid(m), nullable=_nullable(m))
+
+
+def read_context(path: Path, m: dict) -> pd.DataFrame:
+    """context.csv through repro_core.read_table with its grid (a metrics.json written before
+    n_walks was recorded: the walks the table itself holds)."""
+    walks = None
+    if "n_walks" not in m:
+        walks = sorted(repro_core.read_table(path, CONTEXT_COLUMNS)["walk"].unique().tolist())
+    return repro_core.read_table(path, CONTEXT_COLUMNS, grid=context_grid(m, walks), nullable=_nullable(m))
 
 
 # ----------------------------------------------------------------------------- Track B
@@ -234,8 +274,9 @@ def figures(cfg: FiguresConfig, metrics: Path, layers: Path, context: Path, snap
     from . import figures as F
 
     m = repro_core.load_json(metrics)
+    lay, ctx = read_layers(layers, m), read_context(context, m)   # complete, before any figure
     F.pca_grid(m, repro_core.load_npz(snapshots), cfg.pca_graph, fig_pca)
-    F.energy(m, repro_core.read_table(layers), repro_core.read_table(context), fig_energy)
+    F.energy(m, lay, ctx, fig_energy)
     F.spectrum(m, fig_spectrum)
     F.noise(m, fig_noise)
 
