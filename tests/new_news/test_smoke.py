@@ -23,6 +23,24 @@ def test_smoke_end_to_end(smoke):
     assert s["n_items"] == 2 and s["chance"] == 0.25
     assert set(s["budget_curve"]) == {"1", "2"}
     assert not list((res / "checkpoints").rglob("*.pt"))     # removed once the run job finished
+    assert s["modes"]["base"] == ["closed", "icl"]
+
+
+@pytest.mark.slow
+def test_smoke_figures_refuse_the_accuracy_table_without_a_row(smoke, tmp_path):
+    """The figures stage on the smoke table with one row dropped: IncompleteTableError naming it."""
+    import pandas as pd
+    import repro_core
+    from new_news import stages as S
+
+    _, res, _ = smoke
+    tab = pd.read_csv(res / "tables" / "accuracy.csv")
+    assert len(S.read_accuracy(res / "tables" / "accuracy.csv", json.loads((res / "summary.json").read_text())))
+    repro_core.save_csv(tab.drop(index=len(tab) // 2), tmp_path / "accuracy.csv")
+    figs = [tmp_path / f"{k}.png" for k in ("protocols", "shadowing", "scaling")]
+    with pytest.raises(repro_core.IncompleteTableError, match="accuracy.csv"):
+        S.figures(S.FiguresConfig(), res / "summary.json", tmp_path / "accuracy.csv", *figs)
+    assert not any(f.exists() for f in figs)
 
 
 @pytest.mark.slow

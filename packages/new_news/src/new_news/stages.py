@@ -293,8 +293,31 @@ def analyse(cfg: AnalyseConfig, runs_dir: Path, dataset: Path, summary: Path, ta
     save_csv(tab, table)
     s = summarise(tab, cfg.main_source, cfg.budget, cfg.budgets, ds["chance"])
     s["n_items"], s["n_questions"] = len(ds["items"]), int(sum(len(it["questions"]) for it in ds["items"]))
+    # the modes each condition was evaluated in: with the domains, the grid the table covers
+    s["modes"] = {c: sorted(e["modes"]) for c, e in evals.items()}
     save_json(s, summary)
     print(tab[tab.domain == "all"].to_string())
+
+
+# accuracy.csv: columns never empty (source is empty for the base model)
+TABLE_COLUMNS = ["condition", "protocol", "budget", "mode", "domain", "accuracy", "n"]
+TABLE_NULLABLE = ["source"]
+
+
+def table_grid(s: dict, table: Path | None = None) -> list[dict]:
+    """The rows accuracy.csv holds, from the analyse stage's summary: every condition x the modes
+    it was evaluated in x domain ("all" and each domain). A summary written before the modes
+    were recorded: the (condition, mode) pairs of the table itself, each over every domain."""
+    domains = ["all", *s["domains"]]
+    if "modes" in s:
+        return [{"condition": [c], "mode": list(m), "domain": domains} for c, m in s["modes"].items()]
+    own = read_table(table, TABLE_COLUMNS)[["condition", "mode"]].drop_duplicates()
+    return [{"condition": [c], "mode": [m], "domain": domains} for c, m in own.itertuples(index=False)]
+
+
+def read_accuracy(table: Path, s: dict):
+    """accuracy.csv through repro_core.read_table with its grid; IncompleteTableError names the file."""
+    return read_table(table, TABLE_COLUMNS, grid=table_grid(s, table), nullable=TABLE_NULLABLE)
 
 
 @dataclass
@@ -307,7 +330,8 @@ def figures(cfg: FiguresConfig, summary: Path, table: Path, protocols_fig: Path,
     """Accuracy by protocol and domain; shadowing and overexposure; accuracy vs replay budget."""
     from . import plots
 
-    s, tab = load_json(summary), read_table(table)
+    s = load_json(summary)
+    tab = read_accuracy(table, s)
     plots.protocols_figure(s, tab, protocols_fig)
     plots.shadowing_figure(s, shadowing_fig)
     plots.scaling_figure(s, scaling_fig)
