@@ -53,6 +53,7 @@ report: setup
 	$(SMK) --cores $(CORES) report --config scale=$(SCALE)
 	$(SMK) --config scale=$(SCALE) --report reports/$(SCALE)/report.html report
 	@echo "report: reports/$(SCALE)/report.html   scorecard: reports/$(SCALE)/scorecard.md"
+	@$(PY) -m repro_core cost --scale $(SCALE) --totals --csv reports/$(SCALE)/cost.csv
 
 test: setup sysdeps
 	$(VENV)/bin/pytest -q tests

@@ -163,3 +163,22 @@ def test_lint_reports_nothing_serious():
     proc = subprocess.run([sys.executable, str(REPO / "tests" / "lint_workflow.py")],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_every_rule_has_a_log_and_a_benchmark_unless_cached():
+    """`repro_core cost` reads each job's benchmark file (or, for cached rules, which Snakemake
+    allows none, the stage's resource line in its log): a rule without them is missing from cost.csv."""
+    missing = []
+    for smk in (REPO / "workflow" / "rules").glob("*.smk"):
+        if smk.stem in ("common", "report"):
+            continue
+        for block in re.split(r"(?m)^(?=rule )", smk.read_text())[1:]:
+            name = block.split(":")[0].split()[1]
+            if "shell:" not in block:
+                continue  # a target rule
+            log = re.search(r'log:\s*LOG\(([^)]*)\)', block)
+            bench = re.search(r'benchmark:\s*BENCH\(([^)]*)\)', block)
+            cached = re.search(r'cache:\s*"omit-software"', block)
+            if log is None or (not cached and (bench is None or bench.group(1) != log.group(1))):
+                missing.append(name)
+    assert not missing, f"rules without LOG(...) or a matching BENCH(...): {missing}"

@@ -176,3 +176,15 @@ def test_report_renders_in_headless_chromium(smoke_run, tmp_path):
     assert "Reproduction scorecard" in dom
     assert "cornn." in dom  # a claim id from the scorecard table on the front page
     assert "Paper claims reproduced at smoke scale" in dom  # the headline counts paper claims only
+    # the cost page: one row per job that ran, benchmark numbers where the rule has a benchmark
+    # file (cached rules cannot: their stage's own resource line is used)
+    assert "Cost of the smoke run" in dom
+    import pandas as pd
+    cost = pd.read_csv(smoke_run / "reports/smoke/cost.csv")
+    logs = {p.stem for p in (smoke_run / "results/cornn/smoke/logs").glob("*.log")}
+    assert set(cost["job"]) == logs
+    benches = {p.stem for p in (smoke_run / "results/cornn/smoke/benchmarks").glob("*.tsv")}
+    assert benches and set(cost.loc[cost["source"] == "benchmark", "job"]) == benches
+    assert (cost.loc[cost["source"] == "stage", "job"].str.startswith(("simulate", "flipflop_train",
+                                                                        "timed_train"))).all()
+    assert (cost["cpu_s"] > 0).all() and (cost["max_rss_mb"] > 10).all()

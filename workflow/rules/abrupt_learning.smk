@@ -36,6 +36,7 @@ rule abrupt_learning_analyse:
         p=lambda w, input: params_json("abrupt_learning", "analyse", inputs=list(input)),
         fail=maybe_fail("abrupt_learning_analyse"),
     log: LOG("abrupt_learning", "analyse")
+    benchmark: BENCH("abrupt_learning", "analyse")
     threads: 1
     resources: mem_mb=8000 if AL_FULL else 3000, runtime=240 if AL_FULL else 20
     shell: "{params.fail}python -m abrupt_learning analyse --threads {threads} --params {params.p:q} --out runs={output.runs} --out fixed={output.fixed} --out points={output.points} 2> {log}"
@@ -60,6 +61,7 @@ rule abrupt_learning_figures:
         p=lambda w, input: params_json("abrupt_learning", "claims", inputs=list(input.trains)),
         fail=maybe_fail("abrupt_learning_figures"),
     log: LOG("abrupt_learning", "figures")
+    benchmark: BENCH("abrupt_learning", "figures")
     threads: 1
     resources: mem_mb=8000 if AL_FULL else 3000, runtime=30 if AL_FULL else 10
     shell:
@@ -73,10 +75,12 @@ rule abrupt_learning_claims:
     input: runs=R("abrupt_learning", "runs.csv")
     output: R("abrupt_learning", "claims.json")
     params:
-        p=lambda w: params_json("abrupt_learning", "claims", scale=SCALE),
+        p=lambda w: params_json("abrupt_learning", "claims", scale=SCALE,
+                                train=P("abrupt_learning", "train")),
         code=code_hash("abrupt_learning", report_only=True),
         fail=maybe_fail("abrupt_learning_claims"),
     log: LOG("abrupt_learning", "claims")
+    benchmark: BENCH("abrupt_learning", "claims")
     threads: 1
     resources: mem_mb=2000, runtime=10
     shell: "{params.fail}python -m abrupt_learning claims --threads {threads} --params {params.p:q} --in runs={input.runs} --out out={output} 2> {log}"

@@ -109,10 +109,17 @@ def LOG(paper, name):
     return str(Path("results", paper, SCALE, "logs", f"{name}.log"))
 
 
+def BENCH(paper, name):
+    """Snakemake benchmark file of a job (wall, CPU time, peak memory): results/<paper>/<scale>/
+    benchmarks/<name>.tsv, beside its log; `python -m repro_core cost` sums them."""
+    return str(Path("results", paper, SCALE, "benchmarks", f"{name}.tsv"))
+
+
 # Modules that only judge and report results: they cannot change a data set or a
 # model, so editing them must not rerun the cached trainings (the claims rules carry
 # the full hash and rerun; they are cheap). A paper's claims.py is one of them.
-REPORT_ONLY = {"repro_core/claims.py", "repro_core/scorecard.py", "repro_core/stats.py"}
+REPORT_ONLY = {"repro_core/claims.py", "repro_core/scorecard.py", "repro_core/stats.py",
+               "repro_core/cost.py"}
 
 
 def code_hash(paper, report_only=False):

@@ -53,6 +53,7 @@ rule cornn_fit:
                                 exp=w.cornn_exp, rep=int(w.cornn_rep), device=config["device"]),
         fail=maybe_fail("cornn_fit"),
     log: LOG("cornn", "fit_{cornn_exp}_rep{cornn_rep}")
+    benchmark: BENCH("cornn", "fit_{cornn_exp}_rep{cornn_rep}")
     threads: CORNN_THREADS
     resources: mem_mb=16000 if CORNN_FULL else 4000, runtime=90 if CORNN_FULL else 15, gpu=CORNN_GPU
     shell: "{params.fail}python -m cornn fit --threads {threads} --params {params.p:q} --in data={input} --out traces={output} 2> {log}"
@@ -69,6 +70,7 @@ rule cornn_benchmark:
         p=lambda w: params_json("cornn", "benchmark", traces=cornn_traces(), device=config["device"]),
         fail=maybe_fail("cornn_benchmark"),
     log: LOG("cornn", "benchmark")
+    benchmark: BENCH("cornn", "benchmark")
     threads: CORNN_THREADS
     resources: mem_mb=32000 if CORNN_FULL else 4000, runtime=60 if CORNN_FULL else 15, gpu=CORNN_GPU
     shell: "{params.fail}python -m cornn benchmark --threads {threads} --params {params.p:q} --out bench={output.bench} --out scaling={output.scaling} 2> {log}"
@@ -96,6 +98,7 @@ rule cornn_flipflop_fit:
                                 n=int(w.cornn_n), device=config["device"]),
         fail=maybe_fail("cornn_flipflop_fit"),
     log: LOG("cornn", "flipflop_fit_n{cornn_n}")
+    benchmark: BENCH("cornn", "flipflop_fit_n{cornn_n}")
     threads: CORNN_THREADS
     resources: mem_mb=32000 if CORNN_FULL else 4000, runtime=120 if CORNN_FULL else 15, gpu=CORNN_GPU
     shell: "{params.fail}python -m cornn flipflop_fit --threads {threads} --params {params.p:q} --in generator={input} --out results={output} 2> {log}"
@@ -124,6 +127,7 @@ rule cornn_timed_fit:
                                 device=config["device"]),
         fail=maybe_fail("cornn_timed_fit"),
     log: LOG("cornn", "timed_fit")
+    benchmark: BENCH("cornn", "timed_fit")
     threads: CORNN_THREADS
     resources: mem_mb=32000 if CORNN_FULL else 4000, runtime=120 if CORNN_FULL else 15, gpu=CORNN_GPU
     shell: "{params.fail}python -m cornn timed_fit --threads {threads} --params {params.p:q} --in generator={input} --out results={output} 2> {log}"
@@ -149,6 +153,7 @@ rule cornn_figures:
                                 r_star=P("cornn", "benchmark", "r_star")),
         fail=maybe_fail("cornn_figures"),
     log: LOG("cornn", "figures")
+    benchmark: BENCH("cornn", "figures")
     threads: 1
     resources: mem_mb=2000, runtime=10
     shell:
@@ -178,6 +183,7 @@ rule cornn_claims:
         code=code_hash("cornn", report_only=True),
         fail=maybe_fail("cornn_claims"),
     log: LOG("cornn", "claims")
+    benchmark: BENCH("cornn", "claims")
     threads: 1
     resources: mem_mb=2000, runtime=5
     shell:

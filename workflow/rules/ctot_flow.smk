@@ -118,6 +118,8 @@ rule ctot_flow_claims:
         fail=maybe_fail("ctot_flow_claims"),
     log:
         LOG("ctot_flow", "summarize")
+    benchmark:
+        BENCH("ctot_flow", "summarize")
     threads: 1
     resources:
         mem_mb=2000, runtime=10
@@ -147,6 +149,8 @@ rule ctot_flow_figures:
         fail=maybe_fail("ctot_flow_figures"),
     log:
         LOG("ctot_flow", "figures")
+    benchmark:
+        BENCH("ctot_flow", "figures")
     threads: 1
     resources:
         mem_mb=2000, runtime=10

@@ -26,6 +26,7 @@ rule emotion_trees_prompts:
         p=lambda w: params_json("emotion_trees", "prompts"),
         fail=maybe_fail("emotion_trees_prompts"),
     log: LOG("emotion_trees", "prompts")
+    benchmark: BENCH("emotion_trees", "prompts")
     threads: 1
     resources: mem_mb=1000, runtime=5
     shell: "{params.fail}python -m emotion_trees prompts --threads {threads} --params {params.p:q} --out prompts={output} 2> {log}"
@@ -64,6 +65,7 @@ rule emotion_trees_analyse:
         scores_dir=lambda w, input: str(Path(input.scores[0]).parent),
         fail=maybe_fail("emotion_trees_analyse"),
     log: LOG("emotion_trees", "analyse")
+    benchmark: BENCH("emotion_trees", "analyse")
     threads: 1
     resources: mem_mb=4000 if ET_FULL else 2000, runtime=20 if ET_FULL else 5
     shell: "{params.fail}python -m emotion_trees analyse --threads {threads} --params {params.p:q} --in prompts={input.prompts} --in scores_dir={params.scores_dir} --out analysis={output.analysis} --out trees_table={output.trees} --out recognition_table={output.recognition} 2> {log}"
@@ -84,6 +86,7 @@ rule emotion_trees_figures:
         p=lambda w: params_json("emotion_trees"),
         fail=maybe_fail("emotion_trees_figures"),
     log: LOG("emotion_trees", "figures")
+    benchmark: BENCH("emotion_trees", "figures")
     threads: 1
     resources: mem_mb=2000, runtime=10
     shell: "{params.fail}python -m emotion_trees figures --threads {threads} --params {params.p:q} --in analysis={input} --out trees_fig={output.trees} --out complexity_fig={output.complexity} --out recognition_fig={output.recognition} --out confusion_fig={output.confusion} 2> {log}"
@@ -97,6 +100,7 @@ rule emotion_trees_claims:
         code=code_hash("emotion_trees", report_only=True),
         fail=maybe_fail("emotion_trees_claims"),
     log: LOG("emotion_trees", "claims")
+    benchmark: BENCH("emotion_trees", "claims")
     threads: 1
     resources: mem_mb=1000, runtime=5
     shell: "{params.fail}python -m emotion_trees claims --threads {threads} --params {params.p:q} --in analysis={input} --out claims_json={output} 2> {log}"

@@ -14,6 +14,7 @@ rule ghost_points_onedim:
         p=lambda w: params_json("ghost_points", "onedim"),
         fail=maybe_fail("ghost_points_onedim"),
     log: LOG("ghost_points", "onedim")
+    benchmark: BENCH("ghost_points", "onedim")
     threads: 1
     resources: mem_mb=16000 if GP_FULL else 3000, runtime=240 if GP_FULL else 20, gpu=1 if GP_FULL else 0
     shell: "{params.fail}python -m ghost_points onedim --threads {threads} --params {params.p:q} --out data={output.data} --out summary={output.summary} 2> {log}"
@@ -45,6 +46,7 @@ rule ghost_points_slowpoints:
         p=lambda w: params_json("ghost_points", "slowpoints"),
         fail=maybe_fail("ghost_points_slowpoints"),
     log: LOG("ghost_points", "slowpoints")
+    benchmark: BENCH("ghost_points", "slowpoints")
     threads: 1
     resources: mem_mb=32000 if GP_FULL else 3000, runtime=600 if GP_FULL else 20
     shell: "{params.fail}python -m ghost_points slowpoints --threads {threads} --params {params.p:q} --in data={input.data} --in runs={input.runs} --out table={output.table} --out epochs={output.epochs} 2> {log}"
@@ -71,6 +73,7 @@ rule ghost_points_figures:
         p=lambda w: params_json("ghost_points"),
         fail=maybe_fail("ghost_points_figures"),
     log: LOG("ghost_points", "figures")
+    benchmark: BENCH("ghost_points", "figures")
     threads: 1
     resources: mem_mb=16000 if GP_FULL else 3000, runtime=30 if GP_FULL else 10
     shell:
@@ -92,6 +95,7 @@ rule ghost_points_claims:
         code=code_hash("ghost_points", report_only=True),
         fail=maybe_fail("ghost_points_claims"),
     log: LOG("ghost_points", "claims")
+    benchmark: BENCH("ghost_points", "claims")
     threads: 1
     resources: mem_mb=2000, runtime=10
     shell: "{params.fail}python -m ghost_points claims --threads {threads} --params {params.p:q} --in summary={input.summary} --in runs={input.runs} --in slowtab={input.slowtab} --in epochs={input.epochs} --out out={output} 2> {log}"

@@ -96,6 +96,7 @@ rule icl_emergence_analyze:
         p=lambda w: params_json(ICLEM, "analysis", seq_len=P(ICLEM, "seq_len"), runs=iclem_runs_param()),
         fail=maybe_fail("icl_emergence_analyze"),
     log: LOG(ICLEM, "analyze")
+    benchmark: BENCH(ICLEM, "analyze")
     threads: 1
     resources: mem_mb=4000, runtime=20
     shell:
@@ -120,6 +121,7 @@ rule icl_emergence_figures:
         p=lambda w: params_json(ICLEM, "figures"),
         fail=maybe_fail("icl_emergence_figures"),
     log: LOG(ICLEM, "figures")
+    benchmark: BENCH(ICLEM, "figures")
     threads: 1
     resources: mem_mb=2000, runtime=10
     shell:
@@ -139,6 +141,7 @@ rule icl_emergence_claims:
         code=code_hash("icl_emergence", report_only=True),
         fail=maybe_fail("icl_emergence_claims"),
     log: LOG(ICLEM, "claims")
+    benchmark: BENCH(ICLEM, "claims")
     threads: 1
     resources: mem_mb=1000, runtime=5
     shell:

@@ -37,6 +37,7 @@ rule icl_lowfreq_analyse:
                                 graph=w.icl_lowfreq_graph, threads=ICL_LOWFREQ_THREADS),
         fail=maybe_fail("icl_lowfreq_analyse"),
     log: LOG("icl_lowfreq", "analyse_{icl_lowfreq_graph}")
+    benchmark: BENCH("icl_lowfreq", "analyse_{icl_lowfreq_graph}")
     threads: ICL_LOWFREQ_THREADS
     resources: mem_mb=8000 if ICL_LOWFREQ_FULL else 2000, runtime=30 if ICL_LOWFREQ_FULL else 10
     shell: "{params.fail}python -m icl_lowfreq analyse --threads {threads} --params {params.p:q} --in model_in={input} --out metrics={output} 2> {log}"
@@ -51,6 +52,7 @@ rule icl_lowfreq_figure_trained:
         p=lambda w: params_json("icl_lowfreq", trained=icl_lowfreq_trained()),
         fail=maybe_fail("icl_lowfreq_figure_trained"),
     log: LOG("icl_lowfreq", "figure_trained")
+    benchmark: BENCH("icl_lowfreq", "figure_trained")
     threads: 1
     resources: mem_mb=2000, runtime=10
     shell: "{params.fail}python -m icl_lowfreq figure_trained --threads {threads} --params {params.p:q} --out fig_trained={output} 2> {log}"
@@ -66,6 +68,7 @@ rule icl_lowfreq_exact:
         p=lambda w: params_json("icl_lowfreq", "exact"),
         fail=maybe_fail("icl_lowfreq_exact"),
     log: LOG("icl_lowfreq", "exact")
+    benchmark: BENCH("icl_lowfreq", "exact")
     threads: 1
     resources: mem_mb=8000 if ICL_LOWFREQ_FULL else 2000, runtime=60 if ICL_LOWFREQ_FULL else 10
     shell:
@@ -93,6 +96,7 @@ rule icl_lowfreq_figures:
         p=lambda w: params_json("icl_lowfreq", "figures"),
         fail=maybe_fail("icl_lowfreq_figures"),
     log: LOG("icl_lowfreq", "figures")
+    benchmark: BENCH("icl_lowfreq", "figures")
     threads: 1
     resources: mem_mb=2000, runtime=10
     shell:
@@ -112,6 +116,7 @@ rule icl_lowfreq_claims:
         code=code_hash("icl_lowfreq", report_only=True),
         fail=maybe_fail("icl_lowfreq_claims"),
     log: LOG("icl_lowfreq", "claims")
+    benchmark: BENCH("icl_lowfreq", "claims")
     threads: 1
     resources: mem_mb=1000, runtime=5
     shell:

@@ -46,6 +46,8 @@ rule latent_units_dimensionality:
         fail=maybe_fail("latent_units_dimensionality")
     log:
         LOG("latent_units", "dimensionality")
+    benchmark:
+        BENCH("latent_units", "dimensionality")
     threads:
         1
     resources:
@@ -64,6 +66,8 @@ rule latent_units_redundancy:
         fail=maybe_fail("latent_units_redundancy")
     log:
         LOG("latent_units", "redundancy")
+    benchmark:
+        BENCH("latent_units", "redundancy")
     threads:
         1
     resources:
@@ -82,6 +86,8 @@ rule latent_units_decoding:
         fail=maybe_fail("latent_units_decoding")
     log:
         LOG("latent_units", "decoding")
+    benchmark:
+        BENCH("latent_units", "decoding")
     threads:
         1
     resources:
@@ -101,6 +107,8 @@ rule latent_units_drift:
         fail=maybe_fail("latent_units_drift")
     log:
         LOG("latent_units", "drift")
+    benchmark:
+        BENCH("latent_units", "drift")
     threads:
         1
     resources:
@@ -147,6 +155,8 @@ rule latent_units_figures:
         p=lambda w: params_json("latent_units"), fail=maybe_fail("latent_units_figures")
     log:
         LOG("latent_units", "figures")
+    benchmark:
+        BENCH("latent_units", "figures")
     threads:
         1
     resources:
@@ -172,6 +182,8 @@ rule latent_units_claims:
         fail=maybe_fail("latent_units_claims")
     log:
         LOG("latent_units", "claims")
+    benchmark:
+        BENCH("latent_units", "claims")
     threads:
         1
     resources:

@@ -72,6 +72,7 @@ rule new_news_dataset:
         p=lambda w: params_json("new_news", "dataset"),
         fail=maybe_fail("new_news_dataset"),
     log: LOG("new_news", "dataset")
+    benchmark: BENCH("new_news", "dataset")
     threads: 1
     resources: mem_mb=1000, runtime=5
     shell: "{params.fail}python -m new_news dataset --threads {threads} --params {params.p:q} --out dataset={output} 2> {log}"
@@ -84,6 +85,7 @@ rule new_news_model:
         p=lambda w: params_json("new_news", model=NN_SPEC),
         fail=maybe_fail("new_news_model"),
     log: LOG("new_news", "model")
+    benchmark: BENCH("new_news", "model")
     threads: 1
     resources: mem_mb=NN_SPEC.get("mem_mb") or (32000 if NN_FULL else 4000), runtime=60 if NN_FULL else 15
     shell: "{params.fail}python -m new_news model --threads {threads} --params {params.p:q} --in dataset={input} --out model_dir={output} 2> {log}"
@@ -149,6 +151,7 @@ rule new_news_analyse:
         runs_dir=lambda w, input: str(Path(input.runs[0]).parent),
         fail=maybe_fail("new_news_analyse"),
     log: LOG("new_news", "analyse")
+    benchmark: BENCH("new_news", "analyse")
     threads: 1
     resources: mem_mb=1000, runtime=5
     shell: "{params.fail}python -m new_news analyse --threads {threads} --params {params.p:q} --in runs_dir={params.runs_dir} --in dataset={input.dataset} --out summary={output.summary} --out table={output.table} 2> {log}"
@@ -169,6 +172,7 @@ rule new_news_figures:
         p=lambda w: json.dumps({"seed": int(config["seed"])}),
         fail=maybe_fail("new_news_figures"),
     log: LOG("new_news", "figures")
+    benchmark: BENCH("new_news", "figures")
     threads: 1
     resources: mem_mb=2000, runtime=5
     shell: "{params.fail}python -m new_news figures --threads {threads} --params {params.p:q} --in summary={input.summary} --in table={input.table} --out protocols_fig={output.protocols} --out shadowing_fig={output.shadowing} --out scaling_fig={output.scaling} 2> {log}"
@@ -182,6 +186,7 @@ rule new_news_claims:
         code=code_hash("new_news", report_only=True),
         fail=maybe_fail("new_news_claims"),
     log: LOG("new_news", "claims")
+    benchmark: BENCH("new_news", "claims")
     threads: 1
     resources: mem_mb=1000, runtime=5
     shell: "{params.fail}python -m new_news claims --threads {threads} --params {params.p:q} --in summary={input} --out claims_json={output} 2> {log}"

@@ -26,7 +26,26 @@ rule scorecard:
         "-- {input.claims} 2> {log}"
 
 
+rule cost:
+    # Runs after every paper's targets; reads their benchmark files and stage logs.
+    input:
+        [paper_targets(p) for p in PAPERS],
+    output:
+        csv=report(f"reports/{SCALE}/cost.csv", category="Cost", caption="../report/cost.rst"),
+        rst=report(f"reports/{SCALE}/cost.rst", category="Cost", caption="../report/cost.rst"),
+    params:
+        scale=SCALE,
+        papers=" ".join(PAPERS),
+    log:
+        f"reports/{SCALE}/logs/cost.log",
+    localrule: True
+    shell:
+        "python -m repro_core cost --scale {params.scale} --csv {output.csv} --rst {output.rst} "
+        "{params.papers} > {log} 2>&1"
+
+
 rule report:
     input:
         [paper_targets(p) for p in PAPERS],
         rules.scorecard.output,
+        rules.cost.output,

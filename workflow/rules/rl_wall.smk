@@ -114,6 +114,7 @@ rule rl_wall_analyze:
         p=lambda w: params_json(RLW, conditions={c: rlw_files(c) for c in RLW_CONDS}),
         fail=maybe_fail("rl_wall_analyze"),
     log: LOG(RLW, "analyze")
+    benchmark: BENCH(RLW, "analyze")
     threads: 1
     resources: mem_mb=2000, runtime=5
     shell:
@@ -136,6 +137,7 @@ rule rl_wall_figures:
         p=lambda w: params_json(RLW, "figures"),
         fail=maybe_fail("rl_wall_figures"),
     log: LOG(RLW, "figures")
+    benchmark: BENCH(RLW, "figures")
     threads: 1
     resources: mem_mb=2000, runtime=5
     shell:
@@ -154,6 +156,7 @@ rule rl_wall_claims:
         code=code_hash("rl_wall", report_only=True),
         fail=maybe_fail("rl_wall_claims"),
     log: LOG(RLW, "claims")
+    benchmark: BENCH(RLW, "claims")
     threads: 1
     resources: mem_mb=1000, runtime=5
     shell:

@@ -41,6 +41,7 @@ rule stm_mechanisms_analyse:
         p=lambda w, input: params_json("stm_mechanisms", "analyse", task=STM_TASK, nets=list(input)),
         fail=maybe_fail("stm_mechanisms_analyse"),
     log: LOG("stm_mechanisms", "analyse")
+    benchmark: BENCH("stm_mechanisms", "analyse")
     threads: 2
     resources: mem_mb=16000 if STM_FULL else 3000, runtime=240 if STM_FULL else 20, gpu=STM_GPU
     shell: "{params.fail}python -m stm_mechanisms analyse --threads {threads} --params {params.p:q} --out index={output.index} --out rasters={output.rasters} 2> {log}"
@@ -54,6 +55,7 @@ rule stm_mechanisms_benchmark:
         p=lambda w: params_json("stm_mechanisms", "benchmark", task=STM_TASK),
         fail=maybe_fail("stm_mechanisms_benchmark"),
     log: LOG("stm_mechanisms", "benchmark")
+    benchmark: BENCH("stm_mechanisms", "benchmark")
     threads: 2
     resources: mem_mb=8000 if STM_FULL else 3000, runtime=60 if STM_FULL else 15, gpu=STM_GPU
     shell: "{params.fail}python -m stm_mechanisms benchmark --threads {threads} --params {params.p:q} --out bench={output.bench} 2> {log}"
@@ -77,6 +79,7 @@ rule stm_mechanisms_figures:
         p=lambda w: params_json("stm_mechanisms", "figures", task=STM_TASK),
         fail=maybe_fail("stm_mechanisms_figures"),
     log: LOG("stm_mechanisms", "figures")
+    benchmark: BENCH("stm_mechanisms", "figures")
     threads: 1
     resources: mem_mb=2000, runtime=10
     shell: "{params.fail}python -m stm_mechanisms figures --threads {threads} --params {params.p:q} --in index={input.index} --in rasters={input.rasters} --in bench={input.bench} --out fig_phase={output.phase} --out fig_mechanism={output.mechanism} --out fig_rasters={output.rasters} --out fig_bench={output.bench} 2> {log}"
@@ -88,10 +91,12 @@ rule stm_mechanisms_claims:
         bench=R("stm_mechanisms", "tables", "benchmark.csv"),
     output: R("stm_mechanisms", "claims.json")
     params:
-        p=lambda w: params_json("stm_mechanisms", "claims", task=STM_TASK, scale=SCALE),
+        p=lambda w: params_json("stm_mechanisms", "claims", task=STM_TASK, scale=SCALE,
+                                sweep=P("stm_mechanisms", "sweep")),
         code=code_hash("stm_mechanisms", report_only=True),
         fail=maybe_fail("stm_mechanisms_claims"),
     log: LOG("stm_mechanisms", "claims")
+    benchmark: BENCH("stm_mechanisms", "claims")
     threads: 1
     resources: mem_mb=2000, runtime=10
     shell: "{params.fail}python -m stm_mechanisms claims --threads {threads} --params {params.p:q} --in index={input.index} --in bench={input.bench} --out out={output} 2> {log}"

@@ -27,6 +27,24 @@ from typing import Any, Callable, Mapping, Sequence
 from .config import ConfigError, from_dict
 from .io import CorruptFileError, IncompleteTableError
 
+# Wall clock from (nearly) process start: a paper's __main__ imports this module first.
+_T_START = time.perf_counter()
+RESOURCES_TAG = "repro_core resources:"
+
+
+def resources_line(prog: str, stage: str) -> str:
+    """One machine-readable line of what this process used (wall and CPU seconds, peak resident
+    memory), written at the end of every stage's log. `repro_core cost` reads it for jobs that
+    have no Snakemake benchmark file (rules cached between workflows cannot have one)."""
+    import resource
+
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    rss_mb = max(own.ru_maxrss, kids.ru_maxrss) / 1024  # Linux reports KiB
+    return RESOURCES_TAG + " " + json.dumps({
+        "paper": prog, "stage": stage, "wall_s": round(time.perf_counter() - _T_START, 3),
+        "cpu_s": round(cpu, 3), "max_rss_mb": round(rss_mb, 1)})
+
 
 @dataclass(frozen=True)
 class Stage:
@@ -131,3 +149,4 @@ def main(stages: Mapping[str, Stage], argv: Sequence[str] | None = None, prog: s
         print(f"{prog} {args.stage}: {exc}", file=sys.stderr)
         raise SystemExit(1)
     print(f"{prog} {args.stage}: done in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    print(resources_line(prog, args.stage), file=sys.stderr)
