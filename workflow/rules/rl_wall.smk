@@ -31,7 +31,10 @@ rule rl_wall_data:
         fail=maybe_fail("rl_wall_data"),
     log: LOG(RLW, "data_{cond}")
     priority: 10  # the longest chain of the default run: start it first
-    threads: 1
+    # Two threads, though the data need one: when this job ends both cores come free together
+    # and the 2-thread SFT (same priority) starts at once. With one thread, 1-thread jobs of
+    # other papers took each core as it came free and the SFT waited ~47 min (issue 23).
+    threads: 2
     resources: mem_mb=4000, runtime=10
     cache: "omit-software"
     shell: "{params.fail}python -m rl_wall data --threads {threads} --params {params.p:q} --out data={output} 2> {log}"
