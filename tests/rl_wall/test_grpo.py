@@ -70,3 +70,108 @@ def test_response_mask():
     resp = torch.tensor([[5, 6, PAD, PAD], [5, 6, 7, 8], [PAD, PAD, PAD, PAD]])
     torch.testing.assert_close(response_mask(resp), torch.tensor(
         [[1.0, 1.0, 1.0, 0.0], [1.0, 1.0, 1.0, 1.0], [1.0, 0.0, 0.0, 0.0]]))
+
+
+# --- the paper's effective GRPO (verl 607b4935): prompt filter, drop-last batches, one update ---
+
+import copy  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from rl_wall.grpo import (GRPOConfig, batch_order, grpo_step, keep_prompts,  # noqa: E402
+                          prompt_tokens_verl, rollout)
+from rl_wall.model import ModelConfig, build_model, response_logprobs  # noqa: E402
+from rl_wall.task import (TaskConfig, encode, make_tables, prompt_len,  # noqa: E402
+                          sample_problems)
+
+TINY = ModelConfig(hidden=32, intermediate=64, layers=2, heads=2, kv_heads=2)
+
+
+def _split(task, n, seed=0, split="rl"):
+    rng = np.random.default_rng(seed)
+    prob = sample_problems(make_tables(task, rng), task, n, split, rng)
+    return {**prob, **encode(prob, task)}
+
+
+def test_prompt_length_filter_hand_case():
+    # the paper's task: a walk of n steps has 4n + 25 prompt tokens; the issue counts 65 for a
+    # 10-step walk, so verl's max_prompt_length 64 drops exactly the 10-step walks
+    task = TaskConfig(min_len=8, max_len=10)
+    assert [prompt_len(n, task) for n in (8, 9, 10)] == [57, 61, 65]
+    sp = _split(task, 60)
+    counts = [prompt_tokens_verl(sp, i) for i in range(60)]
+    assert counts == [4 * int(n) + 25 for n in sp["length"]]     # word tokenizer round trip
+    kept = keep_prompts(sp, 64)
+    assert set(sp["length"][kept]) == {8, 9}
+    np.testing.assert_array_equal(kept, np.flatnonzero(sp["length"] <= 9))
+    assert 0 < len(kept) < 60
+    assert len(keep_prompts(sp, 65)) == 60 and len(keep_prompts(sp, 56)) == 0
+
+
+def test_batch_order_drops_the_last_partial_batch():
+    kept = np.arange(1000, 1109)                 # 109 kept prompts, the paper's case
+    order = batch_order(kept, 32, 7, np.random.default_rng(0))
+    assert order.shape == (7, 32)
+    assert set(order.ravel()) <= set(kept)
+    for e in range(2):                           # 3 batches an epoch: 96 distinct, 13 left out
+        epoch = order[3 * e:3 * e + 3].ravel()
+        assert len(set(epoch)) == 96
+    assert not np.array_equal(order[0:3], order[3:6])       # a fresh shuffle every epoch
+    with pytest.raises(ValueError):
+        batch_order(np.arange(20), 32, 1, np.random.default_rng(0))
+
+
+def _setup(seed=0):
+    task = TaskConfig(min_len=3, max_len=4)
+    sp = _split(task, 8, seed)
+    policy = build_model(TINY, seed)
+    ref = copy.deepcopy(policy).eval()
+    for p in ref.parameters():
+        p.requires_grad_(False)
+    return sp, policy, ref
+
+
+def _batch(sp, policy, cfg, seed=0):
+    batch = rollout(policy, sp, np.arange(8), cfg, torch.Generator().manual_seed(seed), "cpu")
+    g = torch.Generator().manual_seed(seed + 1)
+    for grp in batch["groups"]:              # random advantages: the surrogate term must act
+        grp["adv"] = torch.randn(grp["adv"].shape, generator=g)
+    return batch
+
+
+def test_one_epoch_ratio_exactly_one_no_clipping():
+    sp, policy, ref = _setup()
+    cfg = GRPOConfig(ppo_epochs=1, n_rollouts=4, max_new=20, lr=0.05, grad_clip=1e9)
+    before = [p.detach().clone() for p in policy.parameters()]
+    opt = torch.optim.AdamW(policy.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    stats = grpo_step(policy, ref, opt, _batch(sp, policy, cfg), cfg)
+    assert stats["ratio_dev"] == 0.0 and stats["clipfrac"] == 0.0
+    assert any(not torch.equal(a, b) for a, b in zip(before, policy.parameters()))   # one step
+
+    # the same large steps as 4 PPO epochs move the ratio past the clip range
+    sp, policy, ref = _setup()
+    cfg4 = GRPOConfig(ppo_epochs=4, n_rollouts=4, max_new=20, lr=0.05, grad_clip=1e9)
+    opt = torch.optim.AdamW(policy.parameters(), lr=cfg4.lr)
+    stats4 = grpo_step(policy, ref, opt, _batch(sp, policy, cfg4), cfg4)
+    assert stats4["ratio_dev"] > cfg4.clip and stats4["clipfrac"] > 0
+
+
+def test_one_epoch_gradient_is_the_plain_policy_gradient():
+    """One epoch: the update direction is that of token-mean(-A log p + kl k3 - ent H)."""
+    sp, policy, ref = _setup(1)
+    cfg = GRPOConfig(ppo_epochs=1, n_rollouts=4, max_new=20, grad_clip=1e9)
+    batch = _batch(sp, policy, cfg, 3)
+    opt = torch.optim.SGD(policy.parameters(), lr=0.0)          # keep the weights, read grads
+    grpo_step(policy, ref, opt, batch, cfg)
+    got = [p.grad.clone() for p in policy.parameters()]
+    policy.zero_grad()
+    n_tok = sum(float(g["mask"].sum()) for g in batch["groups"])
+    total = 0.0
+    for g in batch["groups"]:
+        logp, ent = response_logprobs(policy, g["prompts"], g["resp"], cfg.n_rollouts)
+        refp = response_logprobs(ref, g["prompts"], g["resp"], cfg.n_rollouts)[0]
+        tok = -g["adv"][:, None] * logp + cfg.kl_coef * k3_kl(logp, refp) - cfg.entropy_coef * ent
+        total = total + (tok * g["mask"]).sum() / n_tok
+    total.backward()
+    for a, p in zip(got, policy.parameters()):
+        torch.testing.assert_close(a, p.grad, atol=1e-6, rtol=1e-4)

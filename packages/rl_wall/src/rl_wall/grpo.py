@@ -1,8 +1,20 @@
 """GRPO in plain PyTorch (RL-Wall ``rl/scripts/toy-multistep-reasoning-v5/v5_8.yaml``, run with
-verl): 32 prompts x 8 rollouts at temperature 1, group-normalised advantages, 4 PPO epochs over
-the whole batch (one mini-batch), clip 0.2, AdamW lr 5e-5 constant, grad-norm clip 0.2,
-entropy bonus 1e-3, KL to the frozen SFT model 1e-3 with the k3 ("low_var_kl") estimator,
-token-mean loss aggregation; reward 1 if the response (pads stripped) ends with the answer."""
+verl at the commit the authors pin, 607b4935): 32 prompts x 8 rollouts at temperature 1,
+group-normalised advantages, clip 0.2, AdamW lr 5e-5 constant, grad-norm clip 0.2, entropy
+bonus 1e-3, KL to the frozen SFT model 1e-3 with the k3 ("low_var_kl") estimator, token-mean
+loss aggregation; reward 1 if the response (pads stripped) ends with the answer.
+
+What that verl run effectively did (issue 23), our default:
+
+- **one policy update per rollout batch**: the config says ``ppo_epochs: 4`` but the actor's
+  ``update_policy`` at that commit has no epoch loop and its mini-batch is the whole batch, so
+  every GRPO step is one AdamW step at probability ratio 1 (clipping never acts).
+  ``ppo_epochs > 1`` keeps the multi-epoch PPO of later verl as an option.
+- **prompts longer than ``max_prompt_length`` (64) tokens are dropped** before training
+  (verl's dataset filter; a 10-step walk's prompt is 65 tokens), and the kept prompts are
+  served in shuffled batches of 32 with the last partial batch dropped, a fresh shuffle every
+  epoch: ~109 of 128 prompts give 3 batches per epoch, 100 epochs = 300 steps.
+"""
 
 from __future__ import annotations
 
@@ -18,17 +30,18 @@ from repro_core.device import torch_device
 from repro_core.seeding import derive_seed
 
 from .model import load_model, response_logprobs, sample, save_model, solve_counts
-from .task import PAD, load_split, reward
+from .task import PAD, decode, load_split, reward, tokenize
 
 
 @dataclass
 class GRPOConfig:
-    steps: int = 400
-    snapshot_step: int = 300        # the model evaluated (the paper's figures use step 300)
+    steps: int = 300                # one per batch (the paper's figures use checkpoint 300)
+    snapshot_step: int = 300        # the model evaluated
     n_prompts: int = 32
     n_rollouts: int = 8
     temperature: float = 1.0
-    ppo_epochs: int = 4
+    ppo_epochs: int = 1             # 1 = what verl 607b4935 ran (ratio 1); > 1: multi-epoch PPO
+    max_prompt_length: int = 64     # verl data.max_prompt_length: longer prompts are dropped
     clip: float = 0.2
     lr: float = 5.0e-5
     weight_decay: float = 0.01      # verl's actor optimizer default
@@ -73,6 +86,31 @@ def grpo_loss(logp, old_logp, ref_logp, adv, mask, entropy, clip=0.2, kl_coef=1e
     return (tok * mask).sum() / mask.sum()
 
 
+def prompt_tokens_verl(split: dict, i: int) -> int:
+    """Length of RL prompt ``i`` as verl's ``max_prompt_length`` filter counts it: the prompt text
+    put through the task's word-level tokenizer (no special tokens are added)."""
+    return len(tokenize(decode(split["tokens"][i, :split["prompt_len"][i]])))
+
+
+def keep_prompts(split: dict, max_prompt_length: int) -> np.ndarray:
+    """Indices of the prompts that verl keeps (``<= max_prompt_length`` tokens)."""
+    n = len(split["length"])
+    return np.asarray([i for i in range(n) if prompt_tokens_verl(split, i) <= max_prompt_length],
+                      dtype=np.int64)
+
+
+def batch_order(kept: np.ndarray, batch: int, steps: int, rng: np.random.Generator) -> np.ndarray:
+    """Prompt indices of ``steps`` batches [steps, batch]: every epoch a fresh shuffle of
+    ``kept`` cut into batches with the last partial batch dropped (a torch DataLoader with
+    ``drop_last=True``, as verl's)."""
+    per_epoch = len(kept) // batch
+    if per_epoch == 0:
+        raise ValueError(f"{len(kept)} RL prompts kept, fewer than one batch of {batch}")
+    epochs = -(-steps // per_epoch)
+    order = np.concatenate([rng.permutation(kept)[:per_epoch * batch] for _ in range(epochs)])
+    return order[:steps * batch].reshape(steps, batch)
+
+
 def response_mask(resp: torch.Tensor) -> torch.Tensor:
     """Tokens up to and including the first <pad> (eos)."""
     is_pad = (resp == PAD).long()
@@ -107,23 +145,32 @@ def rollout(policy, split: dict, prompts: np.ndarray, cfg: GRPOConfig, gen: torc
 
 
 def grpo_step(policy, ref, opt, batch: dict, cfg: GRPOConfig) -> dict:
-    """PPO epochs over one rollout batch; returns statistics."""
+    """``ppo_epochs`` policy updates on one rollout batch (each one AdamW step on the whole
+    batch, the paper's mini-batch); returns statistics, ``ratio_dev`` = the largest
+    |ratio - 1| over response tokens and epochs.
+
+    With one epoch the behaviour policy is the current policy: its log-probabilities are this
+    forward pass's, detached, so the ratio is exactly 1 and the update is the plain policy
+    gradient (verl at the authors' commit). With more epochs they come from a separate pass
+    before the first update, as in PPO."""
     groups = batch["groups"]
     with torch.no_grad():
         for g in groups:
-            g["old"] = response_logprobs(policy, g["prompts"], g["resp"], cfg.n_rollouts,
-                                         cfg.temperature)[0]
+            if cfg.ppo_epochs > 1:
+                g["old"] = response_logprobs(policy, g["prompts"], g["resp"], cfg.n_rollouts,
+                                             cfg.temperature)[0]
             g["ref"] = response_logprobs(ref, g["prompts"], g["resp"], cfg.n_rollouts,
                                          cfg.temperature)[0]
     n_tok = sum(float(g["mask"].sum()) for g in groups)
-    stats = {"loss": 0.0, "kl": 0.0, "entropy": 0.0, "clipfrac": 0.0}
+    stats = {"loss": 0.0, "kl": 0.0, "entropy": 0.0, "clipfrac": 0.0, "ratio_dev": 0.0}
     w = 1.0 / (n_tok * cfg.ppo_epochs)
     for _ in range(cfg.ppo_epochs):   # one mini-batch = the whole batch (the paper's setting)
         opt.zero_grad(set_to_none=True)
         for g in groups:              # token-mean over the batch, accumulated group by group
             logp, ent = response_logprobs(policy, g["prompts"], g["resp"], cfg.n_rollouts,
                                           cfg.temperature)
-            tok, ratio = grpo_token_loss(logp, g["old"], g["ref"], g["adv"][:, None], ent,
+            old = g["old"] if cfg.ppo_epochs > 1 else logp.detach()
+            tok, ratio = grpo_token_loss(logp, old, g["ref"], g["adv"][:, None], ent,
                                          cfg.clip, cfg.kl_coef, cfg.entropy_coef)
             m = g["mask"]
             ((tok * m).sum() / n_tok).backward()
@@ -132,6 +179,8 @@ def grpo_step(policy, ref, opt, batch: dict, cfg: GRPOConfig) -> dict:
                 stats["kl"] += float((k3_kl(logp, g["ref"]) * m).sum()) * w
                 stats["entropy"] += float((ent * m).sum()) * w
                 stats["clipfrac"] += float((((ratio - 1).abs() > cfg.clip).float() * m).sum()) * w
+                dev = float(((ratio - 1).abs() * m).max())
+                stats["ratio_dev"] = max(stats["ratio_dev"], dev)
         torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.grad_clip)
         opt.step()
     return stats
@@ -147,12 +196,13 @@ def grpo(cfg: GRPOConfig, data: Path, sft_model: Path, model_out: Path, history_
     for p in ref.parameters():
         p.requires_grad_(False)
     opt = torch.optim.AdamW(policy.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    n_rl = len(rl["length"])
-    per_epoch = max(1, n_rl // cfg.n_prompts)
-    order = np.concatenate([rng.permutation(n_rl)[:per_epoch * cfg.n_prompts]
-                            for _ in range(cfg.steps // per_epoch + 1)])
+    kept = keep_prompts(rl, cfg.max_prompt_length)
+    print(f"GRPO: {len(kept)} of {len(rl['length'])} RL prompts have <= {cfg.max_prompt_length} "
+          f"tokens; {len(kept) // cfg.n_prompts} batches of {cfg.n_prompts} per epoch, "
+          f"{cfg.steps} steps, {cfg.ppo_epochs} update(s) per step", flush=True)
+    order = batch_order(kept, cfg.n_prompts, cfg.steps, rng)
     snap = min(cfg.snapshot_step, cfg.steps)
-    hist = {k: [] for k in ("step", "reward", "kl", "entropy", "clipfrac", "loss")}
+    hist = {k: [] for k in ("step", "reward", "kl", "entropy", "clipfrac", "ratio_dev", "loss")}
     curve = {"eval_step": [], "test_pass1": [], "rl_pass1": []}
     step, ckpt, snapshot = 0, Path(str(model_out) + ".ckpt"), None
     if ckpt.exists():
@@ -166,8 +216,8 @@ def grpo(cfg: GRPOConfig, data: Path, sft_model: Path, model_out: Path, history_
         policy.eval()
         g = torch.Generator(device=device).manual_seed(derive_seed(cfg.seed, "eval", s))
         out = []
-        for split in (test, rl):
-            idx = np.arange(min(cfg.n_eval, len(split["length"])))
+        for split, all_idx in ((test, np.arange(len(test["length"]))), (rl, kept)):
+            idx = all_idx[:cfg.n_eval]
             out.append(float(solve_counts(policy, split, idx, cfg.eval_samples, 1.0, g,
                                           device=device).mean() / cfg.eval_samples))
         policy.train()
@@ -180,7 +230,7 @@ def grpo(cfg: GRPOConfig, data: Path, sft_model: Path, model_out: Path, history_
     bar = repro_core.progress(total=cfg.steps, initial=step, desc="grpo")
     while step < cfg.steps:
         gen = torch.Generator(device=device).manual_seed(derive_seed(cfg.seed, "rollout", step))
-        prompts = order[step * cfg.n_prompts:(step + 1) * cfg.n_prompts]
+        prompts = order[step]
         batch = rollout(policy, rl, prompts, cfg, gen, device)
         stats = grpo_step(policy, ref, opt, batch, cfg)
         step += 1
@@ -201,5 +251,6 @@ def grpo(cfg: GRPOConfig, data: Path, sft_model: Path, model_out: Path, history_
     bar.close()
     policy.cpu().load_state_dict(snapshot)
     save_model(policy, mcfg, model_out, steps=snap)
-    repro_core.save_npz(history_out, **{k: np.asarray(v) for k, v in {**hist, **curve}.items()})
+    repro_core.save_npz(history_out, n_rl_kept=np.asarray(len(kept)),
+                        **{k: np.asarray(v) for k, v in {**hist, **curve}.items()})
     ckpt.unlink(missing_ok=True)
