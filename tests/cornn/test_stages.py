@@ -195,3 +195,51 @@ def test_flipflop_fixed_points_recovered_by_itself_not_by_a_scrambled_network():
     W_bad = rng.permutation(W.ravel()).reshape(n, n) * 0.1
     bad = flipflop.fixed_point_recovery(gen, W_bad, W_in, alpha=0.5)
     assert bad["fp_generator"] == 8 and bad["fp_recovered"] < 8
+
+
+def _figure_inputs(tmp_path):
+    paths, params = claims_inputs(tmp_path)
+    traces = []
+    for exp in params["experiments"]:
+        t = tmp_path / f"{exp}_rep0.csv"
+        pd.DataFrame([{"exp": exp, "rep": 0, "method": m, "iteration": i, "time_s": 0.1 * (i + 1),
+                       "r": np.nan if (m == "force" and i == 0) else 0.9 + 0.01 * i,
+                       "slope": 1.0, "rmse": 0.1} for m in params["methods"] for i in range(3)]
+                     ).to_csv(t, index=False)
+        traces.append(str(t))
+    params = {k: v for k, v in params.items() if k != "scale"} | {"traces": traces}
+    sc = pd.read_csv(paths["scaling"])
+    sc.assign(weights=sc["n"] ** 2).to_csv(paths["scaling"], index=False)
+    out = {"scaling": paths["scaling"], "timed_results": paths["timed_results"],
+           **{k: tmp_path / f"{k}.png" for k in ("fig_accuracy", "fig_scaling", "fig_flipflop",
+                                                   "fig_timed")}}
+    return out, params
+
+
+def test_figures_draw_complete_tables_and_refuse_a_trace_without_a_method(tmp_path):
+    """The figures stage checks every table against the configured grid before drawing: a fit
+    trace that lost a method's rows (a run cut short) fails naming the file, and no figure is left."""
+    from repro_core.io import IncompleteTableError
+
+    paths, params = _figure_inputs(tmp_path)
+    run_stage(stages.STAGES["figures"], "figures", params, paths)
+    assert all(paths[k].stat().st_size > 1000 for k in paths if k.startswith("fig_"))
+    for k in paths:
+        if k.startswith("fig_"):
+            paths[k].unlink()
+    bad = Path(params["traces"][1])
+    df = pd.read_csv(bad)
+    df[df["method"] != "adam_ce"].to_csv(bad, index=False)
+    with pytest.raises(IncompleteTableError, match=bad.name):
+        run_stage(stages.STAGES["figures"], "figures", params, paths)
+    assert not any(paths[k].exists() for k in paths if k.startswith("fig_"))
+
+
+def test_benchmark_stage_reads_traces_with_their_methods(tmp_path):
+    _, params = _figure_inputs(tmp_path)
+    t = Path(params["traces"][0])
+    t.write_text(t.read_text()[:-5])  # cut mid-line
+    from repro_core.io import IncompleteTableError
+
+    with pytest.raises(IncompleteTableError, match=t.name):
+        stages.read_traces(params["traces"], params["methods"])

@@ -279,3 +279,15 @@ def _incomplete_tables_fail_naming_the_file(workdir, out):
             with pytest.raises(IncompleteTableError, match=bad.name):
                 read_results(cfg, **(paths | {key: bad}))
         shutil.copy(paths[key], bad)
+    # the figures stage reads the same tables plus three more, all checked before drawing
+    from latent_units.stages import FiguresConfig, read_figure_tables
+    fcfg = FiguresConfig(cfg=cfg.cfg)
+    fnames = {"spectra": "spectra.csv", "trajectories": "scaling_trajectories.csv",
+              "decoding_1d": "scaling_decoding.csv"}
+    fpaths = paths | {k: t / v for k, v in fnames.items()}
+    read_figure_tables(fcfg, **fpaths)
+    for key in fnames:
+        bad = workdir / f"cut_{fnames[key]}"
+        bad.write_text("".join(fpaths[key].read_text().splitlines(keepends=True)[:-1]))
+        with pytest.raises(IncompleteTableError, match=bad.name):
+            read_figure_tables(fcfg, **(fpaths | {key: bad}))

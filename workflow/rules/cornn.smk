@@ -24,6 +24,17 @@ def cornn_flipflop_results():
     return [R("cornn", "flipflop", f"fits_n{n}.csv") for n in P("cornn", "flipflop", "sizes")]
 
 
+def cornn_grid():
+    """The grid the result tables must cover (figures and claims check them against it)."""
+    return dict(flipflop=cornn_flipflop_results(), experiments=P("cornn", "run_experiments"),
+                reps={e: len(cornn_reps(e)) for e in P("cornn", "run_experiments")},
+                methods=P("cornn", "fit", "methods"), scaling_n=P("cornn", "benchmark", "scaling_n"),
+                flipflop_trials=P("cornn", "flipflop", "fit", "trials"),
+                timed_fractions=P("cornn", "timed", "fit", "fractions"),
+                timed_alpha_sd=P("cornn", "timed", "fit", "alpha_sd"),
+                timed_reps=P("cornn", "timed", "fit", "subsample_reps"))
+
+
 wildcard_constraints:
     # only the configured experiments: a typo in a target is "no rule to produce", not a KeyError
     cornn_exp="|".join(P("cornn", "run_experiments")),
@@ -67,7 +78,8 @@ rule cornn_benchmark:
         scaling=report(R("cornn", "tables", "scaling.csv"), category="cornn",
                        caption="../report/cornn/scaling_table.rst"),
     params:
-        p=lambda w: params_json("cornn", "benchmark", traces=cornn_traces(), device=config["device"]),
+        p=lambda w: params_json("cornn", "benchmark", traces=cornn_traces(), device=config["device"],
+                                methods=P("cornn", "fit", "methods")),
         fail=maybe_fail("cornn_benchmark"),
     log: LOG("cornn", "benchmark")
     benchmark: BENCH("cornn", "benchmark")
@@ -149,8 +161,8 @@ rule cornn_figures:
         timed=report(R("cornn", "figures", "timed.png"), category="cornn",
                      caption="../report/cornn/timed.rst"),
     params:
-        p=lambda w: params_json("cornn", traces=cornn_traces(), flipflop=cornn_flipflop_results(),
-                                r_star=P("cornn", "benchmark", "r_star")),
+        p=lambda w: params_json("cornn", traces=cornn_traces(), r_star=P("cornn", "benchmark", "r_star"),
+                                **cornn_grid()),
         fail=maybe_fail("cornn_figures"),
     log: LOG("cornn", "figures")
     benchmark: BENCH("cornn", "figures")
@@ -171,15 +183,7 @@ rule cornn_claims:
         flipflop=cornn_flipflop_results(),
     output: R("cornn", "claims.json")
     params:
-        p=lambda w: params_json(
-            "cornn", flipflop=cornn_flipflop_results(), scale=SCALE,
-            experiments=P("cornn", "run_experiments"),
-            reps={e: len(cornn_reps(e)) for e in P("cornn", "run_experiments")},
-            methods=P("cornn", "fit", "methods"), scaling_n=P("cornn", "benchmark", "scaling_n"),
-            flipflop_trials=P("cornn", "flipflop", "fit", "trials"),
-            timed_fractions=P("cornn", "timed", "fit", "fractions"),
-            timed_alpha_sd=P("cornn", "timed", "fit", "alpha_sd"),
-            timed_reps=P("cornn", "timed", "fit", "subsample_reps")),
+        p=lambda w: params_json("cornn", scale=SCALE, **cornn_grid()),
         code=code_hash("cornn", report_only=True),
         fail=maybe_fail("cornn_claims"),
     log: LOG("cornn", "claims")

@@ -152,7 +152,8 @@ rule latent_units_figures:
         fig_dimensionality=lu_fig("dimensionality"), fig_decoding=lu_fig("decoding"),
         fig_scaling=lu_fig("scaling"), fig_drift=lu_fig("drift")
     params:
-        p=lambda w: params_json("latent_units"), fail=maybe_fail("latent_units_figures")
+        p=lambda w: params_json("latent_units", cfg=P("latent_units")),
+        fail=maybe_fail("latent_units_figures")
     log:
         LOG("latent_units", "figures")
     benchmark:

@@ -101,6 +101,7 @@ def fit(cfg: FitConfig, data: Path, traces: Path) -> None:
 @dataclass
 class BenchmarkConfig:
     traces: list
+    methods: list = field(default_factory=list)  # every trace file has rows of each (if given)
     r_star: float = 0.95
     scaling_n: list = field(default_factory=lambda: [100, 200, 500, 1000])
     scaling_T_per_n: int = 20
@@ -122,7 +123,7 @@ def benchmark(cfg: BenchmarkConfig, bench: Path, scaling: Path) -> None:
     from . import random_nets
 
     repro_core.seed_everything(cfg.seed)
-    traces = pd.concat([pd.read_csv(p) for p in cfg.traces], ignore_index=True)
+    traces = read_traces(cfg.traces, cfg.methods)
     repro_core.save_csv(random_nets.summarize(traces, cfg.r_star), bench)
     sc = random_nets.scaling_run(cfg.scaling_n, cfg.scaling_T_per_n, cfg.g, cfg.alpha,
                                  cfg.sigma_in, cfg.sigma_conv, cfg.l2, cfg.threshold,
@@ -314,29 +315,10 @@ def timed_fit(cfg: TimedFitConfig, generator: Path, results: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- figures, claims
-def read_all(paths) -> pd.DataFrame:
-    return pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
-
-
-@dataclass
-class FiguresConfig:
-    traces: list
-    flipflop: list
-    r_star: float = 0.95
-    seed: int = 0
-
-
-def make_figures(cfg: FiguresConfig, scaling: Path, timed_results: Path, fig_accuracy: Path,
-                 fig_scaling: Path, fig_flipflop: Path, fig_timed: Path) -> None:
-    """Accuracy-vs-time (paper Fig. 2/3), scaling, flip-flop and timed-response panels."""
-    from . import figures
-
-    figures.accuracy_time(read_all(cfg.traces), cfg.r_star, fig_accuracy)
-    figures.scaling(pd.read_csv(scaling), fig_scaling)
-    figures.flipflop(read_all(cfg.flipflop), fig_flipflop)
-    figures.timed(pd.read_csv(timed_results), fig_timed)
-
-
+# Result tables and the columns that must be filled; the grids they must cover come from the
+# config (ResultsGrid). A table cut short or missing rows fails naming the file.
+TRACE_COLUMNS = ["exp", "rep", "method", "iteration", "time_s"]
+TRACE_NAN_OK = ["r", "slope", "rmse"]  # FORCE's first iterate (theta = 0) has no r
 BENCH_COLUMNS = ["exp", "rep", "method", "r_star", "reached", "total_time_s",
                  "speedup_is_lower_bound"]
 # may be NaN: not reached / no estimate yet; FORCE's first iterate (theta = 0) has no r.
@@ -349,16 +331,64 @@ TIMED_COLUMNS = ["experiment", "alpha_sd", "fraction", "observed", "rep", "r2"]
 
 
 @dataclass
-class ClaimsConfig:
-    flipflop: list
+class ResultsGrid:
+    """The grid every result table must cover, as the config asks for it."""
+    flipflop: list              # flip-flop result files, one per network size
     experiments: list
-    reps: dict
+    reps: dict                  # experiment -> number of networks
     methods: list
     scaling_n: list
     flipflop_trials: list
     timed_fractions: list
     timed_alpha_sd: list
     timed_reps: int
+
+
+def read_traces(paths, methods=()) -> pd.DataFrame:
+    grid = {"method": list(methods)} if methods else None
+    return pd.concat([repro_core.read_table(p, TRACE_COLUMNS, nullable=TRACE_NAN_OK, grid=grid)
+                      for p in paths], ignore_index=True)
+
+
+def read_scaling(path, g: ResultsGrid) -> pd.DataFrame:
+    return repro_core.read_table(path, SCALING_COLUMNS, grid={"n": g.scaling_n})
+
+
+def read_flipflop(g: ResultsGrid) -> pd.DataFrame:
+    return pd.concat([repro_core.read_table(p, FLIPFLOP_COLUMNS, grid={"trials": g.flipflop_trials})
+                      for p in g.flipflop], ignore_index=True)
+
+
+def read_timed(path, g: ResultsGrid) -> pd.DataFrame:
+    reps = list(range(int(g.timed_reps)))
+    return repro_core.read_table(path, TIMED_COLUMNS, grid=[
+        {"experiment": ["subsampling"], "fraction": g.timed_fractions, "rep": reps},
+        {"experiment": ["mismatch"], "alpha_sd": g.timed_alpha_sd, "rep": reps}])
+
+
+@dataclass
+class FiguresConfig(ResultsGrid):
+    traces: list = field(default_factory=list)
+    r_star: float = 0.95
+    seed: int = 0
+
+
+def make_figures(cfg: FiguresConfig, scaling: Path, timed_results: Path, fig_accuracy: Path,
+                 fig_scaling: Path, fig_flipflop: Path, fig_timed: Path) -> None:
+    """Accuracy-vs-time (paper Fig. 2/3), scaling, flip-flop and timed-response panels. Every
+    table is read (and checked complete) before anything is drawn."""
+    from . import figures
+
+    traces, sc = read_traces(cfg.traces, cfg.methods), read_scaling(scaling, cfg)
+    ff, tm = read_flipflop(cfg), read_timed(timed_results, cfg)
+    figures.accuracy_time(traces, cfg.r_star, fig_accuracy)
+    figures.scaling(sc, fig_scaling)
+    figures.flipflop(ff, fig_flipflop)
+    figures.timed(tm, fig_timed)
+
+
+@dataclass
+class ClaimsConfig(ResultsGrid):
     scale: str = "quick"
     seed: int = 0
 
@@ -369,14 +399,8 @@ def read_results(cfg: ClaimsConfig, bench: Path, scaling: Path, timed_results: P
     b = repro_core.read_table(bench, BENCH_COLUMNS, nullable=BENCH_NAN_OK,
                               grid=[{"exp": [e], "rep": range(int(cfg.reps[e])), "method": cfg.methods}
                                     for e in cfg.experiments])
-    sc = repro_core.read_table(scaling, SCALING_COLUMNS, grid={"n": cfg.scaling_n})
-    ff = pd.concat([repro_core.read_table(p, FLIPFLOP_COLUMNS, grid={"trials": cfg.flipflop_trials})
-                    for p in cfg.flipflop], ignore_index=True)
-    reps = list(range(int(cfg.timed_reps)))
-    tm = repro_core.read_table(timed_results, TIMED_COLUMNS, grid=[
-        {"experiment": ["subsampling"], "fraction": cfg.timed_fractions, "rep": reps},
-        {"experiment": ["mismatch"], "alpha_sd": cfg.timed_alpha_sd, "rep": reps}])
-    return {"bench": b, "scaling": sc, "flipflop": ff, "timed": tm}
+    return {"bench": b, "scaling": read_scaling(scaling, cfg), "flipflop": read_flipflop(cfg),
+            "timed": read_timed(timed_results, cfg)}
 
 
 def claims(cfg: ClaimsConfig, bench: Path, scaling: Path, timed_results: Path,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from repro_core import load_json, save_figure
+from repro_core import save_figure
 from repro_core.plotting import subplots
 
 
@@ -114,9 +114,9 @@ def _fig_drift(drift: pd.DataFrame, perturb: pd.DataFrame, out: Path) -> None:
     save_figure(fig, out)
 
 
-def render(dims, spectra, redundancy, decoding, drift, perturb, trajectories, decoding_1d, summary,
-           fig_dims, fig_decoding, fig_scaling, fig_drift) -> None:
-    _fig_dims(pd.read_csv(dims), pd.read_csv(spectra), pd.read_csv(redundancy), fig_dims)
-    _fig_decoding(pd.read_csv(decoding), fig_decoding)
-    _fig_scaling(pd.read_csv(trajectories), pd.read_csv(decoding_1d), load_json(summary), fig_scaling)
-    _fig_drift(pd.read_csv(drift), pd.read_csv(perturb), fig_drift)
+def render(t: dict, fig_dims, fig_decoding, fig_scaling, fig_drift) -> None:
+    """The four figures from the result tables (read and checked complete by the stage)."""
+    _fig_dims(t["dims"], t["spectra"], t["redundancy"], fig_dims)
+    _fig_decoding(t["decoding"], fig_decoding)
+    _fig_scaling(t["trajectories"], t["decoding_1d"], t["scaling"], fig_scaling)
+    _fig_drift(t["drift"], t["perturb"], fig_drift)

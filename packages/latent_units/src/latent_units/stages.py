@@ -188,16 +188,46 @@ def scaling(cfg: ScalingConfig, trajectories: Path, decoding: Path, summary: Pat
 # ------------------------------------------------------------------------------- figures
 @dataclass
 class FiguresConfig:
+    cfg: dict = field(default_factory=dict)   # the paper's config at this scale: expected grids
     seed: int = 0
+
+
+def read_figure_tables(cfg: FiguresConfig, dims, spectra, redundancy, decoding, drift, perturb,
+                       trajectories, decoding_1d, summary) -> dict:
+    """The claims' tables (read_results) plus the spectra and the 1-D scaling tables, each checked
+    against the grid the config asks for before anything is drawn."""
+    from repro_core import read_table
+
+    t = read_results(cfg, dims, redundancy, decoding, drift, perturb, summary)
+    c = cfg.cfg
+    n, n_seeds = int(c.get("networks", {}).get("n_neurons", 0)), int(c.get("networks", {}).get("n_seeds", 2))
+    sizes = [int(x) for x in c.get("dimensionality", {}).get("sizes", []) if int(x) <= n]
+    n_eigs = int(c.get("dimensionality", {}).get("n_eigs", 40))
+    t["spectra"] = read_table(spectra, columns=["embedding", "n_neurons", "rank", "variance", "net"],
+                              grid=[{"embedding": ["nonlinear", "linear"], "net": list(range(n_seeds)),
+                                     "n_neurons": [m], "rank": list(range(1, min(n_eigs, m) + 1))}
+                                    for m in sizes])
+    sc = c.get("scaling", {})
+    reps = list(range(int(sc.get("reps", 1))))
+    t["trajectories"] = read_table(
+        trajectories, columns=["beta", "n_neurons", "rep", "traj_err", "flow_err"],
+        grid=[{"beta": [float(b) for b in sc.get("betas", [])], "n_neurons": sc.get("sizes", []), "rep": reps},
+              {"beta": [float(sc.get("beta_main", 0.0))], "n_neurons": sc.get("main_sizes", []), "rep": reps}])
+    t["decoding_1d"] = read_table(decoding_1d, columns=["n_neurons", "rep", "r2"],
+                                  grid={"n_neurons": sc.get("decode_sizes", []),
+                                        "rep": list(range(int(sc.get("decode_reps", 1))))})
+    return t
 
 
 def figures(cfg: FiguresConfig, dims: Path, spectra: Path, redundancy: Path, decoding: Path,
             drift: Path, perturb: Path, trajectories: Path, decoding_1d: Path, summary: Path,
             fig_dimensionality: Path, fig_decoding: Path, fig_scaling: Path, fig_drift: Path) -> None:
-    """Render the four figures."""
+    """Render the four figures from tables checked complete first (a table cut short fails
+    naming the file, before any figure is drawn)."""
     from . import figures as fg
-    fg.render(dims, spectra, redundancy, decoding, drift, perturb, trajectories, decoding_1d, summary,
-              fig_dimensionality, fig_decoding, fig_scaling, fig_drift)
+    t = read_figure_tables(cfg, dims, spectra, redundancy, decoding, drift, perturb, trajectories,
+                           decoding_1d, summary)
+    fg.render(t, fig_dimensionality, fig_decoding, fig_scaling, fig_drift)
 
 
 # -------------------------------------------------------------------------------- claims
