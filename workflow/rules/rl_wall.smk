@@ -13,14 +13,34 @@ def rlw_data_params(w):
                       sort_keys=True)
 
 
+RLW_GRPO_SEEDS = [int(s) for s in P(RLW, "grpo_seeds")]
+
+
 def rlw_files(cond):
-    return {"sft_eval": R(RLW, "eval", f"{cond}_sft.npz"), "grpo_eval": R(RLW, "eval", f"{cond}_grpo.npz"),
-            "sft_hist": R(RLW, "histories", f"{cond}_sft.npz"), "grpo_hist": R(RLW, "histories", f"{cond}_grpo.npz")}
+    """Inputs of the analysis of one condition: the SFT model's evaluation and history, and
+    those of every GRPO seed run from that one SFT model."""
+    return {"sft_eval": R(RLW, "eval", f"{cond}_sft.npz"), "sft_hist": R(RLW, "histories", f"{cond}_sft.npz"),
+            "grpo_seeds": RLW_GRPO_SEEDS,
+            "grpo_evals": [R(RLW, "eval", f"{cond}_grpo_s{s}.npz") for s in RLW_GRPO_SEEDS],
+            "grpo_hists": [R(RLW, "histories", f"{cond}_grpo_s{s}.npz") for s in RLW_GRPO_SEEDS]}
+
+
+def rlw_inputs(cond):
+    f = rlw_files(cond)
+    return [f["sft_eval"], f["sft_hist"], *f["grpo_evals"], *f["grpo_hists"]]
+
+
+def rlw_grpo_params(w):
+    """The grpo section with the run's seed: the global seed + the GRPO seed index."""
+    d = json.loads(params_json(RLW, "grpo", device=config.get("device", "auto")))
+    d["seed"] += int(w.gseed)
+    return json.dumps(d, sort_keys=True)
 
 
 wildcard_constraints:
     cond="[a-z][a-z0-9]*",
-    stage="sft|grpo",
+    stage="sft|grpo_s[0-9]+",
+    gseed="[0-9]+",
 
 
 rule rl_wall_data:
@@ -67,15 +87,16 @@ rule rl_wall_grpo:
         data=R(RLW, "data", "{cond}.npz"),
         sft=R(RLW, "models", "{cond}_sft.pt"),
     output:
-        model=R(RLW, "models", "{cond}_grpo.pt"),
-        history=R(RLW, "histories", "{cond}_grpo.npz"),
+        model=R(RLW, "models", "{cond}_grpo_s{gseed}.pt"),
+        history=R(RLW, "histories", "{cond}_grpo_s{gseed}.npz"),
     params:
-        p=lambda w: params_json(RLW, "grpo", device=config.get("device", "auto")),
+        p=rlw_grpo_params,
         code=code_hash(RLW),
         fail=maybe_fail("rl_wall_grpo"),
-    log: LOG(RLW, "grpo_{cond}")
+    log: LOG(RLW, "grpo_{cond}_s{gseed}")
     priority: 10  # the longest chain of the default run: start it first
-    threads: 2
+    # One thread: the GRPO seeds run side by side on the 2 cores (1.5 CPU-s a step on 1 thread)
+    threads: 1
     resources:
         mem_mb=6000,
         runtime=RLW_RUNTIME,
@@ -109,7 +130,7 @@ rule rl_wall_evaluate:
 
 
 rule rl_wall_analyze:
-    input: [f for c in RLW_CONDS for f in rlw_files(c).values()]
+    input: [f for c in RLW_CONDS for f in rlw_inputs(c)]
     output:
         summary=R(RLW, "summary.json"),
         data=R(RLW, "analysis", "data.npz"),
