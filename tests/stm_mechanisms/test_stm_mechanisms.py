@@ -10,6 +10,7 @@ import pytest
 from stm_mechanisms import dynamics as dyn
 from stm_mechanisms import rnn, theory
 from stm_mechanisms import task as tk
+from stm_mechanisms import stages as S
 from stm_mechanisms.stages import boundary, chunk_delays, fit_loglog
 
 SPEC = tk.TaskSpec(cue=3, delay=7, resp=5, post=2, off_weight=5.0)
@@ -130,32 +131,36 @@ def test_peak_times_and_tiling():
 
 
 # ------------------------------------------------------------------ training
-def _tiny(n=3, delay=4, length=None):
-    spec = rnn.TrainSpec(n_hidden=6, epochs=4, noise=0.0)
+def _tiny(n=3, delay=4, length=None, model="paper"):
+    spec = rnn.TrainSpec(n_hidden=6, epochs=4, noise=0.0, model=model, resample_r0=False)
     st = tk.stacked([tk.TaskSpec(cue=3, delay=delay, resp=5, off_weight=5.0)], 2)
     if length is not None:
         u, y, w, cues, m = tk.batch(tk.TaskSpec(cue=3, delay=delay, resp=5, off_weight=5.0), 2, length)
         st.update(u=u[None], y=y[None], w=w[None], cues=cues[None], m=m[None])
     task = {k: jnp.asarray(np.repeat(v, n, 0)) for k, v in st.items()}
     keys, nk = rnn.network_keys(0, np.arange(n))
-    params, r0 = rnn.init_networks(keys, 6)
+    params, r0 = rnn.init_networks(keys, 6, model)
     return spec, params, r0, jnp.full(n, 0.5), nk, task
 
 
 @pytest.mark.slow
-def test_vmapped_jax_matches_torch_loop():
+@pytest.mark.parametrize("model", ["paper", "reduced"])
+def test_vmapped_jax_matches_torch_loop(model):
     from stm_mechanisms.torch_ref import train_torch
 
-    spec, params, r0, lr, nk, task = _tiny()
-    p, losses, accs = rnn.make_batched_trainer(spec)(params, r0, lr, nk, task)
-    assert losses.shape == (3, 4) and accs.shape == (3, 4)
+    spec, params, r0, lr, nk, task = _tiny(model=model)
+    p, losses, accs, rels = rnn.make_batched_trainer(spec)(params, r0, lr, nk, task)
+    assert losses.shape == (3, 4) and accs.shape == (3, 4) and rels.shape == (3, 4)
     for i in range(3):
         one = {k: np.asarray(v[i]) for k, v in task.items()}
         tp, tl = train_torch({k: np.asarray(v[i]) for k, v in params.items()}, np.asarray(r0[i]),
-                             0.5, one, 4)
+                             0.5, one, 4, model=model)
         np.testing.assert_allclose(tl, np.asarray(losses[i]), rtol=1e-4)
-        np.testing.assert_allclose(tp["W"], np.asarray(p["W"][i]), atol=1e-5)
+        for k in rnn.PARAM_KEYS:
+            np.testing.assert_allclose(tp[k], np.asarray(p[k][i]), atol=1e-5)
     assert not np.allclose(np.asarray(p["W"][0]), np.asarray(params["W"][0]))   # it trained
+    frozen_moved = [not np.allclose(np.asarray(p[k]), np.asarray(params[k])) for k in ("b_in", "b_out")]
+    assert frozen_moved == ([True, True] if model == "paper" else [False, False])
 
 
 def test_padding_does_not_change_training():
@@ -163,10 +168,11 @@ def test_padding_does_not_change_training():
     training does not depend on how far its batch is padded."""
     _, params, r0, lr, nk, task = _tiny()
     _, _, _, _, _, padded = _tiny(length=30)
-    spec = rnn.TrainSpec(n_hidden=6, epochs=4, noise=0.05, noise_len=30)
+    spec = rnn.TrainSpec(n_hidden=6, epochs=4, noise=0.05, noise_len=30)   # start rates resampled too
     trainer = rnn.make_batched_trainer(spec)
-    _, l1, _ = trainer(params, r0, lr, nk, task)
-    _, l2, _ = trainer(params, r0, lr, nk, padded)
+    _, l1, a1, r1 = trainer(params, r0, lr, nk, task)
+    _, l2, a2, r2 = trainer(params, r0, lr, nk, padded)
+    np.testing.assert_allclose(np.asarray(r1), np.asarray(r2), rtol=1e-5)
     np.testing.assert_allclose(np.asarray(l1), np.asarray(l2), rtol=1e-5)
 
 
@@ -210,6 +216,7 @@ def test_smoke_end_to_end(tmp_workdir):
     import pandas as pd
     idx = pd.read_csv(res / "tables/networks_index.csv")
     assert len(idx) == 3 * 3 * 2 and idx["learned"].any()
+    assert set(idx["n_epochs"]) == {60} and not (idx["learned"] & idx["lost"]).any()
     bench = pd.read_csv(res / "tables/benchmark.csv")
     assert bench["max_rel_loss_diff"].iloc[0] < 1e-3
     _figures_reject_a_cut_index(res, tmp_workdir / "cut")
@@ -225,7 +232,7 @@ def _figures_reject_a_cut_index(res, cut):
     from stm_mechanisms import stages as S
 
     ras = repro_core.load_npz(res / "tables/rasters.npz")
-    assert ras["grid_delay"].tolist() == [2, 4, 8] and len(ras["grid_lr"]) == 3
+    assert ras["grid_delay"].tolist() == [0, 8, 16] and len(ras["grid_lr"]) == 3
     cut.mkdir()
     for f in ("networks_index.csv", "rasters.npz", "benchmark.csv"):
         shutil.copy(res / "tables" / f, cut / f)
@@ -246,14 +253,13 @@ def test_sweep_resumes_from_checkpoint(tmp_path):
     from stm_mechanisms.stages import SweepConfig, TaskConfig, sweep
 
     cfg = SweepConfig(delays=[2, 3], lrs=[0.1, 1.0], n_seeds=2, n_hidden=4, n_trials=2, epochs=20,
-                      vmap_size=4, task=TaskConfig(cue=3, resp=5, off_weight=5.0))
+                      epochs_lr=0, segment=10, vmap_size=4, task=TaskConfig(cue=3, resp=5, off_weight=5.0))
     full = tmp_path / "full.npz"
     sweep(cfg, full)
     a = repro_core.load_npz(full)
     assert len(a["lr"]) == 8 and not (tmp_path / "full.npz.ckpt.npz").exists()
     resumed = tmp_path / "resumed.npz"
-    first = {k: (v[:4] if v.ndim and k != "curve_epochs" else v) for k, v in a.items()
-             if k not in ("n_hidden", "epochs", "dt_ms")}
+    first = {k: (v[:4] if v.ndim else v) for k, v in a.items() if k not in ("n_hidden", "dt_ms")}
     first["W"] = first["W"] * 0 + 7.0       # marker: resumed rows must come from the checkpoint
     repro_core.save_npz(f"{resumed}.ckpt.npz", **first)
     sweep(cfg, resumed)
@@ -265,21 +271,31 @@ def test_sweep_resumes_from_checkpoint(tmp_path):
 
 
 def test_slope_claims_need_power_and_compare_to_paper():
-    from stm_mechanisms.claims import _paper_slope, _paper_slope_holds, _slope, _slope_holds
-
-    def verdicts(slope, stderr, predicted=-1.0):
-        ctx = {"fit": {"slope": slope, "stderr": stderr, "r2": 0.9, "n": 10}, "predicted_slope": predicted}
-        return _slope_holds(_slope(ctx)), _paper_slope_holds(_paper_slope(ctx))
-
-    assert verdicts(-1.05, 0.13) == (True, False)     # our quick run: our model, not the paper's 2.72
-    assert verdicts(-2.70, 0.10) == (False, True)     # a paper-like exponent
-    assert verdicts(-1.3, 0.67) == (False, False)     # a fit too noisy to test anything passes neither
-    assert verdicts(float("nan"), float("nan")) == (False, False)
-    # fewer than 3 boundary points: no fit, so no slope to test; a finding (does not hold), no NaN
-    few = {"fit": {"slope": np.nan, "stderr": np.nan, "r2": np.nan, "n": 2}, "predicted_slope": -1.0}
     from repro_core.claims import undefined
-    assert undefined(_slope(few)) == [] and undefined(_paper_slope(few)) == []
-    assert not _slope_holds(_slope(few)) and not _paper_slope_holds(_paper_slope(few))
+    from stm_mechanisms.claims import (_paper_slope, _paper_slope_holds, _slope, _slope_holds, _sp_slope,
+                                       _sp_slope_holds)
+
+    def paper(slope, stderr, n=10):
+        ctx = {"no_solution_fit": {"slope": slope, "stderr": stderr, "r2": 0.9, "n": n},
+               "slow_point_fit": {"slope": slope, "stderr": stderr, "r2": 0.9, "n": n}}
+        return _paper_slope_holds(_paper_slope(ctx)), _sp_slope_holds(_sp_slope(ctx))
+
+    assert paper(-1.05, 0.13) == (False, False)       # our earlier top edge: not the paper's exponent
+    assert paper(-2.70, 0.10) == (True, False)        # a paper-like no-solution exponent
+    assert paper(-4.0, 0.2) == (False, True)          # a paper-like slow-point exponent
+    assert paper(-2.72, 1.2) == (False, False)        # a fit too noisy to test anything passes neither
+    assert paper(float("nan"), float("nan")) == (False, False)
+    few = {"no_solution_fit": {"slope": np.nan, "stderr": np.nan, "r2": np.nan, "n": 2}}
+    assert undefined(_paper_slope(few)) == [] and not _paper_slope_holds(_paper_slope(few))
+    v = _paper_slope({"no_solution_fit": {"slope": -2.5, "stderr": 0.1, "r2": 0.9, "n": 8}})
+    assert v["z"] == pytest.approx(0.22 / np.hypot(0.1, 0.07)) and 0.05 < v["p"] < 1
+
+    def reduced(slope, stderr, predicted=-1.0, n=10):
+        return _slope_holds(_slope({"fit": {"slope": slope, "stderr": stderr, "r2": 0.9, "n": n},
+                                    "predicted_slope": predicted}))
+
+    assert reduced(-1.05, 0.13) and not reduced(-2.7, 0.1) and not reduced(-1.3, 0.67)
+    assert not reduced(np.nan, np.nan, n=2) and undefined(_slope({"fit": {"n": 2}, "predicted_slope": -1})) == []
 
 
 def test_mechanism_trend_constant_fraction_is_no_trend_not_an_error():
@@ -297,6 +313,6 @@ def test_mechanism_trend_constant_fraction_is_no_trend_not_an_error():
     mech = next(c for c in CLAIMS if c.id == "stm_mechanisms.mechanism_vs_delay")
     assert not mech.holds(too_few) and not mech.holds(v)
     kinds = {c.id.split(".")[1]: c.kind for c in CLAIMS}
-    assert kinds == {"critical_lr_exists": "check", "critical_lr_slope": "check",
-                     "critical_lr_slope_paper": "paper", "theory_matches_numerics": "check",
-                     "mechanism_vs_delay": "paper", "sequential_tiling": "paper", "vmap_speedup": "check"}
+    assert kinds == {"critical_lr_slope_paper": "paper", "slow_point_slope_paper": "paper",
+                     "mechanism_vs_delay": "paper", "sequential_tiling": "paper",
+                     "reduced_model_slope": "check", "theory_matches_numerics": "check", "vmap_speedup": "check"}

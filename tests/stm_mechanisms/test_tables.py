@@ -29,7 +29,7 @@ def _index_frame(sweep=SWEEP) -> pd.DataFrame:
     n = len(grid)
     return pd.DataFrame({
         "file": "chunk0.npz", "row": np.arange(n), "delay": d, "lr": lr,
-        "seed": np.array([g[2] for g in grid], np.int32), "learned": learned,
+        "seed": np.array([g[2] for g in grid], np.int32), "n_epochs": 1000, "learned": learned, "lost": False,
         "accuracy": np.where(learned, 1.0, 0.5).astype(np.float32),
         "reliability": np.where(learned, 1.0, 0.0).astype(np.float32),
         "final_loss": np.where(lr > 10, np.nan, 0.01).astype(np.float32), "diverged": lr > 10,
@@ -52,6 +52,20 @@ def _write(df, path):
     return path
 
 
+REDUCED = {"task": {"dt_ms": 10.0, "cue": 3, "resp": 5, "post": 0, "off_weight": 5.0},
+           "delays": [2, 4, 8], "lrs": [0.562, 1.78, 5.62], "n_seeds": 2}
+
+
+def _reduced(path, drop=0):
+    """nets/reduced.npz as the reduced sweep writes it (delay, lr, seed, learned; the rest unused)."""
+    g = list(itertools.product(REDUCED["delays"], REDUCED["lrs"], range(REDUCED["n_seeds"])))[drop:]
+    d = np.array([x[0] for x in g], np.int32)
+    lr = np.array([x[1] for x in g], np.float32)
+    repro_core.save_npz(path, delay=d, lr=lr, seed=np.array([x[2] for x in g], np.int32),
+                        learned=lr * d < 10)
+    return path
+
+
 def test_complete_index_is_read_with_its_float32_learning_rates(tmp_path):
     df = _index_frame()
     path = _write(df, tmp_path / "networks_index.csv")
@@ -60,7 +74,12 @@ def test_complete_index_is_read_with_its_float32_learning_rates(tmp_path):
     assert sorted(got.lr.unique()) == SWEEP["lrs"]
     bench = _write(_bench_frame(), tmp_path / "benchmark.csv")
     assert len(S.read_bench(bench)) == 2
-    S.claims(S.ClaimsConfig(sweep=SWEEP), path, bench, tmp_path / "claims.json")   # judged, not refused
+    red = _reduced(tmp_path / "reduced.npz")
+    S.claims(S.ClaimsConfig(sweep=SWEEP, reduced=REDUCED), path, bench, red, tmp_path / "claims.json")
+    assert json.loads((tmp_path / "claims.json").read_text())["claims"]        # judged, not refused
+    with pytest.raises(IncompleteTableError, match="reduced.npz"):            # a network lost: refused
+        S.claims(S.ClaimsConfig(sweep=SWEEP, reduced=REDUCED), path, bench, _reduced(red, drop=1),
+                 tmp_path / "claims2.json")
     assert json.loads((tmp_path / "claims.json").read_text())["claims"]
 
 
@@ -68,7 +87,7 @@ def test_claims_stage_fails_naming_the_index_when_a_network_row_is_missing(tmp_p
     index = _write(_index_frame().drop(index=7), tmp_path / "networks_index.csv")
     bench = _write(_bench_frame(), tmp_path / "benchmark.csv")
     with pytest.raises(IncompleteTableError, match="networks_index.csv") as err:
-        S.claims(S.ClaimsConfig(sweep=SWEEP), index, bench, tmp_path / "claims.json")
+        S.claims(S.ClaimsConfig(sweep=SWEEP), index, bench, _reduced(tmp_path / "r.npz"), tmp_path / "claims.json")
     assert "1 of 36" in str(err.value)
     assert not (tmp_path / "claims.json").exists()
 
@@ -80,7 +99,8 @@ def test_claims_stage_fails_when_the_index_is_cut_at_a_line_break(tmp_path, conf
     index = _write(_index_frame().iloc[:-2], tmp_path / "networks_index.csv")
     bench = _write(_bench_frame(), tmp_path / "benchmark.csv")
     with pytest.raises(IncompleteTableError, match="networks_index.csv"):
-        S.claims(S.ClaimsConfig(sweep=SWEEP if configured else {}), index, bench, tmp_path / "claims.json")
+        S.claims(S.ClaimsConfig(sweep=SWEEP if configured else {}), index, bench, _reduced(tmp_path / "r.npz"),
+                 tmp_path / "claims.json")
 
 
 def test_only_the_configured_grid_sees_a_lost_last_delay(tmp_path):
@@ -96,6 +116,7 @@ def test_claims_cli_exits_1_naming_a_benchmark_without_its_torch_row(tmp_path):
     bench = _write(_bench_frame().iloc[:1], tmp_path / "benchmark.csv")
     proc = subprocess.run([sys.executable, "-m", "stm_mechanisms", "claims", "--params",
                            json.dumps({"sweep": SWEEP}), "--in", f"index={index}", "--in", f"bench={bench}",
+                           "--in", f"reduced={_reduced(tmp_path / 'r.npz')}",
                            "--out", f"out={tmp_path / 'claims.json'}"], capture_output=True, text=True)
     assert proc.returncode == 1, proc.stderr
     assert str(bench) in proc.stderr and "torch loop" in proc.stderr

@@ -1,7 +1,8 @@
 # Short-term memory mechanisms in RNNs (Kurtkaya, Dinc et al., ICML 2025): thin rules around
 # `python -m stm_mechanisms <stage>`.
-#   sweep (one job per delay chunk: vmapped jax training of seeds x lrs x delays; cached)
-#   -> analyse (index of every network + mechanism, slow points, limit cycles, tiling)
+#   sweep (one job per delay chunk: vmapped jax training of seeds x lrs x delays of the paper's
+#   network; cached) -> analyse (index of every network + mechanism, slow points, limit cycles, tiling)
+#   reduced (a small sweep of our earlier reduced network, for the reduced-model check)
 #   benchmark (vmapped jax vs per-network torch loop)  -> figures -> claims
 # At full scale the sweep is a Slurm array (one job per delay chunk) and asks for a GPU.
 
@@ -28,6 +29,19 @@ rule stm_mechanisms_sweep:
     threads: 1
     resources: mem_mb=16000 if STM_FULL else 3000, runtime=600 if STM_FULL else 30, gpu=STM_GPU
     cache: "omit-software"
+    shell: "{params.fail}python -m stm_mechanisms sweep --threads {threads} --params {params.p:q} --out nets={output} 2> {log}"
+
+
+rule stm_mechanisms_reduced:
+    output: R("stm_mechanisms", "nets", "reduced.npz")
+    params:
+        p=lambda w: params_json("stm_mechanisms", "reduced", chunk=0),
+        code=code_hash("stm_mechanisms"),
+        fail=maybe_fail("stm_mechanisms_reduced"),
+    log: LOG("stm_mechanisms", "reduced")
+    benchmark: BENCH("stm_mechanisms", "reduced")
+    threads: 1
+    resources: mem_mb=3000, runtime=30
     shell: "{params.fail}python -m stm_mechanisms sweep --threads {threads} --params {params.p:q} --out nets={output} 2> {log}"
 
 
@@ -76,7 +90,7 @@ rule stm_mechanisms_figures:
         bench=report(R("stm_mechanisms", "figures", "benchmark.png"), category="stm_mechanisms",
                      caption="../report/stm_mechanisms/benchmark.rst"),
     params:
-        p=lambda w: params_json("stm_mechanisms", "figures", task=STM_TASK),
+        p=lambda w: params_json("stm_mechanisms", "figures", task=STM_TASK, sweep=P("stm_mechanisms", "sweep")),
         fail=maybe_fail("stm_mechanisms_figures"),
     log: LOG("stm_mechanisms", "figures")
     benchmark: BENCH("stm_mechanisms", "figures")
@@ -89,17 +103,18 @@ rule stm_mechanisms_claims:
     input:
         index=R("stm_mechanisms", "tables", "networks_index.csv"),
         bench=R("stm_mechanisms", "tables", "benchmark.csv"),
+        reduced=R("stm_mechanisms", "nets", "reduced.npz"),
     output: R("stm_mechanisms", "claims.json")
     params:
         p=lambda w: params_json("stm_mechanisms", "claims", task=STM_TASK, scale=SCALE,
-                                sweep=P("stm_mechanisms", "sweep")),
+                                sweep=P("stm_mechanisms", "sweep"), reduced=P("stm_mechanisms", "reduced")),
         code=code_hash("stm_mechanisms", report_only=True),
         fail=maybe_fail("stm_mechanisms_claims"),
     log: LOG("stm_mechanisms", "claims")
     benchmark: BENCH("stm_mechanisms", "claims")
     threads: 1
     resources: mem_mb=2000, runtime=10
-    shell: "{params.fail}python -m stm_mechanisms claims --threads {threads} --params {params.p:q} --in index={input.index} --in bench={input.bench} --out out={output} 2> {log}"
+    shell: "{params.fail}python -m stm_mechanisms claims --threads {threads} --params {params.p:q} --in index={input.index} --in bench={input.bench} --in reduced={input.reduced} --out out={output} 2> {log}"
 
 
 rule stm_mechanisms:

@@ -25,9 +25,12 @@ from .rnn import LEAK
 
 
 def rnn_map(params, leak=LEAK):
-    """The autonomous map ``F(x) = (1 - a) x + a tanh(W x + b)`` of a trained net."""
+    """The autonomous map ``F(x) = (1 - a) x + a tanh(W x + b + b_in)`` of a trained
+    net (no input: the input layer contributes only its bias ``b_in``, if any)."""
+    bias = params["b"] + params["b_in"] if "b_in" in params else params["b"]
+
     def F(x):
-        return (1 - leak) * x + leak * jnp.tanh(params["W"] @ x + params["b"])
+        return (1 - leak) * x + leak * jnp.tanh(params["W"] @ x + bias)
     return F
 
 
@@ -85,17 +88,29 @@ def detect_limit_cycle(traj, tail: float = 0.5, still_tol: float = 1e-4, corr_mi
     return False, 0
 
 
-def fft_mechanism(traj, radius: float = 3.0, threshold: float = 0.5):
+def fft_mechanism(traj, radius: float = 3.0, threshold: float = 0.5, similarity: str = "cosine"):
     """The paper's classifier on an autonomous trajectory ``traj [T, N]``.
 
-    Project on the top-2 principal components, take the time x time cosine
-    similarity of the projected states, and its centred 2-D power spectrum.
-    Returns ``(central_fraction, is_limit_cycle)``: the fraction of power
-    within ``radius`` frequency bins of the centre, and whether it is below
-    ``threshold``. jax-traceable (vmap over networks)."""
+    Take the top-2 principal components, a time x time similarity of the
+    projected states, and its centred 2-D power spectrum. Returns
+    ``(central_fraction, is_limit_cycle)``: the fraction of power within
+    ``radius`` frequency bins of the centre, and whether it is below
+    ``threshold``. jax-traceable (vmap over networks).
+
+    ``similarity``: ``"cosine"`` -- cosine similarity of the centred
+    projections; ``"corrcoef"`` -- what the authors' code computes
+    (``torch.corrcoef`` of the rows of the *uncentred* projection
+    ``traj @ V[:, :2]``: each row is centred over its two components, so the
+    matrix is ``s s^T`` with ``s = sign(z_1 - z_2)``)."""
     x = traj - jnp.mean(traj, axis=0)
     _, _, vt = jnp.linalg.svd(x, full_matrices=False)
-    z = x @ vt[:2].T
+    if similarity == "corrcoef":
+        z = traj @ vt[:2].T
+        z = z - jnp.mean(z, axis=1, keepdims=True)
+    elif similarity == "cosine":
+        z = x @ vt[:2].T
+    else:
+        raise ValueError(f"similarity must be cosine or corrcoef, got {similarity!r}")
     z = z / (jnp.linalg.norm(z, axis=1, keepdims=True) + 1e-12)
     C = z @ z.T
     P = jnp.abs(jnp.fft.fftshift(jnp.fft.fft2(C))) ** 2

@@ -76,10 +76,11 @@ def batch(spec: TaskSpec, n_trials: int, length: int | None = None):
 
 def stacked(specs: list[TaskSpec], n_trials: int):
     """Batches of several delays padded to one length: arrays with a leading
-    task axis plus ``pre [K]`` (response onset) and ``length [K]``."""
+    task axis plus ``pre [K]`` (response onset), ``resp [K]`` and ``length [K]``."""
     L = max(s.length for s in specs)
     parts = [batch(s, n_trials, L) for s in specs]
     u, y, w, cues, m = (np.stack(a) for a in zip(*parts))
     return dict(u=u, y=y, w=w, cues=cues, m=m,
                 pre=np.array([s.resp_start for s in specs], np.int32),
+                resp=np.array([s.resp for s in specs], np.int32),
                 length=np.array([s.length for s in specs], np.int32))
