@@ -118,7 +118,8 @@ def _zero_holds(v):
                for f, p, ci in zip(v["frac"], v["p_sign"], v["ci_delta_pass1"]))
 
 
-WHERE = "Sec. 4, synthetic solution-tree task, run v5_8 (authors' notebooks synte_figures_*.ipynb)"
+WHERE = ("synthetic solution-tree section, run v5_8 (the numbers as issues 12 and 23 give them from "
+         "the authors' figure notebooks, synte_figures_*.ipynb)")
 
 CLAIMS = [
     Claim(id="rl_wall.pass1_rises",
