@@ -192,3 +192,12 @@ def test_corrcoef_classifier_separates_a_cycle_from_a_slow_point():
     assert bool(lc_c) and not bool(lc_s) and float(frac_c) < 0.5 <= float(frac_s)
     with pytest.raises(ValueError, match="similarity"):
         dyn.fft_mechanism(jnp.asarray(cyc), similarity="other")
+
+
+def test_batches_hold_one_epoch_count_and_cover_the_grid():
+    ep = np.array([9486] * 30 + [4910] * 30 + [1000] * 120)
+    b = S.epoch_batches(ep, 24)
+    assert [s.stop - s.start for s in b] == [15, 15, 15, 15] + [24] * 5
+    assert all(len(set(ep[s])) == 1 for s in b)
+    assert sum((s.stop - s.start for s in b)) == len(ep) and b[-1].stop == len(ep)
+    assert [S.batch_size(g, 24) for g in (36, 30, 24, 7, 49)] == [18, 15, 24, 7, 17]

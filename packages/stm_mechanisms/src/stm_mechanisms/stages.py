@@ -100,6 +100,26 @@ def _task_arrays(cfg: SweepConfig, delays_of_nets):
     return {k: v[pos] for k, v in st.items()}
 
 
+def batch_size(group: int, vmap_size: int) -> int:
+    """Networks per vmapped batch for a group of ``group`` networks with the same epoch
+    count: as even as possible with at most ``vmap_size`` (a group never shares a batch, so
+    no network trains longer than its own count, and padding stays below one per batch)."""
+    nb = -(-group // vmap_size)
+    return -(-group // nb)
+
+
+def epoch_batches(ep, vmap_size: int) -> list[slice]:
+    """Slices of the grid (sorted by epoch count) into batches of one epoch count each."""
+    ep = np.asarray(ep)
+    out, i = [], 0
+    while i < len(ep):
+        g = int(np.sum(ep == ep[i]))
+        size = batch_size(g, vmap_size)
+        out += [slice(j, min(j + size, i + g)) for j in range(i, i + g, size)]
+        i += g
+    return out
+
+
 SUMMARY_KEYS = ("accuracy", "reliability", "learned", "lost", "final_loss", "diverged", "loss_curve")
 
 
@@ -127,12 +147,13 @@ def sweep(cfg: SweepConfig, nets: Path) -> None:
     n_done = len(done.get("lr", []))
     segment = rnn.make_segment_trainer(spec)
     init_keys, noise_key = rnn.network_keys(cfg.seed, S)
-    batches = [slice(i, min(i + cfg.vmap_size, len(grid))) for i in range(0, len(grid), cfg.vmap_size)]
+    batches = epoch_batches(EP, cfg.vmap_size)
     for b in repro_core.progress(batches, desc=f"sweep chunk {cfg.chunk}"):
         if b.start < n_done:
             continue
         n = b.stop - b.start
-        idx = np.r_[np.arange(b.start, b.stop), np.full(cfg.vmap_size - n, b.start)]  # fixed shape
+        size = batch_size(int(np.sum(EP == EP[b.start])), cfg.vmap_size)
+        idx = np.r_[np.arange(b.start, b.stop), np.full(size - n, b.start)]   # few distinct shapes
         task = {k: jnp.asarray(v) for k, v in _task_arrays(cfg, D[idx]).items()}
         params, r0 = rnn.init_networks(init_keys[idx], cfg.n_hidden, cfg.model)
         opt = rnn.init_opt_state(spec, params)
