@@ -22,6 +22,18 @@ PARAM_KEYS = ("W", "W_in", "b_in", "b", "W_out", "b_out")   # rnn.PARAM_KEYS (rn
 
 
 
+def _limit_xla_threads() -> None:
+    """Keep XLA's CPU thread pool to the stage's ``--threads`` (the CLI sets OMP_NUM_THREADS
+    from it; XLA ignores that variable): two 1-thread sweep jobs on 2 cores then do not
+    oversubscribe them. Must run before jax starts its backend."""
+    import os
+
+    n = os.environ.get("OMP_NUM_THREADS")
+    if n and n.isdigit() and "intra_op_parallelism_threads" not in os.environ.get("XLA_FLAGS", ""):
+        extra = f"--xla_cpu_multi_thread_eigen={'false' if n == '1' else 'true'} intra_op_parallelism_threads={n}"
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + extra).strip()
+
+
 @dataclass
 class TaskConfig:
     dt_ms: float = 5.0
@@ -127,6 +139,7 @@ def sweep(cfg: SweepConfig, nets: Path) -> None:
     """Train every (seed, learning rate, delay) network of one delay chunk,
     ``vmap_size`` networks per vmapped program (grouped by epoch count, then
     delay), ``segment`` epochs per call; checkpoint after each batch."""
+    _limit_xla_threads()
     import jax.numpy as jnp
 
     from . import rnn
@@ -211,6 +224,7 @@ def _autonomous(params, r0, spec: tk.TaskSpec, post_factor: int):
 def analyse_networks(cfg: AnalyseConfig, data: dict) -> tuple[pd.DataFrame, dict]:
     """Mechanism, slow points, limit cycle and sequential activity of every
     learned network in ``data`` (the merged sweep arrays)."""
+    _limit_xla_threads()
     import jax
     import jax.numpy as jnp
 
@@ -341,6 +355,7 @@ class BenchmarkConfig:
 def benchmark(cfg: BenchmarkConfig, bench: Path) -> None:
     """Networks trained per second: one vmapped jax program vs a per-network
     torch loop, on the same networks (same init, lr, task; noise off)."""
+    _limit_xla_threads()
     import jax
     import jax.numpy as jnp
 
