@@ -1,6 +1,7 @@
 """The smoke target end to end, twice: every claim evaluates and claims.json is byte-identical
 between runs with the same seed (SFT, GRPO and evaluation redone)."""
 
+import numpy as np
 import pytest
 
 from tests.helpers import assert_rerun_identical, run_smoke
@@ -16,6 +17,9 @@ def test_smoke_end_to_end(tmp_workdir):
     assert all(c["kind"] == "paper" for c in claims.values())
     for s in (0, 1):                          # two GRPO seeds from one SFT model
         assert (out / "models" / f"base_grpo_s{s}.pt").exists()
+        h = np.load(out / "histories" / f"base_grpo_s{s}.npz")
+        # one update per batch (the default): the ratio never leaves 1, nothing is clipped
+        assert len(h["ratio_dev"]) == 2 and (h["ratio_dev"] == 0).all() and (h["clipfrac"] == 0).all()
     for f in FIGS:
         assert (out / "figures" / f"{f}.png").stat().st_size > 10_000
     assert "pass@1" in (out / "note.md").read_text()
