@@ -27,9 +27,15 @@ def _per_graph(ctx, fn):
 
 
 def _slopes(ctx):
-    return _per_graph(ctx, lambda gm: {"last_layer": gm["context_slope"],
-                                       "first_layer": gm["context_slope_first_layer"],
-                                       "last_layer_3_longest": gm["context_slope_tail"]})
+    def one(gm):
+        last = gm["context_slope_by_layer"][str(ctx["n_layers"])]
+        return {"last_layer": gm["context_slope"], "first_layer": gm["context_slope_first_layer"],
+                "last_layer_3_longest": gm["context_slope_tail"],
+                # diagnostics (not judged): the same window for the scale-free change, and the raw
+                # RMS change at the window's start (>> 1: outside the linear, T^-1/2 regime)
+                "last_layer_scale_free": last["slope_scale_free"],
+                "last_layer_rms_change_at_fit_start": last["rms_change_at_fit_start"]}
+    return _per_graph(ctx, one)
 
 
 def _floor(ctx):
@@ -79,7 +85,12 @@ def _trained_trend(ctx):
         first, last = m["layers"][0], m["layers"][-1]
         out[g] = {"energy_first": first["energy"], "energy_last": last["energy"],
                   "low_fraction_first": first["low_fraction"], "low_fraction_last": last["low_fraction"],
-                  "overlap_last": last["pca_fiedler_overlap"], "valid_next_token": m["valid_next_token"]}
+                  "overlap_last": last["pca_fiedler_overlap"], "valid_next_token": m["valid_next_token"],
+                  # diagnostic (not judged): energy share in the upper half of the spectrum
+                  "high_fraction_first": first.get("high_fraction", 0.0),
+                  "high_fraction_last": last.get("high_fraction", 0.0),
+                  "random_energy": m["random_energy"],
+                  "next_token_code_energy": m.get("next_token_code_energy", 0.0)}
     return out
 
 
@@ -91,7 +102,7 @@ CLAIMS = [
           compute=_slopes,
           holds=lambda v: all(abs(s["last_layer"] + 0.5) <= 0.1 for s in v.values()),
           criterion="every graph: |slope + 0.5| <= 0.1 for the last-layer representation, fit over "
-                    "T >= 10 n (first-layer and 3-longest-context slopes reported, not judged)",
+                    "T >= 10 n (first-layer, 3-longest-context and scale-free slopes reported, not judged)",
           kind="paper",
           where="convergence over context (theory regime T >~ 10 n); figure not yet located (see issue 30)",
           threshold="slope -1/2 and the regime T >= 10 n are the paper's; the +-0.1 tolerance is ours "

@@ -172,6 +172,20 @@ def grid_spacing_ratio(Y: np.ndarray, rows: int, cols: int) -> float:
     return float(np.mean(inner) / np.mean(outer))
 
 
+def relative_change(X: np.ndarray, X_ref: np.ndarray, scale_free: bool = False) -> float:
+    """||X - X_ref|| / ||X_ref|| (Frobenius); ``scale_free``: both scaled to unit norm first, so
+    only the shape of the representation counts (what energy, mode fractions and PCA see)."""
+    if scale_free:
+        X, X_ref = X / np.linalg.norm(X), X_ref / np.linalg.norm(X_ref)
+    return float(np.linalg.norm(X - X_ref) / np.linalg.norm(X_ref))
+
+
+def loglog_slope(T: np.ndarray, y: np.ndarray) -> float:
+    """Least-squares slope of log y against log T (nan with fewer than two points)."""
+    T, y = np.asarray(T, float), np.asarray(y, float)
+    return float(np.polyfit(np.log(T), np.log(y), 1)[0]) if len(T) >= 2 else float("nan")
+
+
 def band_noise(U: np.ndarray, modes: np.ndarray, d: int, norm: float,
                rng: np.random.Generator) -> np.ndarray:
     """Gaussian noise restricted to the given Laplacian modes, scaled to Frobenius norm ``norm``."""

@@ -79,6 +79,9 @@ def exact(cfg: ExactConfig, metrics: Path, layers: Path, context: Path, snapshot
         # finite contexts: one walk per (seed, walk), prefixes of length T = factor * n
         Ts = sorted({max(2, int(round(f * g.n))) for f in cfg.context_factors})
         ctx_snap = {}
+        # diagnostic layers of the convergence rate: powers of two up to the last layer
+        diag_layers = sorted({2 ** k for k in range(int(np.log2(cfg.n_layers)) + 1)} | {cfg.n_layers})
+        diag = np.empty((2, cfg.n_walks, len(Ts), len(diag_layers)))   # raw / scale-free change
         walks = model.random_walks(g.A, Ts[-1], cfg.n_walks,
                                    np.random.default_rng(derive_seed(cfg.seed, "walk", gname)))
         for w in repro_core.progress(range(cfg.n_walks), desc=f"walks {gname}"):
@@ -86,7 +89,10 @@ def exact(cfg: ExactConfig, metrics: Path, layers: Path, context: Path, snapshot
             for T in Ts:
                 Ahat = model.context_adjacency(walk[:T], g.n, g.n_edges)
                 XT = model.propagate(model.averaging_operator(Ahat, cfg.eta), X0, cfg.n_layers)
-                rel = [float(np.linalg.norm(XT[k] - Xs[k]) / np.linalg.norm(Xs[k])) for k in (1, -1)]
+                rel = [model.relative_change(XT[k], Xs[k]) for k in (1, -1)]
+                for j, lay in enumerate(diag_layers):
+                    diag[0, w, Ts.index(T), j] = model.relative_change(XT[lay], Xs[lay])
+                    diag[1, w, Ts.index(T), j] = model.relative_change(XT[lay], Xs[lay], scale_free=True)
                 ctx_rows.append({"graph": gname, "walk": w, "T": T, "T_over_n": T / g.n,
                                  "rel_change_first": rel[0], "rel_change_last": rel[1],
                                  "energy_first": model.dirichlet_energy(XT[1], L),
@@ -115,6 +121,16 @@ def exact(cfg: ExactConfig, metrics: Path, layers: Path, context: Path, snapshot
             rms[which], slope[which] = _context_slope(df, f"rel_change_{which}",
                                                       cfg.fit_min_factor * g.n)
         slope["tail"] = _context_slope(df, "rel_change_last", Ts[-3] if len(Ts) >= 3 else Ts[0])[1]
+        # why the last-layer slope differs from the first layer's: slope by depth of the raw and
+        # the scale-free change over the same window, and the raw RMS change at its start
+        in_fit = np.array(Ts) >= cfg.fit_min_factor * g.n
+        rms_diag = np.sqrt(np.mean(diag ** 2, axis=1))                # (2, T, layer)
+        by_layer = {str(lay): {"slope": model.loglog_slope(np.array(Ts)[in_fit], rms_diag[0, in_fit, j]),
+                               "slope_scale_free": model.loglog_slope(np.array(Ts)[in_fit],
+                                                                      rms_diag[1, in_fit, j]),
+                               "rms_change_at_fit_start": float(rms_diag[0, in_fit, j][0])
+                               if in_fit.any() else float("nan")}
+                    for j, lay in enumerate(diag_layers)}
         energies = [r["energy"] for r in layer_rows if r["graph"] == gname]
         out_metrics["graphs"][gname] = {
             "n": g.n, "n_edges": g.n_edges, "eigenvalues": lam.tolist(),
@@ -126,6 +142,7 @@ def exact(cfg: ExactConfig, metrics: Path, layers: Path, context: Path, snapshot
             "context_rms_change": {w: {str(int(T)): v for T, v in r.items()} for w, r in rms.items()},
             "context_slope": slope["last"], "context_slope_first_layer": slope["first"],
             "context_slope_tail": slope["tail"],
+            "context_slope_by_layer": by_layer,
             "noise": noise,
         }
         snaps[f"{gname}__inf"] = Xs[cfg.snapshot_layers]
@@ -241,7 +258,12 @@ def analyse(cfg: AnalyseConfig, model_in: Path, metrics: Path) -> None:
     ok = ~np.isnan(reps).any(axis=(0, 2, 3))                 # contexts where every node occurs
     rows = []
     for layer in range(reps.shape[0]):
-        vals = [_summary(g, reps[layer, s], L, U, cfg.low_modes) for s in np.flatnonzero(ok)]
+        vals = [{**_summary(g, reps[layer, s], L, U, cfg.low_modes),
+                 # upper half of the spectrum: where a "which neighbour comes next" code lives on
+                 # a bipartite graph (neighbours lie in the opposite colour class)
+                 "high_fraction": float(model.mode_fractions(reps[layer, s], U)[g.n // 2:].sum()),
+                 "top_mode_fraction": float(model.mode_fractions(reps[layer, s], U)[-1])}
+                for s in np.flatnonzero(ok)]
         rows.append({k: float(np.mean([v[k] for v in vals])) for k in vals[0]} if vals else {})
     # next-token validity: fraction of argmax predictions that are graph neighbours (2nd half)
     walks, tokens, perms = trained.sample_batch(g.A, cfg.n_seqs, cfg.seq_len, rng)
@@ -255,6 +277,9 @@ def analyse(cfg: AnalyseConfig, model_in: Path, metrics: Path) -> None:
         "graph": cfg.graph, "n": g.n, "lambda2": float(lam[1]),
         "random_energy": float(np.trace(L) / (g.n - 1)),
         "random_low_fraction": cfg.low_modes / (g.n - 1),
+        "random_high_fraction": float(g.n - g.n // 2) / (g.n - 1),
+        # the ideal next-token code (row i = the walk's next-node distribution from i, D^-1 A)
+        "next_token_code_energy": model.dirichlet_energy(g.A / g.A.sum(1, keepdims=True), L),
         "contexts_used": int(ok.sum()), "layers": rows,
         "valid_next_token": float(valid), "final_loss": float(np.mean(state["losses"][-20:])),
         "losses": state["losses"],
