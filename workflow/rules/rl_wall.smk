@@ -51,10 +51,7 @@ rule rl_wall_data:
         fail=maybe_fail("rl_wall_data"),
     log: LOG(RLW, "data_{cond}")
     priority: 10  # the longest chain of the default run: start it first
-    # Two threads, though the data need one: when this job ends both cores come free together
-    # and the 2-thread SFT (same priority) starts at once. With one thread, 1-thread jobs of
-    # other papers took each core as it came free and the SFT waited ~47 min (issue 23).
-    threads: 2
+    threads: 1
     resources: mem_mb=4000, runtime=10
     cache: "omit-software"
     shell: "{params.fail}python -m rl_wall data --threads {threads} --params {params.p:q} --out data={output} 2> {log}"
@@ -71,11 +68,12 @@ rule rl_wall_sft:
         fail=maybe_fail("rl_wall_sft"),
     log: LOG(RLW, "sft_{cond}")
     priority: 10  # the longest chain of the default run: start it first
-    threads: 2
+    # One thread below full: with two, the quick SFT used 1.04 cores (2870 CPU-s in 2768 s wall,
+    # alone on 2 cores, 2026-12-07) and held the second core idle for 46 min; with one it starts
+    # on the first core that comes free and the other core runs the other papers (issue 28).
+    threads: 2 if SCALE == "full" else 1
     resources:
-        mem_mb=4000,
-        runtime=RLW_RUNTIME,
-        gpu=1 if SCALE == "full" else 0,
+        **measured("rl_wall_sft", mem_mb=4000, runtime=RLW_RUNTIME, gpu=1 if SCALE == "full" else 0),
     cache: "omit-software"
     shell:
         "{params.fail}python -m rl_wall sft --threads {threads} --params {params.p:q} --in data={input.data} "
@@ -98,9 +96,7 @@ rule rl_wall_grpo:
     # One thread: the GRPO seeds run side by side on the 2 cores (1.5 CPU-s a step on 1 thread)
     threads: 1
     resources:
-        mem_mb=6000,
-        runtime=RLW_RUNTIME,
-        gpu=1 if SCALE == "full" else 0,
+        **measured("rl_wall_grpo", mem_mb=6000, runtime=RLW_RUNTIME, gpu=1 if SCALE == "full" else 0),
     cache: "omit-software"
     shell:
         "{params.fail}python -m rl_wall grpo --threads {threads} --params {params.p:q} --in data={input.data} "
@@ -120,9 +116,7 @@ rule rl_wall_evaluate:
     priority: 10  # the longest chain of the default run: start it first
     threads: 1
     resources:
-        mem_mb=6000,
-        runtime=RLW_RUNTIME,
-        gpu=1 if SCALE == "full" else 0,
+        **measured("rl_wall_evaluate", mem_mb=6000, runtime=RLW_RUNTIME, gpu=1 if SCALE == "full" else 0),
     cache: "omit-software"
     shell:
         "{params.fail}python -m rl_wall evaluate --threads {threads} --params {params.p:q} --in data={input.data} "
