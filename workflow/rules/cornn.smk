@@ -51,7 +51,7 @@ rule cornn_simulate:
         fail=maybe_fail("cornn_simulate"),
     log: LOG("cornn", "simulate_{cornn_exp}_rep{cornn_rep}")
     threads: 1
-    resources: mem_mb=4000 if CORNN_FULL else 2000, runtime=30 if CORNN_FULL else 10
+    resources: **measured("cornn_simulate", mem_mb=4000 if CORNN_FULL else 2000, runtime=30 if CORNN_FULL else 10)
     cache: "omit-software"
     shell: "{params.fail}python -m cornn simulate --threads {threads} --params {params.p:q} --out data={output} 2> {log}"
 
@@ -66,7 +66,7 @@ rule cornn_fit:
     log: LOG("cornn", "fit_{cornn_exp}_rep{cornn_rep}")
     benchmark: BENCH("cornn", "fit_{cornn_exp}_rep{cornn_rep}")
     threads: CORNN_THREADS
-    resources: mem_mb=16000 if CORNN_FULL else 4000, runtime=90 if CORNN_FULL else 15, gpu=CORNN_GPU
+    resources: **measured("cornn_fit", mem_mb=16000 if CORNN_FULL else 4000, runtime=90 if CORNN_FULL else 15, gpu=CORNN_GPU)
     shell: "{params.fail}python -m cornn fit --threads {threads} --params {params.p:q} --in data={input} --out traces={output} 2> {log}"
 
 
@@ -97,7 +97,7 @@ rule cornn_flipflop_train:
         fail=maybe_fail("cornn_flipflop_train"),
     log: LOG("cornn", "flipflop_train_n{cornn_n}")
     threads: 1
-    resources: mem_mb=8000 if CORNN_FULL else 2000, runtime=240 if CORNN_FULL else 15, gpu=CORNN_GPU
+    resources: **measured("cornn_flipflop_train", mem_mb=8000 if CORNN_FULL else 2000, runtime=240 if CORNN_FULL else 15, gpu=CORNN_GPU)
     cache: "omit-software"
     shell: "{params.fail}python -m cornn flipflop_train --threads {threads} --params {params.p:q} --out generator={output} 2> {log}"
 
@@ -112,7 +112,7 @@ rule cornn_flipflop_fit:
     log: LOG("cornn", "flipflop_fit_n{cornn_n}")
     benchmark: BENCH("cornn", "flipflop_fit_n{cornn_n}")
     threads: CORNN_THREADS
-    resources: mem_mb=32000 if CORNN_FULL else 4000, runtime=120 if CORNN_FULL else 15, gpu=CORNN_GPU
+    resources: **measured("cornn_flipflop_fit", mem_mb=32000 if CORNN_FULL else 4000, runtime=120 if CORNN_FULL else 15, gpu=CORNN_GPU)
     shell: "{params.fail}python -m cornn flipflop_fit --threads {threads} --params {params.p:q} --in generator={input} --out results={output} 2> {log}"
 
 
@@ -126,7 +126,7 @@ rule cornn_timed_train:
         fail=maybe_fail("cornn_timed_train"),
     log: LOG("cornn", "timed_train")
     threads: 1
-    resources: mem_mb=16000 if CORNN_FULL else 2000, runtime=480 if CORNN_FULL else 15, gpu=CORNN_GPU
+    resources: **measured("cornn_timed_train", mem_mb=16000 if CORNN_FULL else 2000, runtime=480 if CORNN_FULL else 15, gpu=CORNN_GPU)
     cache: "omit-software"
     shell: "{params.fail}python -m cornn timed_train --threads {threads} --params {params.p:q} --out generator={output} 2> {log}"
 
@@ -141,7 +141,7 @@ rule cornn_timed_fit:
     log: LOG("cornn", "timed_fit")
     benchmark: BENCH("cornn", "timed_fit")
     threads: CORNN_THREADS
-    resources: mem_mb=32000 if CORNN_FULL else 4000, runtime=120 if CORNN_FULL else 15, gpu=CORNN_GPU
+    resources: **measured("cornn_timed_fit", mem_mb=32000 if CORNN_FULL else 4000, runtime=120 if CORNN_FULL else 15, gpu=CORNN_GPU)
     shell: "{params.fail}python -m cornn timed_fit --threads {threads} --params {params.p:q} --in generator={input} --out results={output} 2> {log}"
 
 

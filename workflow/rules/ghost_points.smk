@@ -16,7 +16,7 @@ rule ghost_points_onedim:
     log: LOG("ghost_points", "onedim")
     benchmark: BENCH("ghost_points", "onedim")
     threads: 1
-    resources: mem_mb=16000 if GP_FULL else 3000, runtime=240 if GP_FULL else 20, gpu=1 if GP_FULL else 0
+    resources: **measured("ghost_points_onedim", mem_mb=16000 if GP_FULL else 3000, runtime=240 if GP_FULL else 20, gpu=1 if GP_FULL else 0)
     shell: "{params.fail}python -m ghost_points onedim --threads {threads} --params {params.p:q} --out data={output.data} --out summary={output.summary} 2> {log}"
 
 
@@ -30,7 +30,7 @@ rule ghost_points_rnn_train:
         fail=maybe_fail("ghost_points_rnn_train"),
     log: LOG("ghost_points", "rnn_train")
     threads: 1
-    resources: mem_mb=32000 if GP_FULL else 3000, runtime=2880 if GP_FULL else 30, gpu=1 if GP_FULL else 0
+    resources: **measured("ghost_points_rnn_train", mem_mb=32000 if GP_FULL else 3000, runtime=2880 if GP_FULL else 30, gpu=1 if GP_FULL else 0)
     cache: "omit-software"
     shell: "{params.fail}python -m ghost_points rnn_train --threads {threads} --params {params.p:q} --out data={output.data} --out runs={output.runs} 2> {log}"
 

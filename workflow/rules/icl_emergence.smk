@@ -75,9 +75,7 @@ rule icl_emergence_train:
     log: LOG(ICLEM, "train_{run}_s{rep}")
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime={"smoke": 5, "quick": 30, "full": 240}[SCALE],
-        gpu=1 if SCALE == "full" else 0,
+        **measured("icl_emergence_train", mem_mb=4000, runtime={"smoke": 5, "quick": 30, "full": 240}[SCALE], gpu=1 if SCALE == "full" else 0),
     cache: "omit-software"
     shell:
         "{params.fail}python -m icl_emergence train --threads {threads} --params {params.p:q} "

@@ -28,7 +28,7 @@ rule latent_units_networks:
     threads:
         1
     resources:
-        mem_mb=32000 if LU_FULL else 4000, runtime=600 if LU_FULL else 20
+        **measured("latent_units_networks", mem_mb=32000 if LU_FULL else 4000, runtime=600 if LU_FULL else 20),
     cache:
         "omit-software"
     shell:
@@ -91,7 +91,7 @@ rule latent_units_decoding:
     threads:
         1
     resources:
-        mem_mb=16000 if LU_FULL else 3000, runtime=240 if LU_FULL else 15
+        **measured("latent_units_decoding", mem_mb=16000 if LU_FULL else 3000, runtime=240 if LU_FULL else 15),
     shell:
         lu_cmd("decoding", ["data"], ["table"])
 
@@ -130,7 +130,7 @@ rule latent_units_scaling:
     threads:
         1
     resources:
-        mem_mb=16000 if LU_FULL else 3000, runtime=480 if LU_FULL else 15
+        **measured("latent_units_scaling", mem_mb=16000 if LU_FULL else 3000, runtime=480 if LU_FULL else 15),
     cache:
         "omit-software"
     shell:

@@ -27,7 +27,7 @@ rule stm_mechanisms_sweep:
         fail=maybe_fail("stm_mechanisms_sweep"),
     log: LOG("stm_mechanisms", "sweep_chunk{stm_chunk}")
     threads: 1
-    resources: mem_mb=16000 if STM_FULL else 3000, runtime=600 if STM_FULL else 30, gpu=STM_GPU
+    resources: **measured("stm_mechanisms_sweep", mem_mb=16000 if STM_FULL else 3000, runtime=600 if STM_FULL else 30, gpu=STM_GPU)
     cache: "omit-software"
     shell: "{params.fail}python -m stm_mechanisms sweep --threads {threads} --params {params.p:q} --out nets={output} 2> {log}"
 
@@ -71,7 +71,7 @@ rule stm_mechanisms_benchmark:
     log: LOG("stm_mechanisms", "benchmark")
     benchmark: BENCH("stm_mechanisms", "benchmark")
     threads: 2
-    resources: mem_mb=8000 if STM_FULL else 3000, runtime=60 if STM_FULL else 15, gpu=STM_GPU
+    resources: **measured("stm_mechanisms_benchmark", mem_mb=8000 if STM_FULL else 3000, runtime=60 if STM_FULL else 15, gpu=STM_GPU)
     shell: "{params.fail}python -m stm_mechanisms benchmark --threads {threads} --params {params.p:q} --out bench={output.bench} 2> {log}"
 
 
