@@ -16,7 +16,7 @@ def smoke(tmp_path_factory):
 @pytest.mark.slow
 def test_smoke_end_to_end(smoke):
     _, res, claims = smoke
-    assert len(claims) == 5
+    assert len(claims) == 7
     for f in ("trees", "complexity", "recognition", "confusion"):
         assert (res / "figures" / f"{f}.png").stat().st_size > 1000
     a = json.loads((res / "analysis.json").read_text())

@@ -130,3 +130,30 @@ def test_random_trees_are_dags_with_parents_more_frequent():
     assert nx.is_directed_acyclic_graph(g)
     assert all(freq[u] > freq[v] for u, v in g.edges)
     assert all(g.in_degree(v) != 2 for v in g)     # the two-parent rule
+
+
+def test_token_id_keys_keep_two_ids_of_one_label_apart():
+    # " joy" (id 1) and "joy" (id 2) decode to one label. Keyed by token id (the authors') they
+    # are two nodes whose co-occurrence counts; merged by label it is a diagonal term, dropped.
+    ids = np.array([[1, 2, 5], [1, 2, 7], [1, 3, 2]])
+    tokens = np.array([[" joy", "joy", " the"], [" joy", "joy", " a"], [" joy", " fear", "joy"]])
+    probs = np.array([[.5, .3, .1], [.4, .2, .1], [.5, .1, .05]])
+    Y, rank, names, labs = T.topk_token_matrix(ids, tokens, probs, LABELS)
+    assert names == [" joy", "joy", " fear"] and labs == ["joy", "joy", "fear"]
+    C, freq = T.cooccurrence(Y)
+    # the authors' loop: rank pairs i < j of emotion tokens, keyed by id
+    assert C[0, 1] == pytest.approx(.5 * .3 + .4 * .2 + .5 * .05)
+    assert C[0, 2] == pytest.approx(.5 * .1) and C[1, 2] == pytest.approx(.1 * .05)
+    assert rank[2].tolist() == [0, 2, 1]
+    group_of = {lab: i for i, lab in enumerate(LABELS)}
+    by_id = T.topk_tree(ids, tokens, probs, LABELS, group_of, 0.3, keys="token_id")
+    # " joy" is the more frequent id: P(" joy" | "joy") = 0.255/0.26 > t -> edge " joy" -> "joy";
+    # " fear" -> parent " joy" (P = .05/.055), and its pair with "joy" is weaker
+    assert by_id["edge_list"] == [[" joy", "joy"], [" joy", " fear"]]
+    assert by_id["self_label_edges"] == 1 and by_id["label_nodes"] == 2 and by_id["nodes"] == 3
+    by_label = T.topk_tree(ids, tokens, probs, LABELS, group_of, 0.3, keys="label")
+    # merged: joy's probabilities sum per row and the joy-joy pair is gone; joy and fear then
+    # co-occur only with each other, P(joy | fear) = P(fear | joy) = 1, and no edge is left
+    assert by_label["edge_list"] == [] and by_label["self_label_edges"] == 0
+    with pytest.raises(ValueError):
+        T.topk_tree(ids, tokens, probs, LABELS, group_of, 0.3, keys="word")

@@ -14,6 +14,13 @@ if ET_UNKNOWN:
     raise WorkflowError(f"config emotion_trees.models names {', '.join(ET_UNKNOWN)}, not keys of "
                         f"emotion_trees.model_specs ({', '.join(ET_SPECS)})")
 ET_SCORES = [R("emotion_trees", "scores", f"{m}.npz") for m in ET_MODELS]
+ET_INFO_KEYS = ("family", "size_label")   # read by the analysis, not by the loader
+ET_INFO = {m: {"family": ET_SPECS[m].get("family", m), "size_label": ET_SPECS[m].get("size_label")}
+           for m in ET_MODELS}
+
+
+def et_load_spec(m):
+    return {k: v for k, v in ET_SPECS[m].items() if k not in ET_INFO_KEYS}
 
 
 wildcard_constraints:
@@ -36,7 +43,7 @@ rule emotion_trees_score:
     input: R("emotion_trees", "prompts.json")
     output: R("emotion_trees", "scores", "{et_model}.npz")
     params:
-        p=lambda w: params_json("emotion_trees", "score", model=ET_SPECS[w.et_model],
+        p=lambda w: params_json("emotion_trees", "score", model=et_load_spec(w.et_model),
                                 device=config["device"]),
         code=code_hash("emotion_trees"),
         fail=maybe_fail("emotion_trees_score"),
@@ -61,7 +68,7 @@ rule emotion_trees_analyse:
         recognition=report(R("emotion_trees", "tables", "recognition.csv"), category="emotion_trees",
                            caption="../report/emotion_trees/recognition_table.rst"),
     params:
-        p=lambda w: params_json("emotion_trees", "analyse", models=ET_MODELS),
+        p=lambda w: params_json("emotion_trees", "analyse", models=ET_MODELS, model_info=ET_INFO),
         scores_dir=lambda w, input: str(Path(input.scores[0]).parent),
         fail=maybe_fail("emotion_trees_analyse"),
     log: LOG("emotion_trees", "analyse")

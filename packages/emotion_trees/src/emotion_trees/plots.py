@@ -80,10 +80,18 @@ def complexity_figure(a: dict, path: Path) -> None:
     for m, r in by_size(a):
         for mode in ("topk", "dense"):
             t = r["trees"][mode]
-            rows.append({"params": r["n_params"], "tpl": t["total_path_length"],
+            rows.append({"params": r.get("size", r["n_params"]), "tpl": t["total_path_length"],
                          "depth": t["average_depth"], "source": f"ours ({mode})", "model": m})
     df = pd.DataFrame(rows)
-    fig, axes = subplots(1, 2, width=4.2, height=3.2)
+    fig, axes = subplots(1, 3, width=4.2, height=3.2)
+    ax = axes[0, 2]          # tree complexity vs recognition accuracy across models (paper Sec. 4)
+    for m, r in by_size(a):
+        if "neutral" in r["recognition"]:
+            x, y = r["trees"]["topk"]["total_path_length"], r["recognition"]["neutral"]["accuracy_all"]
+            ax.scatter([x], [y], color="C0")
+            ax.annotate(m, (x, y), fontsize=6, xytext=(3, 3), textcoords="offset points")
+    ax.set_xlabel("total path length (top-100 tree)")
+    ax.set_ylabel("6-way accuracy, neutral (all scenarios)")
     for ax, col, name in zip(axes[0], ("tpl", "depth"), ("total path length", "average depth")):
         sns.lineplot(df, x="params", y=col, hue="source", style="source", markers=True, dashes=False,
                      ax=ax, legend=ax is axes[0, 0])
@@ -97,7 +105,7 @@ def complexity_figure(a: dict, path: Path) -> None:
 
 
 def recognition_figure(a: dict, path: Path) -> None:
-    rows = [{"model": m, "persona": p, "6-way accuracy": x["accuracy_primary"]}
+    rows = [{"model": m, "persona": p, "6-way accuracy": x.get("accuracy_all", x["accuracy_primary"])}
             for m, r in by_size(a) for p, x in r["recognition"].items()]
     rows += [{"model": "paper: Llama-3.1-405B", "persona": p, "6-way accuracy": v}
              for p, v in REFERENCE_PERSONAS.items()]

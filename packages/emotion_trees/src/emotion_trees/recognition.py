@@ -51,6 +51,13 @@ def to_primary(values: Sequence[str | None], primary_of: dict[str, str]) -> list
     return [None if v is None else primary_of[v] for v in values]
 
 
+def correct_per_scenario(pred_primary: Sequence[str | None], truth_primary: Sequence[str]) -> list[int]:
+    """1 where the predicted primary group is the true one, 0 where it is wrong or no label was
+    found: the outcome on every scenario, as the authors' all-examples accuracy counts it, so
+    that two personas are compared on the same scenarios (McNemar, bootstrap)."""
+    return [int(p is not None and p == t) for p, t in zip(pred_primary, truth_primary, strict=True)]
+
+
 def evaluate(tokens: np.ndarray, truth: Sequence[str], labels: Sequence[str],
              primaries: Sequence[str], primary_of: dict[str, str]) -> dict:
     """Predictions, 135-way and 6-way confusion matrices and accuracies for one persona."""

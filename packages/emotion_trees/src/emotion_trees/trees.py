@@ -43,6 +43,36 @@ def topk_label_matrix(tokens: np.ndarray, probs: np.ndarray, labels) -> tuple[np
     return Y, rank
 
 
+def topk_token_matrix(ids: np.ndarray, tokens: np.ndarray, probs: np.ndarray, labels
+                      ) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+    """The authors' token-id keying: ``Y`` (N x M) and ``rank`` over the M distinct token ids
+    whose decoded string, stripped, is a label (columns in order of first appearance, row by
+    row, rank by rank), with each column's decoded string (its node name) and label. An id
+    occurs at most once in a row of top-k ids, so each column holds one rank per row."""
+    want = set(labels)
+    col: dict[int, int] = {}
+    names, labs = [], []
+    n, k = ids.shape
+    entries = []
+    for r in range(n):
+        for c in range(k):
+            lab = str(tokens[r, c]).strip()
+            if lab in want:
+                tid = int(ids[r, c])
+                if tid not in col:
+                    col[tid] = len(names)
+                    names.append(str(tokens[r, c]))
+                    labs.append(lab)
+                entries.append((r, col[tid], c, float(probs[r, c])))
+    Y = np.zeros((n, len(names)), np.float64)
+    rank = np.full((n, len(names)), -1, np.int64)
+    for r, j, c, p in entries:
+        if rank[r, j] >= 0:
+            raise ValueError(f"token id of column {j} occurs twice in row {r} of the top-k ids")
+        Y[r, j], rank[r, j] = p, c
+    return Y, rank, names, labs
+
+
 def dense_ranks(Y: np.ndarray) -> np.ndarray:
     """Ranks of labels by descending probability within each row (-1 where Y is 0)."""
     order = np.argsort(-Y, axis=1, kind="stable")
@@ -169,3 +199,36 @@ def describe(g: nx.DiGraph, labels, group: list[int]) -> dict:
     """Metrics, purity and the edge list (label names) of a tree."""
     return {**tree_metrics(g), **purity(g, group),
             "edge_list": [[labels[u], labels[v]] for u, v in g.edges]}
+
+
+KEYS = ("token_id", "label")
+
+
+def topk_tree(ids: np.ndarray, tokens: np.ndarray, probs: np.ndarray, labels, group_of: dict,
+              threshold: float, keys: str = "token_id") -> dict:
+    """The top-k tree of decoded next tokens with either node semantics (module doc), described.
+    With ``token_id`` keys the graph's nodes are the decoded strings (as in the authors' graph:
+    two ids that decode to the same string are one node there too); edge_list names them."""
+    if keys == "label":
+        Y, rank = topk_label_matrix(tokens, probs, labels)
+        out = describe(emotion_tree(Y, rank, threshold), list(labels), [group_of[x] for x in labels])
+        out["self_label_edges"], out["label_nodes"] = 0, out["nodes"]
+    elif keys == "token_id":
+        Y, rank, names, labs = topk_token_matrix(ids, tokens, probs, labels)
+        g = emotion_tree(Y, rank, threshold)
+        named = nx.relabel_nodes(g, {j: names[j] for j in g.nodes}, copy=True)
+        if named.number_of_nodes() != g.number_of_nodes() or named.number_of_edges() != g.number_of_edges():
+            # two ids with one decoded string: rebuild on names so that edges merge as the authors'
+            named = build_tree([Candidate(names[c.parent], names[c.child], c.p_parent_given_child)
+                                for c in candidate_edges(*cooccurrence(Y), threshold,
+                                                         *first_cooccurrence(rank))])
+        index = {v: i for i, v in enumerate(named.nodes)}
+        lab_of = {names[j]: labs[j] for j in range(len(names))}
+        g2 = nx.relabel_nodes(named, index, copy=True)
+        out = describe(g2, list(named.nodes), [group_of[lab_of[v]] if v in lab_of else -1 for v in named.nodes])
+        out["self_label_edges"] = int(sum(lab_of[u] == lab_of[v] for u, v in named.edges))
+        out["label_nodes"] = len({lab_of[v] for v in named.nodes})
+    else:
+        raise ValueError(f"keys={keys!r} is not allowed; allowed: {', '.join(KEYS)}")
+    out["keys"] = keys
+    return out
