@@ -1,7 +1,7 @@
 # icl_lowfreq (Yang, Tanaka, Hu; arXiv 2507.13540): thin rules around `python -m icl_lowfreq <stage>`.
 #   exact (Track A: fixed-attention averaging model on every graph) -> figures -> claims
 #   train (Track B: small transformer per graph, cached) -> analyse -> figure_trained, claims
-# Track C (pretrained LM) is not implemented.
+#   lm (Track C: one pretrained LM on in-context random walks, per model) -> figure_lm, claims
 
 ICL_LOWFREQ_FULL = SCALE == "full"
 ICL_LOWFREQ_THREADS = int(P("icl_lowfreq", "trained", "threads"))
@@ -11,8 +11,61 @@ def icl_lowfreq_trained():
     return [R("icl_lowfreq", "trained", f"{g}.json") for g in P("icl_lowfreq", "trained", "graphs")]
 
 
+ICL_LOWFREQ_LM_MODELS = list(P("icl_lowfreq", "lm", "models"))
+ICL_LOWFREQ_LM_SPECS = {m: {**spec, "name": m} for m, spec in P("icl_lowfreq", "lm", "model_specs").items()}
+ICL_LOWFREQ_LM_UNKNOWN = [m for m in ICL_LOWFREQ_LM_MODELS if m not in ICL_LOWFREQ_LM_SPECS]
+if ICL_LOWFREQ_LM_UNKNOWN:
+    raise WorkflowError(f"config icl_lowfreq.lm.models names {', '.join(ICL_LOWFREQ_LM_UNKNOWN)}, not keys "
+                        f"of icl_lowfreq.lm.model_specs ({', '.join(ICL_LOWFREQ_LM_SPECS)})")
+
+
+def icl_lowfreq_lm(ext="json"):
+    return [R("icl_lowfreq", "lm", f"{m}.{ext}") for m in ICL_LOWFREQ_LM_MODELS]
+
+
+def icl_lowfreq_lm_params(w):
+    d = {k: v for k, v in P("icl_lowfreq", "lm").items() if k not in ("models", "model_specs")}
+    return params_json("icl_lowfreq", model=ICL_LOWFREQ_LM_SPECS[w.icl_lowfreq_model], **d)
+
+
 wildcard_constraints:
     icl_lowfreq_graph="[a-z0-9]+",
+    icl_lowfreq_model="[A-Za-z0-9._-]+",
+
+
+rule icl_lowfreq_lm:
+    output:
+        metrics=R("icl_lowfreq", "lm", "{icl_lowfreq_model}.json"),
+        table=R("icl_lowfreq", "lm", "{icl_lowfreq_model}.csv"),
+    params:
+        p=icl_lowfreq_lm_params,
+        fail=maybe_fail("icl_lowfreq_lm"),
+    log: LOG("icl_lowfreq", "lm_{icl_lowfreq_model}")
+    benchmark: BENCH("icl_lowfreq", "lm_{icl_lowfreq_model}")
+    threads: 1
+    resources: mem_mb=6000, runtime=60 if ICL_LOWFREQ_FULL else 30
+    shell:
+        "{params.fail}python -m icl_lowfreq lm --threads {threads} --params {params.p:q}"
+        " --out metrics={output.metrics} --out table={output.table} 2> {log}"
+
+
+rule icl_lowfreq_figure_lm:
+    input:
+        metrics=R("icl_lowfreq", "lm", "{icl_lowfreq_model}.json"),
+        table=R("icl_lowfreq", "lm", "{icl_lowfreq_model}.csv"),
+    output:
+        report(R("icl_lowfreq", "figures", "lm_{icl_lowfreq_model}.png"), category="icl_lowfreq",
+               caption="../report/icl_lowfreq/lm.rst"),
+    params:
+        p=lambda w: params_json("icl_lowfreq"),
+        fail=maybe_fail("icl_lowfreq_figure_lm"),
+    log: LOG("icl_lowfreq", "figure_lm_{icl_lowfreq_model}")
+    benchmark: BENCH("icl_lowfreq", "figure_lm_{icl_lowfreq_model}")
+    threads: 1
+    resources: mem_mb=2000, runtime=10
+    shell:
+        "{params.fail}python -m icl_lowfreq figure_lm --threads {threads} --params {params.p:q}"
+        " --in metrics={input.metrics} --in table={input.table} --out fig_lm={output} 2> {log}"
 
 
 rule icl_lowfreq_train:
@@ -110,9 +163,10 @@ rule icl_lowfreq_claims:
     input:
         metrics=R("icl_lowfreq", "exact", "metrics.json"),
         trained=icl_lowfreq_trained(),
+        lm=icl_lowfreq_lm(),
     output: R("icl_lowfreq", "claims.json")
     params:
-        p=lambda w: params_json("icl_lowfreq", scale=SCALE, trained=icl_lowfreq_trained()),
+        p=lambda w: params_json("icl_lowfreq", scale=SCALE, trained=icl_lowfreq_trained(), lm=icl_lowfreq_lm()),
         code=code_hash("icl_lowfreq", report_only=True),
         fail=maybe_fail("icl_lowfreq_claims"),
     log: LOG("icl_lowfreq", "claims")
@@ -129,3 +183,4 @@ rule icl_lowfreq:
         R("icl_lowfreq", "claims.json"),
         rules.icl_lowfreq_figures.output,
         rules.icl_lowfreq_figure_trained.output,
+        [R("icl_lowfreq", "figures", f"lm_{m}.png") for m in ICL_LOWFREQ_LM_MODELS],

@@ -125,3 +125,64 @@ def trained(ms: dict, path) -> None:
     ax.set(xlabel="step", ylabel="next-token loss", title="training")
     ax.legend(fontsize=7)
     repro_core.save_figure(fig, path)
+
+
+def lm(m: dict, table: pd.DataFrame, path) -> None:
+    """Track C, one row per graph: energy / lambda_2 by layer (contexts as hue), energy by context
+    at the readout layer, lower-half share and PCA/Fiedler overlap by context at the readout
+    layer, scale-free change vs context (log-log, slope -1/2 for reference) and the readout-layer
+    top-2 PCA of walk 0 at the longest context with the graph's edges. Means over walks, 95% CIs."""
+    graphs = list(m["graphs"])
+    readout = int(m["readout_layer"])
+    df = table[table["complete"].astype(bool)].copy()
+    fig, axes = subplots(len(graphs), 5, width=3.2, height=2.8)
+    for r, gname in enumerate(graphs):
+        gm = m["graphs"][gname]
+        d = df[df["graph"] == gname].copy()
+        d["energy / lambda2"] = d["energy"] / gm["lambda2"]
+        rand = gm["random_energy"] / gm["lambda2"]
+        ax = axes[r, 0]
+        sns.lineplot(data=d, x="layer", y="energy / lambda2", hue="T", marker=".", errorbar=("ci", 95),
+                     palette="viridis", ax=ax)
+        ax.axhline(rand, color="0.5", ls=":", lw=0.8)
+        ax.axhline(1.0, color="k", ls="--", lw=0.8)
+        ax.axvline(readout, color="0.7", lw=0.8)
+        ax.set_title(f"{gname}: energy by layer (dotted random, dashed lambda2)", fontsize=8)
+        ax.legend(fontsize=6, title="T", title_fontsize=6)
+        at = d[d["layer"] == readout]
+        ax = axes[r, 1]
+        sns.lineplot(data=at, x="T", y="energy / lambda2", marker="o", errorbar=("ci", 95), ax=ax)
+        ax.axhline(rand, color="0.5", ls=":", lw=0.8)
+        ax.axhline(1.0, color="k", ls="--", lw=0.8)
+        ax.set(xscale="log", title=f"energy by context, layer {readout}")
+        ax = axes[r, 2]
+        long = at.melt(id_vars=["T", "walk"], value_vars=["lower_half_fraction", "pca_fiedler_overlap"],
+                       var_name="measure")
+        sns.lineplot(data=long, x="T", y="value", hue="measure", marker="o", errorbar=("ci", 95), ax=ax)
+        ax.axhline(gm["random_lower_half_fraction"], color="C0", ls=":", lw=0.8)
+        ax.axhline(gm["random_overlap"], color="C1", ls=":", lw=0.8)
+        ax.axhline(0.5, color="k", ls="--", lw=0.6)
+        ax.set(xscale="log", ylim=(0, 1), title="lower-half share, PCA/Fiedler (dotted random)")
+        ax.legend(fontsize=6)
+        ax = axes[r, 3]
+        c = at[at["T"] < at["T"].max()]
+        if len(c):
+            sns.lineplot(data=c, x="T", y="change", marker="o", errorbar=("ci", 95), ax=ax)
+            T0, y0 = c["T"].min(), c[c["T"] == c["T"].min()]["change"].mean()
+            Tr = np.array([T0, c["T"].max()])
+            ax.plot(Tr, y0 * (Tr / T0) ** -0.5, color="0.5", ls=":", lw=0.8, label="slope -1/2")
+            ax.legend(fontsize=6)
+        ax.set(xscale="log", yscale="log", ylabel="||X_T - X_Tmax|| (unit norm)", title="convergence over context")
+        ax = axes[r, 4]
+        Y = np.asarray(gm["pca_readout_walk0"])
+        pos = np.asarray(gm["pos"])
+        g = model.make_graph(gname)
+        for i, j in np.argwhere(np.triu(g.A) > 0):
+            ax.plot(Y[[i, j], 0], Y[[i, j], 1], color="0.7", lw=0.8, zorder=1)
+        ax.scatter(Y[:, 0], Y[:, 1], c=pos[:, 0] + 0.3 * pos[:, 1], cmap="viridis", s=22, zorder=2)
+        for i, w in enumerate(gm["walks"][0]["words"]):
+            ax.annotate(w, Y[i], fontsize=5)
+        ax.set_xticks([]), ax.set_yticks([])
+        ax.set_title(f"top-2 PCA, layer {readout}, T = {gm['Ts'][-1]}", fontsize=8)
+    fig.suptitle(f"{m['model']}: in-context random walks ({m['n_walks']} walks per graph)")
+    repro_core.save_figure(fig, path)
