@@ -6,11 +6,13 @@ CTOT_MAIN = list(P("ctot_flow", "processes"))
 CTOT_SWEEP = [f"noise_{i}" for i in range(len(P("ctot_flow", "sweep", "noise")))]
 CTOT_DATASETS = CTOT_MAIN + CTOT_SWEEP
 CTOT_FULL = SCALE == "full"
+CTOT_SEEDS = list(range(int(P("ctot_flow", "seeds"))))
 # --threads sets BLAS/OpenMP threads; repro_core imports no torch for numpy-only stages
 
 wildcard_constraints:
     # only the configured data sets: a typo in a file target is "no rule to produce", not a crash
     ctot_ds="|".join(CTOT_DATASETS),
+    ctot_seed="[0-9]+",
 
 
 def _ctot_process(ds):
@@ -66,45 +68,50 @@ rule ctot_flow_labels:
         "--out labels={output} 2> {log}"
 
 
-def _ctot_fit_params(ds):
+def _ctot_fit_params(ds, seed):
     process, noise = _ctot_process(ds)
+    methods = P("ctot_flow", "methods", "main" if ds in CTOT_MAIN else "sweep")
     return _ctot_json.dumps({
-        "train": _ctot_json.loads(params_json("ctot_flow", "train", dataset=ds,
-                                              device=config.get("device", "auto"))),
+        "train": _ctot_json.loads(params_json("ctot_flow", "train", dataset=ds, methods=list(methods),
+                                              train_seed=int(seed), device=config.get("device", "auto"))),
         "evaluate": _ctot_json.loads(params_json("ctot_flow", "evaluate", dataset=ds, process=process,
-                                                 time_noise=noise, h=P("ctot_flow", "train", "h"))),
+                                                 time_noise=noise, train_seed=int(seed),
+                                                 h=P("ctot_flow", "train", "h"))),
     }, sort_keys=True)
 
 
+CTOT_EVALS = [R("ctot_flow", "eval", ds, f"s{s}.json") for ds in CTOT_DATASETS for s in CTOT_SEEDS]
+
+
 rule ctot_flow_fit:
-    # train CT-OT Flow and OT-CFM (same MLP, budget), then evaluate both: one job per data set
+    # train CT-OT Flow and the baselines (same MLP, budget), then evaluate all: one job per data
+    # set and training seed
     input:
         data=R("ctot_flow", "data", "{ctot_ds}.npz"),
         labels=R("ctot_flow", "labels", "{ctot_ds}.npz"),
     output:
-        ctot=R("ctot_flow", "models", "{ctot_ds}", "ctot.pt"),
-        otcfm=R("ctot_flow", "models", "{ctot_ds}", "otcfm.pt"),
-        metrics=R("ctot_flow", "eval", "{ctot_ds}.json"),
-        paths=R("ctot_flow", "eval", "{ctot_ds}_paths.npz"),
+        models=R("ctot_flow", "models", "{ctot_ds}", "s{ctot_seed}.pt"),
+        metrics=R("ctot_flow", "eval", "{ctot_ds}", "s{ctot_seed}.json"),
+        paths=R("ctot_flow", "eval", "{ctot_ds}", "s{ctot_seed}_paths.npz"),
     params:
-        p=lambda w: _ctot_fit_params(w.ctot_ds),
+        p=lambda w: _ctot_fit_params(w.ctot_ds, w.ctot_seed),
         code=code_hash("ctot_flow"),
         fail=maybe_fail("ctot_flow_fit"),
     log:
-        LOG("ctot_flow", "fit_{ctot_ds}")
+        LOG("ctot_flow", "fit_{ctot_ds}_s{ctot_seed}")
     threads: 1
     resources:
         mem_mb=4000, runtime=600 if CTOT_FULL else 40, gpu=1 if CTOT_FULL else 0
     cache: "omit-software"
     shell:
         "{params.fail}python -m ctot_flow fit --threads {threads} --params {params.p:q} --in data={input.data} "
-        "--in labels={input.labels} --out ctot={output.ctot} --out otcfm={output.otcfm} "
+        "--in labels={input.labels} --out models={output.models} "
         "--out metrics={output.metrics} --out paths={output.paths} 2> {log}"
 
 
 rule ctot_flow_claims:
     input:
-        [R("ctot_flow", "eval", f"{ds}.json") for ds in CTOT_DATASETS],
+        CTOT_EVALS,
     output:
         claims=R("ctot_flow", "claims.json"),
         table=report(R("ctot_flow", "tables", "summary.csv"), category="ctot_flow",
@@ -112,7 +119,7 @@ rule ctot_flow_claims:
         table_html=report(R("ctot_flow", "tables", "summary.html"), category="ctot_flow",
                           caption="../report/ctot_flow/summary.rst"),
     params:
-        p=params_json("ctot_flow", datasets=CTOT_MAIN, sweep=CTOT_SWEEP, scale=SCALE),
+        p=params_json("ctot_flow", datasets=CTOT_MAIN, sweep=CTOT_SWEEP, seeds=len(CTOT_SEEDS), scale=SCALE),
         code=code_hash("ctot_flow", report_only=True),
         root=lambda w: R("ctot_flow"),
         fail=maybe_fail("ctot_flow_claims"),
@@ -131,8 +138,8 @@ rule ctot_flow_claims:
 
 rule ctot_flow_figures:
     input:
-        [R("ctot_flow", "eval", f"{ds}.json") for ds in CTOT_DATASETS],
-        [R("ctot_flow", "eval", f"{ds}_paths.npz") for ds in CTOT_MAIN],
+        CTOT_EVALS,
+        [R("ctot_flow", "eval", ds, "s0_paths.npz") for ds in CTOT_MAIN],
         [R("ctot_flow", sub, f"{ds}.npz") for ds in CTOT_MAIN for sub in ("data", "labels")],
     output:
         labels=report(R("ctot_flow", "figures", "time_labels.png"), category="ctot_flow",
@@ -144,7 +151,7 @@ rule ctot_flow_figures:
         noise=report(R("ctot_flow", "figures", "noise_sweep.png"), category="ctot_flow",
                      caption="../report/ctot_flow/noise_sweep.rst"),
     params:
-        p=params_json("ctot_flow", datasets=CTOT_MAIN, sweep=CTOT_SWEEP),
+        p=params_json("ctot_flow", datasets=CTOT_MAIN, sweep=CTOT_SWEEP, seeds=len(CTOT_SEEDS)),
         root=lambda w: R("ctot_flow"),
         fail=maybe_fail("ctot_flow_figures"),
     log:

@@ -13,6 +13,14 @@ only in where the pairs (x0 at time t0, x1 at time t0 + dt) come from:
 Each mini-batch pair is coupled by exact OT (``ot.emd``, squared Euclidean cost);
 with s ~ U(0, 1) the regression is
     v_theta((1-s) x0 + s x1 + sigma eps, t0 + s dt)  ->  (x1 - x0) / dt.
+
+The field's baselines come from ``torchcfm`` (Tong et al.), on the same window-midpoint pairs,
+network, optimiser and budget: ``tcfm_ot`` (ExactOptimalTransportConditionalFlowMatcher,
+OT-CFM), ``tcfm_i`` (ConditionalFlowMatcher, I-CFM: independent pairs) and ``tcfm_sb``
+(SchrodingerBridgeConditionalFlowMatcher: the flow part of [SF]2M, exact OT plan of the
+entropic problem's limit as torchcfm computes it, its probability-flow ODE integrated; the
+score network and SDE sampling of [SF]2M are not trained). The matcher draws s, x_s and u_s on
+the unit interval; time and velocity are rescaled to the window pair: t = t0 + s dt, v = u / dt.
 """
 
 from __future__ import annotations
@@ -31,7 +39,21 @@ from repro_core.io import atomic_path
 from .labels import kernel_weights
 from .processes import midpoint_labels
 
-METHODS = ("ctot", "otcfm")
+TCFM = ("tcfm_ot", "tcfm_i", "tcfm_sb")     # torchcfm's matchers (the field's baselines)
+METHODS = ("ctot", "otcfm", *TCFM)
+
+
+def tcfm_matcher(method: str, sigma: float, sb_sigma: float):
+    """The torchcfm matcher of a baseline method."""
+    import torchcfm
+
+    if method == "tcfm_ot":
+        return torchcfm.ExactOptimalTransportConditionalFlowMatcher(sigma=sigma)
+    if method == "tcfm_i":
+        return torchcfm.ConditionalFlowMatcher(sigma=sigma)
+    if method == "tcfm_sb":
+        return torchcfm.SchrodingerBridgeConditionalFlowMatcher(sigma=sb_sigma, ot_method="exact")
+    raise ValueError(f"method={method!r} is not a torchcfm baseline; allowed: {', '.join(TCFM)}")
 
 
 class MLP(nn.Module):
@@ -69,6 +91,16 @@ def cfm_target(x0: np.ndarray, x1: np.ndarray, t0: np.ndarray, dt: np.ndarray, s
     return xs, ts, u
 
 
+def tcfm_target(matcher, x0: np.ndarray, x1: np.ndarray, t0: np.ndarray, dt: np.ndarray,
+                s: np.ndarray, device=None):
+    """torchcfm's (s, x_s, u_s) on the unit interval for the pair, rescaled to the window pair's
+    time: t = t0 + s dt, target u / dt (its noise from torch's generator, its OT plan draws from
+    numpy's global one: both seeded by the stage)."""
+    f = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
+    s_t, xs, u = matcher.sample_location_and_conditional_flow(f(x0), f(x1), t=f(s))
+    return f(t0) + s_t * f(dt), xs, u / f(dt)[:, None]
+
+
 @dataclass
 class PairSampler:
     """Draws OT-coupled (x0, x1, t0, dt) mini-batches for one method."""
@@ -89,7 +121,7 @@ class PairSampler:
         self.t_lo, self.t_hi = float(self.t_hat.min()), float(self.t_hat.max())
         if self.method == "ctot" and self.t_hi - self.t_lo <= self.delta:
             raise ValueError(f"delta={self.delta} is not shorter than the labelled time range")
-        if self.method == "otcfm" and not self._pairs:
+        if self.method != "ctot" and not self._pairs:
             raise ValueError("OT-CFM needs two neighbouring non-empty windows")
 
     def __call__(self, batch: int, rng: np.random.Generator):
@@ -105,6 +137,8 @@ class PairSampler:
             x1 = self.X[rng.choice(self._members[k + 1], size=batch)]
             t0 = float(midpoint_labels(np.array(k), self.n_windows))
             dt = 1.0 / self.n_windows
+        if self.method in TCFM:           # torchcfm couples (or not) the pair itself
+            return x0, x1, np.full(batch, t0), np.full(batch, dt)
         return x0, x1[ot_pair(x0, x1)], np.full(batch, t0), np.full(batch, dt)
 
 
@@ -116,6 +150,7 @@ class TrainConfig:
     depth: int = 3
     lr: float = 1e-3
     sigma: float = 0.01        # CFM path noise
+    sb_sigma: float = 0.1      # noise of the Schroedinger-bridge matcher (tcfm_sb)
     ckpt_every: int = 500
 
 
@@ -140,14 +175,19 @@ def train_flow(sampler: Callable, dim: int, cfg: TrainConfig, rng: np.random.Gen
         rng.bit_generator.state = state["rng"]
         torch.set_rng_state(state["torch_rng"].cpu())
         start, losses = state["step"], list(state["losses"])
+    method = getattr(sampler, "method", "ctot")
+    matcher = tcfm_matcher(method, cfg.sigma, cfg.sb_sigma) if method in TCFM else None
     steps = range(start, cfg.steps)
     for step in (progress(steps, desc="flow matching", initial=start, total=cfg.steps) if progress else steps):
         for group in opt.param_groups:  # cosine decay to 0 (a function of the step: resumable)
             group["lr"] = cfg.lr * 0.5 * (1 + np.cos(np.pi * step / cfg.steps))
         x0, x1, t0, dt = sampler(cfg.batch, rng)
         s = rng.uniform(0.0, 1.0, cfg.batch)
-        xs, ts, u = cfm_target(x0, x1, t0, dt, s, rng.standard_normal(x0.shape), cfg.sigma)
-        ts, xs, u = (torch.as_tensor(a, dtype=torch.float32, device=device) for a in (ts, xs, u))
+        if matcher is None:
+            xs, ts, u = cfm_target(x0, x1, t0, dt, s, rng.standard_normal(x0.shape), cfg.sigma)
+            ts, xs, u = (torch.as_tensor(a, dtype=torch.float32, device=device) for a in (ts, xs, u))
+        else:
+            ts, xs, u = tcfm_target(matcher, x0, x1, t0, dt, s, device)
         loss = ((model(ts, xs) - u) ** 2).sum(1).mean()
         opt.zero_grad()
         loss.backward()

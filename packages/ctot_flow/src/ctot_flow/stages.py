@@ -1,10 +1,10 @@
 """Workflow stages of ctot_flow (plain functions + dataclass configs).
 
-    simulate  (per dataset)           -> data/<ds>.npz   snapshots + test paths
+    simulate  (per dataset)           -> data/<ds>.npz   snapshots, test paths, sampling floor
     labels    (per dataset)           -> labels/<ds>.npz partial-OT time labels
-    train     (per dataset)           -> models/<ds>/{ctot,otcfm}.pt
-    evaluate  (per dataset)           -> eval/<ds>.json (+ eval/<ds>_paths.npz)
-    fit       (per dataset)           = train + evaluate in one job (what the workflow runs)
+    train     (per dataset, seed)     -> models/<ds>/s<seed>.pt  every method's network
+    evaluate  (per dataset, seed)     -> eval/<ds>/s<seed>.json (+ s<seed>_paths.npz)
+    fit       (per dataset, seed)     = train + evaluate in one job (what the workflow runs)
     summarize (all datasets)          -> claims.json, tables
     figures   (all datasets)          -> figures
 
@@ -46,6 +46,7 @@ class SimulateConfig:
     n_test: int = 500
     t_start: float = 0.1
     eval_times: list = field(default_factory=lambda: [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
+    floor_reps: int = 5          # independent true samples of size n_test for the sampling floor
     seed: int = 0
 
 
@@ -63,8 +64,22 @@ def simulate(cfg: SimulateConfig, data: Path) -> None:
         raise ValueError("evaluate times must increase from t_start within [0, 1] "
                          f"(t_start={cfg.t_start}, eval_times={cfg.eval_times})")
     test = proc.paths(proc.sample_x0(cfg.n_test, rng), times, rng)
+    floor = sampling_floor(proc, test, times, cfg.floor_reps, rng)
     save_npz(data, **obs, test_paths=test, test_times=times, n_windows=cfg.n_windows,
-             deterministic=proc.deterministic)
+             deterministic=proc.deterministic, w2_floor=floor)
+
+
+def sampling_floor(proc: Process, test: np.ndarray, times: np.ndarray, reps: int,
+                   rng: np.random.Generator) -> np.ndarray:
+    """W2 (reps x held-out times) between the test sample and ``reps`` fresh, independent samples
+    of the same true process at the evaluation sample size: what W2 reads for a perfect model."""
+    from .metrics import wasserstein
+
+    out = np.empty((reps, len(times) - 1))
+    for r in range(reps):
+        fresh = proc.paths(proc.sample_x0(len(test), rng), times, rng)
+        out[r] = [wasserstein(fresh[:, j], test[:, j]) for j in range(1, len(times))]
+    return out
 
 
 # ---------------------------------------------------------------- labels
@@ -98,45 +113,58 @@ class TrainStageConfig:
     depth: int = 3
     lr: float = 1e-3
     sigma: float = 0.01
+    sb_sigma: float = 0.1
     h: float = 0.02
     delta: float = 0.1
     ckpt_every: int = 500
+    methods: list = field(default_factory=lambda: ["ctot", "otcfm"])
+    train_seed: int = 0        # index of the training seed (the data are the same for every one)
     device: str = "cpu"        # auto | cpu | cuda (repro_core.device.torch_device)
     seed: int = 0
 
 
-def train(cfg: TrainStageConfig, data: Path, labels: Path, ctot: Path, otcfm: Path) -> None:
-    """Flow matching of the velocity MLP for CT-OT Flow and for OT-CFM on midpoints
-    (same network, optimiser and budget; checkpoints, resumes). One job trains both:
-    starting a torch process costs more than a smoke-scale training run."""
+def train(cfg: TrainStageConfig, data: Path, labels: Path, models: Path) -> None:
+    """Flow matching of the velocity MLP for every method of ``cfg.methods`` (CT-OT Flow, our
+    OT-CFM on midpoints, torchcfm's baselines; same network, optimiser and budget; checkpoints,
+    resumes), one training seed. One job trains all: starting a torch process costs more than a
+    smoke-scale training run."""
     from repro_core.device import torch_device
 
-    from .flow import PairSampler, TrainConfig, train_flow
+    from .flow import METHODS, PairSampler, TrainConfig, train_flow
 
+    unknown = [m for m in cfg.methods if m not in METHODS]
+    if unknown:
+        raise ValueError(f"train.methods: unknown {unknown}; allowed: {', '.join(METHODS)}")
     d, lab = load_npz(data), load_npz(labels)
     tcfg = TrainConfig(steps=cfg.steps, batch=cfg.batch, width=cfg.width, depth=cfg.depth,
-                       lr=cfg.lr, sigma=cfg.sigma, ckpt_every=cfg.ckpt_every)
-    for method, model in (("ctot", ctot), ("otcfm", otcfm)):
-        seed_everything(derive_seed(cfg.seed, cfg.dataset, method, "torch"))
-        rng = _rng(cfg.seed, cfg.dataset, method, "train")
+                       lr=cfg.lr, sigma=cfg.sigma, sb_sigma=cfg.sb_sigma, ckpt_every=cfg.ckpt_every)
+    out = {}
+    for method in cfg.methods:
+        seed_everything(derive_seed(cfg.seed, cfg.dataset, method, "torch", cfg.train_seed))
+        rng = _rng(cfg.seed, cfg.dataset, method, "train", cfg.train_seed)
         sampler = PairSampler(method, d["X"], lab["t_hat"], d["window"], int(d["n_windows"]),
                               h=cfg.h, delta=cfg.delta)
-        ckpt = Path(str(model) + ".ckpt")
+        ckpt = Path(f"{models}.{method}.ckpt")
         net, losses = train_flow(sampler, d["X"].shape[1], tcfg, rng, ckpt=ckpt, progress=progress,
                                  device=torch_device(cfg.device))
-        save_torch({"state_dict": net.cpu().state_dict(), "dim": int(d["X"].shape[1]),
-                    "width": cfg.width, "depth": cfg.depth, "losses": losses, "method": method,
-                    "config": asdict(cfg)}, model)
-        ckpt.unlink(missing_ok=True)
+        out[method] = {"state_dict": net.cpu().state_dict(), "dim": int(d["X"].shape[1]),
+                       "width": cfg.width, "depth": cfg.depth, "losses": losses, "method": method,
+                       "config": asdict(cfg)}
+    save_torch(out, models)
+    for method in cfg.methods:
+        Path(f"{models}.{method}.ckpt").unlink(missing_ok=True)
 
 
-def load_model(path: Path):
+def load_models(path: Path) -> dict:
+    """{method: (network, its saved state)} of one training seed."""
     from .flow import MLP
 
-    state = load_torch(path)
-    net = MLP(state["dim"], state["width"], state["depth"])
-    net.load_state_dict(state["state_dict"])
-    return net, state
+    out = {}
+    for method, state in load_torch(path).items():
+        net = MLP(state["dim"], state["width"], state["depth"])
+        net.load_state_dict(state["state_dict"])
+        out[method] = (net, state)
+    return out
 
 
 # ---------------------------------------------------------------- evaluate
@@ -145,6 +173,7 @@ class EvaluateConfig:
     dataset: str
     process: str = ""
     time_noise: float = 0.0
+    train_seed: int = 0
     h: float = 0.02            # kernel bandwidth of CT-OT's p_hat (the train section's h)
     ode_step: float = 0.01
     n_plot: int = 40
@@ -154,8 +183,8 @@ class EvaluateConfig:
 def start_samples(method: str, d: dict, t_hat: np.ndarray, t_start: float, h: float, n: int,
                   rng: np.random.Generator) -> np.ndarray:
     """What each method knows of the distribution at t_start from the data alone: CT-OT Flow
-    its kernel-smoothed p_hat(x | t_start); OT-CFM the snapshot of the window whose midpoint is
-    t_start (all of it, whatever the true times within the window)."""
+    its kernel-smoothed p_hat(x | t_start); OT-CFM and the other midpoint baselines the snapshot of
+    the window whose midpoint is t_start (all of it, whatever the true times within the window)."""
     from .labels import sample_smoothed
 
     if method == "ctot":
@@ -168,7 +197,7 @@ def start_samples(method: str, d: dict, t_hat: np.ndarray, t_start: float, h: fl
     return d["X"][rng.choice(members, size=n, replace=len(members) < n)]
 
 
-def evaluate(cfg: EvaluateConfig, data: Path, labels: Path, ctot: Path, otcfm: Path,
+def evaluate(cfg: EvaluateConfig, data: Path, labels: Path, models: Path,
              metrics: Path, paths: Path) -> None:
     """Label errors; W1/W2 at held-out times of every method's generated particles, started
     (a) from the method's own estimate of the t_start distribution from the data (``w1``, ``w2``:
@@ -182,8 +211,9 @@ def evaluate(cfg: EvaluateConfig, data: Path, labels: Path, ctot: Path, otcfm: P
     nw = int(d["n_windows"])
     times, test = d["test_times"], d["test_paths"]
     deterministic = bool(d["deterministic"])
-    rng = _rng(cfg.seed, cfg.dataset, "evaluate")
+    rng = _rng(cfg.seed, cfg.dataset, "evaluate", cfg.train_seed)
     res = {"dataset": cfg.dataset, "process": cfg.process, "time_noise": cfg.time_noise,
+           "train_seed": cfg.train_seed,
            "deterministic": deterministic, "times": times[1:],
            "labels": label_metrics(d["t_true"], lab["t_hat"], midpoint_labels(d["window"], nw),
                                    d["window"]),
@@ -193,8 +223,7 @@ def evaluate(cfg: EvaluateConfig, data: Path, labels: Path, ctot: Path, otcfm: P
     def w_per_time(gen, p):
         return [wasserstein(gen[:, j], test[:, j], p=p) for j in range(1, len(times))]
 
-    for method, path in (("ctot", ctot), ("otcfm", otcfm)):
-        net, state = load_model(path)
+    for method, (net, state) in load_models(models).items():
         start = start_samples(method, d, lab["t_hat"], float(times[0]), cfg.h, len(test), rng)
         gen = integrate(net, start, times, step=cfg.ode_step)
         from_true = integrate(net, test[:, 0], times, step=cfg.ode_step)
@@ -207,9 +236,15 @@ def evaluate(cfg: EvaluateConfig, data: Path, labels: Path, ctot: Path, otcfm: P
             "traj_mean": float(np.mean(traj)) if traj else None,
             "final_loss": float(np.mean(state["losses"][-100:]))}
         plot[method] = from_true[: cfg.n_plot]
-    # sampling floor: W2 between two halves of the true sample at each time
-    half = len(test) // 2
-    res["w2_floor"] = [wasserstein(test[:half, j], test[half: 2 * half, j]) for j in range(1, len(times))]
+    # sampling floor: W2 between the test sample and independent true samples of the same size
+    res["w2_floor"] = d["w2_floor"].mean(0).tolist()
+    res["w2_floor_sd"] = d["w2_floor"].std(0, ddof=1).tolist() if len(d["w2_floor"]) > 1 else \
+        [0.0] * d["w2_floor"].shape[1]
+    res["w2_floor_mean"] = float(d["w2_floor"].mean())
+    # a method at the floor is indistinguishable from the truth at this sample size: floor_hi is
+    # the floor's mean plus two standard deviations of its per-draw mean over held-out times
+    per_draw = d["w2_floor"].mean(1)
+    res["w2_floor_hi"] = float(per_draw.mean() + 2 * (per_draw.std(ddof=1) if len(per_draw) > 1 else 0.0))
     save_json(res, metrics)
     save_npz(paths, **plot)
 
@@ -221,12 +256,13 @@ class FitConfig:
     evaluate: EvaluateConfig
 
 
-def fit(cfg: FitConfig, data: Path, labels: Path, ctot: Path, otcfm: Path, metrics: Path,
-        paths: Path) -> None:
-    """:func:`train` then :func:`evaluate` in one process: the workflow's job per data set
-    (starting torch + POT costs more than a smoke-scale training run)."""
-    train(cfg.train, data, labels, ctot, otcfm)
-    evaluate(cfg.evaluate, data, labels, ctot, otcfm, metrics, paths)
+def fit(cfg: FitConfig, data: Path, labels: Path, models: Path, metrics: Path, paths: Path) -> None:
+    """:func:`train` then :func:`evaluate` in one process: the workflow's job per data set and
+    training seed (starting torch + POT costs more than a smoke-scale training run)."""
+    if cfg.train.train_seed != cfg.evaluate.train_seed:
+        raise ValueError("fit: train.train_seed and evaluate.train_seed differ")
+    train(cfg.train, data, labels, models)
+    evaluate(cfg.evaluate, data, labels, models, metrics, paths)
 
 
 # ---------------------------------------------------------------- summarize / figures
@@ -234,12 +270,14 @@ def fit(cfg: FitConfig, data: Path, labels: Path, ctot: Path, otcfm: Path, metri
 class SummaryConfig:
     datasets: list
     sweep: list
+    seeds: int = 1
     scale: str = "quick"
     seed: int = 0
 
 
-def _load_results(root: Path, names) -> list[dict]:
-    return [load_json(Path(root) / "eval" / f"{n}.json") for n in names]
+def _load_results(root: Path, names, seeds: int) -> dict:
+    """{dataset: [result of training seed 0, 1, ...]}"""
+    return {n: [load_json(Path(root) / "eval" / n / f"s{s}.json") for s in range(seeds)] for n in names}
 
 
 def summarize(cfg: SummaryConfig, root: Path, claims: Path, table: Path, table_html: Path) -> None:
@@ -250,9 +288,10 @@ def summarize(cfg: SummaryConfig, root: Path, claims: Path, table: Path, table_h
 
     from .claims import CLAIMS, results_table
 
-    ctx = {"main": _load_results(root, cfg.datasets), "sweep": _load_results(root, cfg.sweep)}
+    ctx = {"main": _load_results(root, cfg.datasets, cfg.seeds),
+           "sweep": _load_results(root, cfg.sweep, cfg.seeds)}
     write_claims(evaluate_claims(CLAIMS, ctx, cfg.scale, paper="ctot_flow"), claims)
-    df: pd.DataFrame = results_table(ctx["main"] + ctx["sweep"])
+    df: pd.DataFrame = results_table({**ctx["main"], **ctx["sweep"]})
     save_csv(df, table)
     save_text(df.to_html(index=False, float_format=lambda x: f"{x:.4g}"), table_html)
 
@@ -261,6 +300,7 @@ def summarize(cfg: SummaryConfig, root: Path, claims: Path, table: Path, table_h
 class FiguresConfig:
     datasets: list
     sweep: list
+    seeds: int = 1
     seed: int = 0
 
 
@@ -271,8 +311,8 @@ def figures(cfg: FiguresConfig, root: Path, fig_labels: Path, fig_traj: Path, fi
     root = Path(root)
     data = {n: load_npz(root / "data" / f"{n}.npz") for n in cfg.datasets}
     labs = {n: load_npz(root / "labels" / f"{n}.npz") for n in cfg.datasets}
-    paths = {n: load_npz(root / "eval" / f"{n}_paths.npz") for n in cfg.datasets}
-    main, sweep = _load_results(root, cfg.datasets), _load_results(root, cfg.sweep)
+    paths = {n: load_npz(root / "eval" / n / "s0_paths.npz") for n in cfg.datasets}   # seed 0
+    main, sweep = _load_results(root, cfg.datasets, cfg.seeds), _load_results(root, cfg.sweep, cfg.seeds)
     F.fig_labels(data, labs, fig_labels)
     F.fig_trajectories(data, paths, fig_traj)
     F.fig_wdist(main, fig_wdist)
@@ -282,11 +322,10 @@ def figures(cfg: FiguresConfig, root: Path, fig_labels: Path, fig_traj: Path, fi
 STAGES = {
     "simulate": Stage(simulate, SimulateConfig, inputs=(), outputs=("data",)),
     "labels": Stage(labels, LabelsConfig, inputs=("data",), outputs=("labels",)),
-    "train": Stage(train, TrainStageConfig, inputs=("data", "labels"), outputs=("ctot", "otcfm")),
-    "evaluate": Stage(evaluate, EvaluateConfig, inputs=("data", "labels", "ctot", "otcfm"),
+    "train": Stage(train, TrainStageConfig, inputs=("data", "labels"), outputs=("models",)),
+    "evaluate": Stage(evaluate, EvaluateConfig, inputs=("data", "labels", "models"),
                       outputs=("metrics", "paths")),
-    "fit": Stage(fit, FitConfig, inputs=("data", "labels"),
-                 outputs=("ctot", "otcfm", "metrics", "paths")),
+    "fit": Stage(fit, FitConfig, inputs=("data", "labels"), outputs=("models", "metrics", "paths")),
     "summarize": Stage(summarize, SummaryConfig, inputs=("root",),
                        outputs=("claims", "table", "table_html")),
     "figures": Stage(figures, FiguresConfig, inputs=("root",),
