@@ -66,3 +66,77 @@ def test_resume_after_interruption_is_exact(tmp_path, monkeypatch):
     for k in ("steps", "id_probs", "ood_probs", "train_loss", "pool_5"):
         np.testing.assert_array_equal(out[k], ref[k])
     assert out["id_probs"].shape == (len(ref["steps"]), 2, 3, 6, 4)
+
+
+def _reference_forward(net, m, tok):
+    """One model of the batch, written out plainly as HF GPT-NeoX computes it (one head, rotary
+    on the first rot_dim dims, LayerNorm eps 1e-5), with the block layout the model declares."""
+    p = {k: v[m] for k, v in net.state_dict().items()} | {"qkv_b": net.qkv_b[m], "out_b": net.out_b[m]}
+    H, r = net.hidden, net.rot_dim
+    ln = torch.nn.functional.layer_norm
+    x = p["embed"][tok]                                            # [B, T, H]
+    qkv = ln(x, (H,)) * p["ln1_w"] + p["ln1_b"]
+    qkv = qkv @ p["qkv_w"] + p["qkv_b"]
+    q, k, v = qkv[..., :H], qkv[..., H:2 * H], qkv[..., 2 * H:]
+    T = tok.shape[-1]
+    inv = 1.0 / 10000 ** (torch.arange(0, r, 2).float() / r)
+    ang = torch.arange(T).float()[:, None] * inv
+    cos, sin = torch.cat([ang.cos()] * 2, -1), torch.cat([ang.sin()] * 2, -1)
+
+    def rope(a):
+        a1, a2 = a[..., :r // 2], a[..., r // 2:r]
+        return torch.cat([a[..., :r] * cos + torch.cat([-a2, a1], -1) * sin, a[..., r:]], -1)
+
+    s = rope(q) @ rope(k).transpose(-1, -2) / H ** 0.5
+    s = s.masked_fill(torch.triu(torch.ones(T, T, dtype=torch.bool), 1), float("-inf"))
+    att = torch.softmax(s, -1) @ v @ p["out_w"] + p["out_b"]
+
+    def mlp(h):
+        h = ln(h, (H,)) * p["ln2_w"] + p["ln2_b"]
+        return torch.nn.functional.gelu(h @ p["fc1_w"] + p["fc1_b"]) @ p["fc2_w"] + p["fc2_b"]
+
+    if net.parallel_residual:
+        x = x + att + mlp(x)
+    else:
+        x = x + att
+        x = x + mlp(x)
+    return torch.log_softmax((ln(x, (H,)) * p["lnf_w"] + p["lnf_b"]) @ p["unembed"], -1)
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_block_matches_plain_gpt_neox_layout(parallel):
+    torch.manual_seed(1)
+    net = BatchedNeoX(2, 5, hidden=16, mlp_factor=4, init_std=0.3, parallel_residual=parallel)
+    tok = torch.randint(0, 6, (2, 3, 9))
+    out = net(tok)
+    for m in range(2):
+        torch.testing.assert_close(out[m], _reference_forward(net, m, tok[m]), atol=1e-5, rtol=1e-5)
+    names = {n for n, _ in net.named_parameters()}
+    # authors' GPTNeoXConfig(use_parallel_residual=False, attention_bias=False): no attention biases
+    assert ({"qkv_b", "out_b"} <= names) is parallel
+
+
+def test_defaults_are_the_authors_block_and_labels():
+    # authors: GPTNeoXConfig(use_parallel_residual=False, attention_bias=False), HF causal-LM
+    # loss on the sampled next symbol (labels = input_ids)
+    assert BatchedNeoX(1, 3, hidden=8).parallel_residual is False
+    cfg = train_mod.TrainConfig(n_tasks=[2])
+    assert cfg.parallel_residual is False and cfg.labels == "hard"
+
+
+def test_hard_and_soft_labels_have_the_same_expected_loss():
+    torch.manual_seed(4)
+    M, B, C, V = 2, 3, 5, 4
+    logp = torch.log_softmax(torch.randn(M, B, C, V), -1)
+    theta = torch.softmax(torch.randn(M, B, V), -1)
+    soft = train_mod.batch_loss(logp, theta, None, "soft")
+    n = 200_000
+    draws = torch.multinomial(theta.reshape(-1, V), n * C, replacement=True).reshape(M, B, n, C)
+    # E over the draw at position t of -log p_t(draw) = cross-entropy against theta at t
+    hard = -torch.gather(logp[:, :, None].expand(M, B, n, C, V), -1, draws[..., None]).mean((1, 2, 3)).squeeze(-1)
+    torch.testing.assert_close(hard, soft, atol=5e-3, rtol=0)
+    # the hard target at position t is draw t (t draws seen), the extra last draw is unused
+    d = torch.randint(0, V, (M, B, C + 1))
+    want = -torch.stack([logp[m, b, t, d[m, b, t]] for m in range(M) for b in range(B)
+                         for t in range(C)]).reshape(M, B * C).mean(1)
+    torch.testing.assert_close(train_mod.batch_loss(logp, theta, d, "hard"), want)

@@ -1,10 +1,11 @@
 """Train one transformer per task-pool size D (all in one batched program) on the urns task,
 evaluating at steps evenly spaced in sqrt(step); checkpoints and resumes.
 
-Training target: the true next-symbol distribution of the sequence's task (soft labels; the
-authors' ``labels_key: next_token_distribution``), so the per-position loss is
-H(theta) + KL(theta || model); its minimiser is the Bayes posterior predictive, as with hard
-labels, at lower gradient variance.
+Training target (``labels``): "hard", the authors' (HF ``Trainer`` on ``GPTNeoXForCausalLM``
+with ``labels = input_ids``: cross-entropy on the sampled next symbol; their
+``labels_key: next_token_distribution`` is used only by the evaluation), or "soft", the task's
+true next-symbol distribution, loss H(theta) + KL(theta || model): the same expected gradient and
+minimiser (the Bayes posterior predictive) at lower gradient variance.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class TrainConfig:
     warmup: int = 100
     weight_decay: float = 0.0
     grad_clip: float = 1.0
+    parallel_residual: bool = False   # authors: use_parallel_residual=False (model.py)
+    labels: str = "hard"              # "hard" (authors: sampled next symbol) or "soft" (theta)
     n_eval: int = 64              # evaluation sequences, in-distribution and out of it
     n_ood_tasks: int = 500        # fresh tasks for the OOD evaluation
     n_checkpoints: int = 40       # evaluations, evenly spaced in sqrt(step)
@@ -77,6 +80,17 @@ def _clip_per_model(params, max_norm: float) -> None:
         p.grad.mul_(scale.view(-1, *([1] * (p.dim() - 1))))
 
 
+def batch_loss(logp: torch.Tensor, theta: torch.Tensor, draws: torch.Tensor,
+               labels: str) -> torch.Tensor:
+    """Mean cross-entropy per model. ``logp`` [M, B, C, V]: position t has seen t draws;
+    ``theta`` [M, B, V] the tasks; ``draws`` [M, B, >= C] the sequences' draws. "hard": the
+    target at position t is draw t (the symbol that follows the t seen ones); "soft": theta."""
+    if labels == "hard":
+        C = logp.shape[2]
+        return -torch.gather(logp, -1, draws[..., :C, None]).squeeze(-1).mean((1, 2))
+    return -(theta[:, :, None, :] * logp).sum(-1).mean((1, 2))
+
+
 def train(cfg: TrainConfig, run: Path) -> None:
     """Train the models for ``cfg.n_tasks`` and write their evaluations to ``run`` (npz)."""
     Ds = [int(d) for d in cfg.n_tasks]
@@ -91,7 +105,10 @@ def train(cfg: TrainConfig, run: Path) -> None:
     ood_in = _with_bos(torch.tensor(data["ood_tokens"]), V)[None].expand(M, -1, -1).to(dev)
 
     torch.manual_seed(derive_seed(cfg.seed, "init", *Ds))
-    model = BatchedNeoX(M, V, cfg.hidden, cfg.mlp_factor).to(dev)
+    if cfg.labels not in ("hard", "soft"):
+        raise ValueError(f"labels must be 'hard' or 'soft', not {cfg.labels!r}")
+    model = BatchedNeoX(M, V, cfg.hidden, cfg.mlp_factor,
+                        parallel_residual=cfg.parallel_residual).to(dev)
     params = list(model.parameters())
     opt = torch.optim.AdamW(params, lr=cfg.lr, betas=(0.9, 0.999), weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: warmup_constant(s, cfg.warmup))
@@ -111,11 +128,12 @@ def train(cfg: TrainConfig, run: Path) -> None:
     while step < cfg.steps:
         idx = (torch.rand(M, cfg.batch, generator=gen) * sizes[:, None]).long()
         theta = torch.gather(pools, 1, idx[..., None].expand(-1, -1, V))      # [M, B, V]
-        toks = torch.multinomial(theta.reshape(M * cfg.batch, V), C - 1, replacement=True,
-                                 generator=gen).reshape(M, cfg.batch, C - 1)
+        hard = cfg.labels == "hard"     # hard: also draw the symbol after the last input
+        toks = torch.multinomial(theta.reshape(M * cfg.batch, V), C - 1 + hard, replacement=True,
+                                 generator=gen).reshape(M, cfg.batch, C - 1 + hard)
         theta = theta.to(dev)     # batches drawn on the CPU generator: same data on any device
-        logp = model(_with_bos(toks, V).to(dev))                               # [M, B, C, V]
-        per_model = -(theta[:, :, None, :] * logp).sum(-1).mean((1, 2))        # [M]
+        logp = model(_with_bos(toks[..., :C - 1], V).to(dev))                  # [M, B, C, V]
+        per_model = batch_loss(logp, theta, toks.to(dev), cfg.labels)         # [M]
         opt.zero_grad(set_to_none=False)
         per_model.sum().backward()
         _clip_per_model(params, cfg.grad_clip)
