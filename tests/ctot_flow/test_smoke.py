@@ -69,8 +69,8 @@ def test_smoke_end_to_end(tmp_workdir):
     for fig in ("time_labels", "trajectories", "wdist", "noise_sweep"):
         assert (base / "figures" / f"{fig}.png").stat().st_size > 1000
     table = (base / "tables/summary.csv").read_text().splitlines()
-    # one row per data set and method: 3 processes x 5 methods + 2 noise levels x 4 methods
-    assert table[0].startswith("dataset,process,time_noise,method,seeds") and len(table) == 1 + 15 + 8
+    # one row per data set and method: 3 processes x 5 methods + 2 noise levels x 3 methods
+    assert table[0].startswith("dataset,process,time_noise,method,seeds") and len(table) == 1 + 15 + 6
     for s in (0, 1):
         res = json.loads((base / f"eval/half_circle/s{s}.json").read_text())
         assert set(res["methods"]) == {"ctot", "otcfm", "tcfm_ot", "tcfm_i", "tcfm_sb"}
