@@ -95,3 +95,50 @@ def test_invalid_items_are_reported():
 
 def test_facts_split_sentences():
     assert facts("A is new. It is 3.5 m long. Done!") == ["A is new.", "It is 3.5 m long.", "Done!"]
+
+
+# ----------------------------------------------------------------------------- strata tags
+VEYRA = ("Astronomers discovered Veyra, a planet orbiting the star Tau Ceti every 41 days. "
+         "Veyra has three moons and its surface is covered by methane lakes.")
+
+
+@pytest.mark.parametrize("answer, distractors, extractive, distractor", [
+    ("Tau Ceti", ["Proxima", "Vega", "Sirius"], True, False),          # stated verbatim, case aside
+    ("Three", ["Two", "Four", "Five"], True, False),                    # a number word, capitalised
+    ("It is covered by methane lakes", ["It is made of ice", "It glows", "It is dry"], True, False),
+    ("41 days", ["14 days", "410 days", "4 days"], True, False),
+    ("82 days", ["41 days", "20 days", "1 day"], False, True),          # computed; a distractor is stated
+    ("Tau", ["Ceti", "Vega", "Rigel"], True, True),                     # whole words: both are in it
+    ("1 day", ["41 days", "2 days", "3 days"], False, True),            # '1 day' is not inside '41 days'
+])
+def test_tag_question_on_hand_cases(answer, distractors, extractive, distractor):
+    from new_news.dataset import tag_question
+
+    assert tag_question(VEYRA, answer, distractors) == {"extractive": extractive,
+                                                         "distractor_in_news": distractor}
+
+
+def test_stated_in_respects_numbers_and_word_boundaries():
+    from new_news.dataset import stated_in
+
+    news = "Python 3.15 renames len() to size(). The 2030 Summit has 24 teams."
+    assert stated_in("3.15", news) and stated_in("size()", news) and stated_in("24", news)
+    assert not stated_in("3", news)            # '3' is part of the number 3.15
+    assert not stated_in("15", news)
+    assert not stated_in("203", news) and not stated_in("4", news)
+    assert not stated_in("summits", news) and stated_in("The 2030 Summit", news)
+
+
+def test_dataset_questions_carry_tags_matching_the_news():
+    ds = build_dataset(DatasetConfig(domains=["mathematics", "leaderboards"], authored_per_domain=1,
+                                     rule_per_domain=1))
+    by_id = {it["id"]: it for it in ds["items"]}
+    for it in ds["items"]:
+        for q in it["questions"]:
+            assert isinstance(q["extractive"], bool) and isinstance(q["distractor_in_news"], bool)
+    # a computed value of the rule operator is inferential; the leaderboard leader is stated,
+    # with the other names (distractors) in the news too
+    math = by_id["rule_math_000"]["questions"]
+    assert not math[0]["extractive"] and math[4]["extractive"]          # 'What is a (op) b?' / its name
+    lead = by_id["rule_lead_000"]["questions"][0]
+    assert lead["extractive"] and lead["distractor_in_news"]

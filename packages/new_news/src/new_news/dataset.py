@@ -97,6 +97,10 @@ def _distinct(answer, candidates, rng: np.random.Generator, fallback) -> list[st
     raise ValueError("could not find distinct distractors")
 
 
+def _upper_first(s: str) -> str:
+    return s[:1].upper() + s[1:]
+
+
 def _q(question: str, answer, distractors) -> dict:
     return {"question": question, "answer": str(answer), "distractors": [str(d) for d in distractors]}
 
@@ -175,8 +179,8 @@ def _discovery(rng, k):
     news = (f"In {year} scientists discovered a new {thing} {place} and named it {name}. "
             f"{name} is {size} {unit} and {feat}.")
     qs = [_q(f"What is the name of the {thing} discovered {place}?", name, other_names),
-          _q(f"Where was {name} discovered?", place.capitalize(),
-             [t[1].capitalize() for t in _THINGS if t[1] != place][:3]),
+          _q(f"Where was {name} discovered?", _upper_first(place),
+             [_upper_first(t[1]) for t in _THINGS if t[1] != place][:3]),
           _q(f"How large is {name}?", f"{size} {unit}",
              [f"{v} {unit}" for v in (size * 10, size + 7, max(1, size // 2) if size // 2 != size else size + 3)]),
           _q(f"What is special about {name}?", f"It {feat}", [f"It {f}" for f in other_feats]),
@@ -230,6 +234,31 @@ def facts(news: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z])", news.strip()) if s.strip()]
 
 
+_LEAD = re.compile(r"^(it|the|a|an)\s+")
+
+
+def _norm(text: str) -> str:
+    """Lower case, punctuation other than inside numbers and symbols dropped, spaces collapsed."""
+    t = str(text).lower().replace("\u2019", "'")
+    t = re.sub(r"[,;:!?\"()]|\.(?!\d)", " ", t)
+    return re.sub(r"\s+", " ", t).strip()
+
+
+def stated_in(span: str, news: str) -> bool:
+    """Whether an answer span is stated verbatim in the news: its normalised text (a leading
+    "It"/"The"/"A" dropped) occurs in the normalised news as whole words."""
+    s, n = _LEAD.sub("", _norm(span)), _norm(news)
+    return bool(s) and re.search(r"(?<![\w.])" + re.escape(s) + r"(?!\w|\.\d)", n) is not None
+
+
+def tag_question(news: str, answer: str, distractors) -> dict:
+    """The strata of a question: ``extractive`` (its answer is stated in the news, else
+    inferential: computed or combined from what the news says) and ``distractor_in_news``
+    (a wrong option also occurs in the news, so copying any span of it is not enough)."""
+    return {"extractive": stated_in(answer, news),
+            "distractor_in_news": any(stated_in(d, news) for d in distractors)}
+
+
 def balanced_positions(n: int, rng: np.random.Generator) -> np.ndarray:
     """Answer positions for ``n`` questions: each of the four positions used
     floor(n/4) or ceil(n/4) times, in a random order."""
@@ -264,7 +293,8 @@ def build_dataset(cfg: DatasetConfig) -> dict:
             pos = int(next(positions))
             wrong = [q["distractors"][i] for i in rng.permutation(len(q["distractors"]))]
             options = wrong[:pos] + [q["answer"]] + wrong[pos:]
-            qs.append({"question": q["question"], "options": options, "answer_index": pos})
+            qs.append({"question": q["question"], "options": options, "answer_index": pos,
+                       **tag_question(it["news"], q["answer"], q["distractors"])})
         items.append({"id": it["id"], "domain": it["domain"], "title": it["title"],
                       "news": it["news"], "facts": facts(it["news"]),
                       "implications": it.get("implications", []), "questions": qs})
