@@ -9,7 +9,7 @@ from repro_core.lm import TinySpec, build_tiny_model, load_model, vocabulary  # 
 
 from new_news.lm import (TINY_CHAT_TEMPLATE, TINY_WORDS, LoraSpec, adapt, encode_pairs,  # noqa: E402
                          load_trainable, prompt_text, score_pairs, trainable_state)
-from new_news.train import evaluate_mc, fit, mc_prompts, training_pairs  # noqa: E402
+from new_news.train import evaluate_mc, fit, mc_prompts, reply_matches, training_pairs  # noqa: E402
 
 TEXTS = ["the new operator is defined as three times a plus b", "What is 3 plus 2 ? 11 5 8 9",
          "Tell me about a recent piece of news .", "Options ; You are a helpful assistant ."]
@@ -138,3 +138,53 @@ def test_score_options_with_shared_prefix_equals_pairwise_scoring(tiny):
     ref_total, ref_mean = score_pairs(model, tok, pairs, batch_size=5)
     np.testing.assert_allclose(total.ravel(), ref_total, atol=1e-4)
     np.testing.assert_allclose(mean.ravel(), ref_mean, atol=1e-4)
+
+
+def _two_items():
+    news = "the new operator is defined as three times a plus b"
+    return [{"id": "x", "domain": "mathematics", "news": news,
+             "questions": [{"question": "What is 3 plus 2 ?", "options": ["5", "8", "11", "9"], "answer_index": 2},
+                           {"question": "What is 3 plus 2 ?", "options": ["11", "5 8", "9", "8"],
+                            "answer_index": 0}]}]
+
+
+def test_option_free_prompt_holds_no_option_text(tiny):
+    """The default prompt is the question alone (closed book) or the news then the question
+    (ICL): none of the options, so nothing but the news can be copied."""
+    items = _two_items()
+    for icl in (False, True):
+        users, options = mc_prompts(items, icl=icl, list_options=False)
+        for u, q, opts in zip(users, items[0]["questions"], options):
+            assert u == (f"{items[0]['news']}\n\n" if icl else "") + q["question"]
+            assert "Options" not in u and not any(f" {o} " in f" {u} " for o in ("5", "8", "9", "11"))
+            assert opts == q["options"]
+    from new_news.stages import EvalSpec
+    assert EvalSpec().list_options is False
+
+
+def test_evaluate_mc_margin_gold_logprob_and_greedy_match(tiny):
+    tok, model = tiny
+    items = _two_items()
+    r = evaluate_mc(model, tok, items, icl=True, list_options=False, score="mean", system="", batch_size=2,
+                    desc="t", greedy_tokens=3)
+    S = np.array(r["scores"])
+    for i, q in enumerate(items[0]["questions"]):
+        t = q["answer_index"]
+        assert r["margin"][i] == pytest.approx(S[i, t] - np.delete(S[i], t).max(), abs=1e-4)
+        assert r["correct"][i] == int(r["margin"][i] > 0)
+    # the gold log-probability is the summed score of the gold span, scored on its own
+    from new_news.lm import encode_pairs
+    users, _ = mc_prompts(items, icl=True, list_options=False)
+    enc = encode_pairs(tok, [(users[1], "11")])
+    total, _ = score_pairs(model, tok, enc)
+    assert r["gold_logprob"][1] == pytest.approx(total[0], abs=1e-4)
+    gold = [q["options"][q["answer_index"]] for q in items[0]["questions"]]
+    wrong = [[o for k, o in enumerate(q["options"]) if k != q["answer_index"]] for q in items[0]["questions"]]
+    assert len(r["replies"]) == 2
+    assert r["exact"] == [int(reply_matches(*x)) for x in zip(r["replies"], gold, wrong)]
+
+
+@pytest.mark.parametrize("reply, match", [("11", True), ("The answer is 11.", True), ("11 or 5", False),
+                                          ("111", False), ("5\n11", False), ("", False)])
+def test_reply_matches_on_hand_cases(reply, match):
+    assert reply_matches(reply, "11", ["5", "8", "9"]) is match

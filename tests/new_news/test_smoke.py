@@ -24,6 +24,15 @@ def test_smoke_end_to_end(smoke):
     assert set(s["budget_curve"]) == {"1", "2"}
     assert not list((res / "checkpoints").rglob("*.pt"))     # removed once the run job finished
     assert s["modes"]["base"] == ["closed", "icl"]
+    # per-question metrics with their strata tags, and paired comparisons with intervals
+    import pandas as pd
+    qt = pd.read_csv(res / "tables" / "questions.csv")
+    assert len(qt[(qt.condition == "base") & (qt["mode"] == "icl")]) == 10
+    assert set(qt.columns) >= {"extractive", "distractor_in_news", "correct", "margin", "gold_logprob", "exact"}
+    assert ((qt.margin > 0) == (qt.correct == 1)).all()
+    gap = s["paired"]["comparisons"]["ft_icl_gap"]["correct"]["all"]
+    assert gap["n"] == 10 and gap["ci"][0] <= gap["diff"] <= gap["ci"][1]
+    assert s["paired"]["budget_slope"]["budgets"] == [1, 2]
 
 
 @pytest.mark.slow

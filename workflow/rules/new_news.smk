@@ -56,13 +56,32 @@ def nn_groups(conds, jobs):
 NN_GROUPS = nn_groups(NN_ALL, int(P("new_news", "train", "jobs")))
 
 
-def nn_replay_dirs(group):
-    sources = sorted({c.split("-")[1] for c in NN_GROUPS[group] if c != "base"})
-    return [R("new_news", "replay", s) for s in sources]
+def nn_replay_files(group):
+    """The replay files a run job trains on: replay/<source>/<protocol>.json per condition."""
+    out = set()
+    for c in NN_GROUPS[group]:
+        if c != "base":
+            protocol, source, _ = c.split("-")
+            out.add(R("new_news", "replay", source, f"{'selfqa' if protocol == 'shadow' else protocol}.json"))
+    return sorted(out)
+
+
+def nn_replay_code():
+    """Hash of the code a replay job runs (repro_core, new_news/replay.py and lm.py): editing the
+    evaluation, analysis or claims keeps the cached self-play replay (the costliest job)."""
+    h = hashlib.sha256()
+    root = Path(workflow.basedir, "packages")
+    files = sorted((root / "repro_core" / "src").rglob("*.py"))
+    files += [root / "new_news" / "src" / "new_news" / f for f in ("replay.py", "lm.py")]
+    for f in files:
+        h.update(str(f.relative_to(root)).encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
 
 
 wildcard_constraints:
     nn_source="news|model|template",
+    nn_protocol="naive|paraphrase|implication|selfqa",
     nn_group="g[0-9]+",
 
 
@@ -92,38 +111,41 @@ rule new_news_model:
 
 
 rule new_news_replay:
+    # one job per (source, protocol): the self-play protocols run in parallel
     input:
         model=R("new_news", "model"),
         dataset=R("new_news", "dataset.json"),
-    output: directory(R("new_news", "replay", "{nn_source}"))
+    output: R("new_news", "replay", "{nn_source}", "{nn_protocol}.json")
     params:
         p=lambda w: json.dumps({"gen": P("new_news", "replay", "gen"), "source": w.nn_source,
-                                "counts": NN_COUNTS[w.nn_source], "system": NN_SYSTEM,
-                                "device": config["device"], "seed": int(config["seed"])}, sort_keys=True),
-        code=code_hash("new_news"),
+                                "counts": {w.nn_protocol: NN_COUNTS[w.nn_source][w.nn_protocol]},
+                                "system": NN_SYSTEM, "device": config["device"], "seed": int(config["seed"])},
+                               sort_keys=True),
+        out_dir=lambda w, output: str(Path(output[0]).parent),
+        code=nn_replay_code(),
         fail=maybe_fail("new_news_replay"),
-    log: LOG("new_news", "replay_{nn_source}")
+    log: LOG("new_news", "replay_{nn_source}_{nn_protocol}")
     threads: 1
     resources:
         mem_mb=NN_SPEC.get("mem_mb") or (32000 if NN_FULL else 4000),
         runtime=600 if NN_FULL else 40,
         gpu=lambda w: (NN_SPEC.get("gpus") or 1) if NN_FULL and w.nn_source == "model" else 0,
     cache: "omit-software"
-    shell: "{params.fail}python -m new_news replay --threads {threads} --params {params.p:q} --in model_dir={input.model} --in dataset={input.dataset} --out replay_dir={output} 2> {log}"
+    shell: "{params.fail}python -m new_news replay --threads {threads} --params {params.p:q} --in model_dir={input.model} --in dataset={input.dataset} --out replay_dir={params.out_dir} 2> {log}"
 
 
 rule new_news_run:
     input:
         model=R("new_news", "model"),
         dataset=R("new_news", "dataset.json"),
-        replay=lambda w: nn_replay_dirs(w.nn_group),
+        replay=lambda w: nn_replay_files(w.nn_group),
     output: directory(R("new_news", "runs", "{nn_group}"))
     params:
         p=lambda w: json.dumps({"conditions": NN_GROUPS[w.nn_group], "modes": NN_MODES, "train": NN_TRAIN,
                                 "evaluate": NN_EVAL, "system": NN_SYSTEM, "device": config["device"],
                                 "ckpt_dir": R("new_news", "checkpoints", w.nn_group),
                                 "seed": int(config["seed"])}, sort_keys=True),
-        replay_root=lambda w, input: str(Path(input.replay[0]).parent if input.replay else Path(input.dataset).parent),
+        replay_root=R("new_news", "replay"),
         code=code_hash("new_news"),
         fail=maybe_fail("new_news_run"),
     log: LOG("new_news", "run_{nn_group}")
@@ -144,9 +166,12 @@ rule new_news_analyse:
         summary=R("new_news", "summary.json"),
         table=report(R("new_news", "tables", "accuracy.csv"), category="new_news",
                      caption="../report/new_news/accuracy_table.rst"),
+        questions=report(R("new_news", "tables", "questions.csv"), category="new_news",
+                         caption="../report/new_news/questions_table.rst"),
     params:
         p=lambda w: json.dumps({"conditions": NN_ALL, "main_source": NN_MAIN, "budget": NN_B,
                                 "budgets": NN_BUDGETS, "groups": sorted(NN_GROUPS),
+                                "level": float(P("new_news", "claims", "level")),
                                 "seed": int(config["seed"])}, sort_keys=True),
         runs_dir=lambda w, input: str(Path(input.runs[0]).parent),
         fail=maybe_fail("new_news_analyse"),

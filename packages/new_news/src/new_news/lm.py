@@ -23,6 +23,18 @@ TINY_CHAT_TEMPLATE = ("{% for m in messages %}[BOS] {{ m['role'] }} : {{ m['cont
 TINY_WORDS = ("system", "user", "assistant", ":")
 
 
+def load(model_dir, device: str = "cpu"):
+    """Tokenizer and model from the model stage's local directory (pad token = end of text
+    where the tokenizer has none)."""
+    from repro_core.device import torch_device
+    from repro_core.lm import load_model
+
+    tok, model = load_model(model_dir, device=str(torch_device(device)))
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return tok, model
+
+
 def messages(user: str, system: str = "") -> list[dict]:
     return ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
 
@@ -174,6 +186,25 @@ def generate(model, tok, prompts: Sequence[str], max_new_tokens: int, temperatur
         with torch.inference_mode():
             g = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=True,
                                temperature=temperature, top_p=top_p, top_k=0,
+                               pad_token_id=tok.pad_token_id)
+        out += tok.batch_decode(g[:, enc["input_ids"].shape[1]:].cpu(), skip_special_tokens=True)
+    return [o.strip() for o in out]
+
+
+def greedy(model, tok, prompts: Sequence[str], max_new_tokens: int, batch_size: int,
+           desc: str = "greedy") -> list[str]:
+    """Greedy completions of chat prompts (strings ending with the assistant header)."""
+    import torch
+
+    tok.padding_side = "left"
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    out = []
+    for s in progress(range(0, len(prompts), batch_size), desc=desc):
+        enc = tok(list(prompts[s:s + batch_size]), return_tensors="pt", padding=True,
+                  add_special_tokens=False).to(model.device)
+        with torch.inference_mode():
+            g = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
                                pad_token_id=tok.pad_token_id)
         out += tok.batch_decode(g[:, enc["input_ids"].shape[1]:].cpu(), skip_special_tokens=True)
     return [o.strip() for o in out]

@@ -15,21 +15,34 @@ def _chance(ax, s):
 
 
 def protocols_figure(s: dict, tab: pd.DataFrame, path) -> None:
+    """Left: accuracy per setting and domain. Right: per setting and stratum (extractive:
+    the answer is stated in the news; clean: and no distractor is; inferential: not stated)."""
     rows = [{"setting": name, "domain": d, "accuracy": v}
             for name in s["settings"] for d, v in s["by_domain"][name].items() if v is not None]
     df = pd.DataFrame(rows)
-    fig, axes = subplots(1, 1, width=max(7.0, 1.1 * len(s["by_domain"])), height=3.8)
+    w = max(7.0, 1.1 * len(s["by_domain"]))
+    fig, axes = subplots(1, 2, width=w, height=3.8)
     ax = axes[0, 0]
     sns.barplot(df, x="setting", y="accuracy", hue="domain", ax=ax, palette="colorblind")
-    _chance(ax, s)
-    ax.set_ylim(0, 1)
-    ax.set_xlabel("")
-    ax.set_ylabel("multiple-choice accuracy")
-    ax.set_title(f"Accuracy by setting and domain ({s['n_items']} news items, {s['budget']} replay samples/item)")
-    ax.tick_params(axis="x", rotation=30)
-    for lab in ax.get_xticklabels():
-        lab.set_ha("right")
+    ax.set_title(f"By domain ({s['n_items']} news items, {s['budget']} replay samples/item)")
     ax.legend(fontsize=7, ncol=3, loc="upper left")
+    conds = s.get("setting_conditions", {})
+    srows = [{"setting": name, "stratum": r.stratum, "accuracy": r.accuracy}
+             for name, (c, m) in conds.items()
+             for r in tab[(tab.condition == c) & (tab["mode"] == m) & (tab.domain == "all")].itertuples()]
+    ax2 = axes[0, 1]
+    if srows:
+        sns.barplot(pd.DataFrame(srows), x="setting", y="accuracy", hue="stratum", ax=ax2, palette="deep")
+        ax2.legend(fontsize=7, ncol=2, loc="upper left")
+    ax2.set_title("By stratum (all domains)")
+    for ax in (axes[0, 0], ax2):
+        _chance(ax, s)
+        ax.set_ylim(0, 1.05)
+        ax.set_xlabel("")
+        ax.set_ylabel("multiple-choice accuracy (options not listed)")
+        ax.tick_params(axis="x", rotation=30)
+        for lab in ax.get_xticklabels():
+            lab.set_ha("right")
     save_figure(fig, path)
 
 

@@ -12,7 +12,10 @@ Two sources with the same output form (chat turns ``{item, protocol, user, assis
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -103,3 +106,57 @@ def model_samples(model, tok, items: list[dict], protocol: str, n: int, gen: dic
     answers = generate(model, tok, ap, seed=seed + 1_000_003, desc="self-QA answers", **kw)
     return [{"item": it["id"], "protocol": "selfqa", "user": q, "assistant": a}
             for it, q, a in zip(rep, questions, answers)]
+
+
+@dataclass
+class GenConfig:
+    max_new_tokens: int = 48
+    question_tokens: int = 32
+    temperature: float = 1.0
+    top_p: float = 0.95
+    batch_size: int = 32
+
+
+@dataclass
+class ReplayConfig:
+    source: str                         # news | model | template
+    counts: dict = field(default_factory=dict)   # protocol -> samples per item
+    gen: GenConfig = field(default_factory=GenConfig)
+    system: str = ""
+    device: str = "auto"
+    seed: int = 0
+
+
+def make_replay(cfg: ReplayConfig, model_dir: Path, dataset: Path, replay_dir: Path) -> None:
+    """Replay samples of one source: ``replay_dir/<protocol>.json`` for every protocol
+    in ``counts`` (``counts[protocol]`` samples per item)."""
+    from dataclasses import asdict
+
+    from repro_core import load_json, save_json, seed_everything
+
+    from .lm import load
+
+    items = load_json(dataset)["items"]
+    allowed = ("naive",) if cfg.source == "news" else PROTOCOLS
+    bad = [p for p in cfg.counts if p not in allowed]
+    if cfg.source not in ("news", "model", "template") or bad:
+        raise ValueError(f"replay source {cfg.source!r} with protocols {bad}: sources news (naive), "
+                         f"model and template ({', '.join(PROTOCOLS)})")
+    model = tok = None
+    if cfg.source == "model":
+        seed_everything(cfg.seed)
+        tok, model = load(model_dir, cfg.device)
+    for protocol, n in sorted(cfg.counts.items()):
+        seed = cfg.seed + 7919 * (1 + ("naive", *PROTOCOLS).index(protocol))   # one stream per protocol
+        if cfg.source == "news":
+            samples = [{"item": it["id"], "protocol": "naive", "user": NAIVE_USER, "assistant": it["news"]}
+                       for it in items for _ in range(n)]
+        elif cfg.source == "template":
+            rng = np.random.default_rng(seed)
+            samples = [s for it in items for s in template_samples(it, protocol, n, rng)]
+        else:
+            samples = model_samples(model, tok, items, protocol, n, asdict(cfg.gen), cfg.system, seed)
+        save_json({"source": cfg.source, "protocol": protocol, "n": n, "samples": samples},
+                  Path(replay_dir) / f"{protocol}.json")
+        for s in samples[:2]:
+            print(json.dumps(s, ensure_ascii=False))

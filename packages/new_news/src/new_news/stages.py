@@ -9,12 +9,9 @@ source model (self-play) or template; budget = replay samples per news item.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
 
 from repro_core import atomic_dir, load_json, read_table, save_csv, save_json, seed_everything
 from repro_core.cli import Stage
@@ -51,16 +48,7 @@ class ModelStageConfig:
     seed: int = 0
 
 
-def _load(model_dir: Path, device: str = "cpu"):
-    import torch  # noqa: F401
-
-    from repro_core.device import torch_device
-    from repro_core.lm import load_model
-
-    tok, model = load_model(model_dir, device=str(torch_device(device)))
-    if tok.pad_token is None:
-        tok.pad_token = tok.eos_token
-    return tok, model
+from .lm import load as _load  # noqa: E402
 
 
 def make_model(cfg: ModelStageConfig, dataset: Path, model_dir: Path) -> None:
@@ -96,56 +84,9 @@ def make_model(cfg: ModelStageConfig, dataset: Path, model_dir: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- replay
-@dataclass
-class GenConfig:
-    max_new_tokens: int = 48
-    question_tokens: int = 32
-    temperature: float = 1.0
-    top_p: float = 0.95
-    batch_size: int = 32
-
-
-@dataclass
-class ReplayConfig:
-    source: str                         # news | model | template
-    counts: dict = field(default_factory=dict)   # protocol -> samples per item
-    gen: GenConfig = field(default_factory=GenConfig)
-    system: str = ""
-    device: str = "auto"
-    seed: int = 0
-
-
-def make_replay(cfg: ReplayConfig, model_dir: Path, dataset: Path, replay_dir: Path) -> None:
-    """Replay samples of one source: ``replay_dir/<protocol>.json`` for every protocol
-    in ``counts`` (``counts[protocol]`` samples per item)."""
-    from dataclasses import asdict
-
-    from .replay import NAIVE_USER, PROTOCOLS, model_samples, template_samples
-
-    items = load_json(dataset)["items"]
-    allowed = ("naive",) if cfg.source == "news" else PROTOCOLS
-    bad = [p for p in cfg.counts if p not in allowed]
-    if cfg.source not in ("news", "model", "template") or bad:
-        raise ValueError(f"replay source {cfg.source!r} with protocols {bad}: sources news (naive), "
-                         f"model and template ({', '.join(PROTOCOLS)})")
-    model = tok = None
-    if cfg.source == "model":
-        seed_everything(cfg.seed)
-        tok, model = _load(model_dir, cfg.device)
-    for k, (protocol, n) in enumerate(sorted(cfg.counts.items())):
-        seed = cfg.seed + 7919 * k
-        if cfg.source == "news":
-            samples = [{"item": it["id"], "protocol": "naive", "user": NAIVE_USER, "assistant": it["news"]}
-                       for it in items for _ in range(n)]
-        elif cfg.source == "template":
-            rng = np.random.default_rng(seed)
-            samples = [s for it in items for s in template_samples(it, protocol, n, rng)]
-        else:
-            samples = model_samples(model, tok, items, protocol, n, asdict(cfg.gen), cfg.system, seed)
-        save_json({"source": cfg.source, "protocol": protocol, "n": n, "samples": samples},
-                  Path(replay_dir) / f"{protocol}.json")
-        for s in samples[:2]:
-            print(json.dumps(s, ensure_ascii=False))
+# GenConfig, ReplayConfig and make_replay live in new_news.replay (the replay rule's code
+# hash covers replay.py and lm.py only, so editing the evaluation keeps the cached replay).
+from .replay import GenConfig, ReplayConfig, make_replay  # noqa: E402,F401
 
 
 # ----------------------------------------------------------------------------- train + evaluate
@@ -161,8 +102,9 @@ class TrainSpec:
 
 @dataclass
 class EvalSpec:
-    list_options: bool = True
-    score: str = "mean"          # mean | sum token log-probability of the option
+    list_options: bool = False   # options listed in the prompt (copyable: issue 24)
+    score: str = "mean"          # primary score: mean | sum token log-probability of the answer span
+    greedy_tokens: int = 0       # > 0: greedy reply of this many tokens, exact match (secondary)
     batch_size: int = 16
 
 
@@ -227,7 +169,7 @@ def evaluate_condition(cfg: RunConfig, cond: str, model, tok, items, losses=None
     for mode in modes:
         out["modes"][mode] = evaluate_mc(model, tok, items, icl=mode == "icl", list_options=e.list_options,
                                          score=e.score, system=cfg.system, batch_size=e.batch_size,
-                                         desc=f"{cond} {mode}")
+                                         desc=f"{cond} {mode}", greedy_tokens=e.greedy_tokens)
         print(f"{cond} {mode}: accuracy {out['modes'][mode]['accuracy']:.3f}")
     return out
 
@@ -265,14 +207,15 @@ class AnalyseConfig:
     budget: int = 16
     budgets: list[int] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)   # run jobs under runs_dir (default: all)
+    level: float = 0.95                               # paired bootstrap intervals
     seed: int = 0
 
 
 def analyse(cfg: AnalyseConfig, runs_dir: Path, dataset: Path, summary: Path, table: Path) -> None:
-    """Accuracy per condition, mode and domain; the comparisons the claims use."""
-    import pandas as pd
-
-    from .analysis import summarise
+    """Per-question metrics of every condition and mode (``questions.csv`` beside ``table``);
+    mean metrics per condition x mode x domain and x stratum (``table``); the accuracies the
+    figures show and the paired comparisons with bootstrap intervals the claims use (``summary``)."""
+    from .analysis import accuracy_table, paired_comparisons, question_table, summarise
 
     ds = load_json(dataset)
     groups = cfg.groups or sorted(d.name for d in Path(runs_dir).iterdir() if d.is_dir())
@@ -281,38 +224,46 @@ def analyse(cfg: AnalyseConfig, runs_dir: Path, dataset: Path, summary: Path, ta
     if missing:
         raise FileNotFoundError(f"no evaluation of {missing} under {runs_dir}/*/evals")
     evals = {c: load_json(found[c]) for c in cfg.conditions}
-    rows = []
-    for c, e in evals.items():
-        for mode, r in e["modes"].items():
-            df = pd.DataFrame({"domain": e["domains"], "correct": r["correct"]})
-            for dom, g in [("all", df), *df.groupby("domain")]:
-                rows.append({"condition": c, "protocol": e["protocol"], "source": e["source"],
-                             "budget": e["budget"], "mode": mode, "domain": dom,
-                             "accuracy": float(g["correct"].mean()), "n": int(len(g))})
-    tab = pd.DataFrame(rows)
+    qt = question_table(evals, ds["items"])
+    tab = accuracy_table(qt)
+    save_csv(qt, Path(table).parent / "questions.csv")
     save_csv(tab, table)
     s = summarise(tab, cfg.main_source, cfg.budget, cfg.budgets, ds["chance"])
     s["n_items"], s["n_questions"] = len(ds["items"]), int(sum(len(it["questions"]) for it in ds["items"]))
-    # the modes each condition was evaluated in: with the domains, the grid the table covers
+    # the modes each condition was evaluated in: with the domains and strata, the grid the table covers
     s["modes"] = {c: sorted(e["modes"]) for c, e in evals.items()}
+    s["score"] = sorted({e["score"] for e in evals.values()})
+    s["paired"] = paired_comparisons(qt, cfg.main_source, cfg.budget, cfg.budgets, cfg.level, cfg.seed)
     save_json(s, summary)
-    print(tab[tab.domain == "all"].to_string())
+    show = tab[(tab.domain == "all")][["condition", "mode", "stratum", "accuracy", "exact_match", "margin",
+                                       "gold_logprob", "n"]]
+    print(show.to_string())
 
 
-# accuracy.csv: columns never empty (source is empty for the base model)
-TABLE_COLUMNS = ["condition", "protocol", "budget", "mode", "domain", "accuracy", "n"]
-TABLE_NULLABLE = ["source"]
+# accuracy.csv: columns never empty (source is empty for the base model; exact_match without greedy replies)
+TABLE_COLUMNS = ["condition", "protocol", "budget", "mode", "domain", "stratum", "accuracy", "margin",
+                 "gold_logprob", "n"]
+TABLE_NULLABLE = ["source", "exact_match"]
 
 
 def table_grid(s: dict, table: Path | None = None) -> list[dict]:
     """The rows accuracy.csv holds, from the analyse stage's summary: every condition x the modes
-    it was evaluated in x domain ("all" and each domain). A summary written before the modes
-    were recorded: the (condition, mode) pairs of the table itself, each over every domain."""
+    it was evaluated in x (domain "all" and each domain, stratum "all"; domain "all", each stratum).
+    A summary written before the modes (or strata) were recorded: the (condition, mode) pairs
+    (strata) of the table itself, each over every domain."""
     domains = ["all", *s["domains"]]
+    own = None if "modes" in s and "strata" in s else read_table(table, TABLE_COLUMNS)
+    strata = list(s["strata"]) if "strata" in s else ["all", *sorted(set(own.stratum) - {"all"})]
     if "modes" in s:
-        return [{"condition": [c], "mode": list(m), "domain": domains} for c, m in s["modes"].items()]
-    own = read_table(table, TABLE_COLUMNS)[["condition", "mode"]].drop_duplicates()
-    return [{"condition": [c], "mode": [m], "domain": domains} for c, m in own.itertuples(index=False)]
+        pairs = [(c, m) for c, ms in s["modes"].items() for m in ms]
+    else:
+        pairs = list(own[["condition", "mode"]].drop_duplicates().itertuples(index=False))
+    grid = []
+    for c, m in pairs:
+        grid.append({"condition": [c], "mode": [m], "domain": domains, "stratum": ["all"]})
+        if len(strata) > 1:
+            grid.append({"condition": [c], "mode": [m], "domain": ["all"], "stratum": strata})
+    return grid
 
 
 def read_accuracy(table: Path, s: dict):
@@ -341,6 +292,7 @@ def figures(cfg: FiguresConfig, summary: Path, table: Path, protocols_fig: Path,
 class ClaimsConfig:
     scale: str = "quick"
     gap_margin: float = 0.10     # "a clear margin": ICL beats naive FT by >= 10 points
+    level: float = 0.95          # of the paired bootstrap intervals (computed by the analyse stage)
     seed: int = 0
 
 
@@ -348,9 +300,12 @@ def claims(cfg: ClaimsConfig, summary: Path, claims_json: Path) -> None:
     """Evaluate the paper's claims on our summary."""
     from repro_core import evaluate_claims, write_claims
 
-    from .claims import CLAIMS
+    from .claims import CLAIMS, apply_conditions
 
-    records = evaluate_claims(CLAIMS, {"s": load_json(summary), "cfg": cfg}, cfg.scale, paper="new_news")
+    s = load_json(summary)
+    if s["paired"]["level"] != cfg.level:
+        raise ValueError(f"summary intervals at level {s['paired']['level']}, claims.level {cfg.level}")
+    records = apply_conditions(evaluate_claims(CLAIMS, {"s": s, "cfg": cfg}, cfg.scale, paper="new_news"))
     write_claims(records, claims_json)
     for r in records:
         print(f"{r['id']}: {r['status']} (ours {r['ours']})")

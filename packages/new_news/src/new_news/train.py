@@ -81,8 +81,10 @@ def fit(model, tok, pairs, lr: float, epochs: int, batch_size: int, max_len: int
 
 
 def mc_prompts(items: list[dict], icl: bool, list_options: bool) -> tuple[list[str], list[list[str]]]:
-    """The user turn of every question (news first for ICL; the options listed in their
-    shuffled order when ``list_options``) and its options."""
+    """The user turn of every question (news first for ICL) and its options. The options are
+    listed in the turn only when ``list_options`` (then every option can be copied from the
+    context, so the news adds nothing to copy: issue 24); by default the turn is the question
+    alone and each option is scored as a free answer span."""
     users, options = [], []
     for it in items:
         for q in it["questions"]:
@@ -96,18 +98,46 @@ def mc_prompts(items: list[dict], icl: bool, list_options: bool) -> tuple[list[s
     return users, options
 
 
-def evaluate_mc(model, tok, items: list[dict], icl: bool, list_options: bool, score: str,
-                system: str, batch_size: int, desc: str) -> dict:
-    """Log-likelihood multiple choice: the option with the highest (mean or summed)
-    token log-probability given the question is the model's answer."""
-    from .lm import prompt_text, score_options
+def reply_matches(reply: str, answer: str, distractors) -> bool:
+    """Greedy exact match: the first line of the reply states the answer (whole words, as
+    :func:`new_news.dataset.stated_in`) and no distractor."""
+    from .dataset import stated_in
 
+    line = (reply.strip().splitlines() or [""])[0]
+    return stated_in(answer, line) and not any(stated_in(d, line) for d in distractors)
+
+
+def evaluate_mc(model, tok, items: list[dict], icl: bool, list_options: bool, score: str,
+                system: str, batch_size: int, desc: str, greedy_tokens: int = 0) -> dict:
+    """Log-likelihood multiple choice: the option with the highest (mean or summed) token
+    log-probability given the question is the model's answer (``score`` picks the primary
+    score). Per question also the gold answer's summed and mean log-probability, the
+    margin of the gold answer's primary score over the best distractor's (> 0 exactly when
+    correct, ties aside) and, when ``greedy_tokens`` > 0, a greedy reply of that many
+    tokens and whether it matches the answer (:func:`reply_matches`)."""
+    from .lm import greedy, prompt_text, score_options
+
+    if score not in ("mean", "sum"):
+        raise ValueError(f"evaluate.score={score!r}; allowed: mean, sum")
     users, options = mc_prompts(items, icl, list_options)
-    p_ids = [tok(prompt_text(tok, u, system), add_special_tokens=False)["input_ids"] for u in users]
+    texts = [prompt_text(tok, u, system) for u in users]
+    p_ids = [tok(t, add_special_tokens=False)["input_ids"] for t in texts]
     o_ids = [[tok(o, add_special_tokens=False)["input_ids"] for o in opts] for opts in options]
     total, mean = score_options(model, tok, p_ids, o_ids, batch_size=batch_size, desc=desc)
     S = mean if score == "mean" else total
     truth = np.array([q["answer_index"] for it in items for q in it["questions"]])
+    rows = np.arange(len(truth))
     pred = S.argmax(axis=1)
-    return {"pred": pred.tolist(), "correct": (pred == truth).astype(int).tolist(),
-            "scores": S.round(5).tolist(), "accuracy": float((pred == truth).mean())}
+    wrong = S.copy()
+    wrong[rows, truth] = -np.inf
+    out = {"pred": pred.tolist(), "correct": (pred == truth).astype(int).tolist(),
+           "scores": S.round(5).tolist(), "accuracy": float((pred == truth).mean()),
+           "gold_logprob": total[rows, truth].round(5).tolist(),
+           "gold_mean_logprob": mean[rows, truth].round(5).tolist(),
+           "margin": (S[rows, truth] - wrong.max(axis=1)).round(5).tolist()}
+    if greedy_tokens:
+        replies = greedy(model, tok, texts, greedy_tokens, batch_size, desc=f"{desc} greedy")
+        match = [reply_matches(r, o[t], [x for k, x in enumerate(o) if k != t])
+                 for r, o, t in zip(replies, options, truth)]
+        out.update(replies=replies, exact=[int(m) for m in match], exact_match=float(np.mean(match)))
+    return out
