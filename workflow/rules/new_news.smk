@@ -66,13 +66,14 @@ def nn_replay_files(group):
     return sorted(out)
 
 
-def nn_replay_code():
-    """Hash of the code a replay job runs (repro_core, new_news/replay.py and lm.py): editing the
-    evaluation, analysis or claims keeps the cached self-play replay (the costliest job)."""
+def nn_code(*modules):
+    """Hash of repro_core and the named new_news modules: the code a job runs. Narrower than
+    code_hash("new_news") so that editing the analysis, figures or claims keeps the cached
+    self-play replay and fine-tuning runs (they never import those modules)."""
     h = hashlib.sha256()
     root = Path(workflow.basedir, "packages")
     files = sorted((root / "repro_core" / "src").rglob("*.py"))
-    files += [root / "new_news" / "src" / "new_news" / f for f in ("replay.py", "lm.py")]
+    files += [root / "new_news" / "src" / "new_news" / f for f in modules]
     for f in files:
         h.update(str(f.relative_to(root)).encode())
         h.update(f.read_bytes())
@@ -122,7 +123,7 @@ rule new_news_replay:
                                 "system": NN_SYSTEM, "device": config["device"], "seed": int(config["seed"])},
                                sort_keys=True),
         out_dir=lambda w, output: str(Path(output[0]).parent),
-        code=nn_replay_code(),
+        code=nn_code("replay.py", "lm.py"),
         fail=maybe_fail("new_news_replay"),
     log: LOG("new_news", "replay_{nn_source}_{nn_protocol}")
     threads: 1
@@ -146,7 +147,7 @@ rule new_news_run:
                                 "ckpt_dir": R("new_news", "checkpoints", w.nn_group),
                                 "seed": int(config["seed"])}, sort_keys=True),
         replay_root=R("new_news", "replay"),
-        code=code_hash("new_news"),
+        code=nn_code("__init__.py", "__main__.py", "dataset.py", "lm.py", "replay.py", "stages.py", "train.py"),
         fail=maybe_fail("new_news_run"),
     log: LOG("new_news", "run_{nn_group}")
     threads: 1
