@@ -1,15 +1,15 @@
 """Fixed and slow points of a network's autonomous map by q-minimisation.
 
-The minimiser is ``stm_mechanisms.dynamics.find_slow_points`` (vmapped optax
-Adam on ``q(x) = |F(x) - x|^2 / 2``, Sussillo & Barak 2013), a generic
-function reused as is; here: the map, the starts, de-duplication and
-stability."""
+The minimiser is ``repro_core.slow_points.find_slow_points`` (vmapped optax
+Adam on ``q(x) = |F(x) - x|^2 / 2``, Sussillo & Barak 2013) and the
+de-duplication ``repro_core.slow_points.unique_points``; here: the network's
+map, the starts and stability."""
 
 from __future__ import annotations
 
 import jax.numpy as jnp
 import numpy as np
-from stm_mechanisms.dynamics import find_slow_points
+from repro_core.slow_points import find_slow_points, unique_points
 
 
 def autonomous_map(params, alpha: float):
@@ -22,16 +22,6 @@ def jacobian(params, alpha: float, x) -> np.ndarray:
     W, b = np.asarray(params["W"], float), np.asarray(params["b"], float)
     d = 1 - np.tanh(W @ x + b) ** 2
     return (1 - alpha) * np.eye(len(x)) + alpha * d[:, None] * W
-
-
-def unique_points(X, tol: float) -> np.ndarray:
-    """Indices of a greedy de-duplication of the rows of ``X`` (distance < tol
-    counts as the same point)."""
-    keep: list[int] = []
-    for i, x in enumerate(np.asarray(X)):
-        if all(np.linalg.norm(x - X[k]) >= tol for k in keep):
-            keep.append(i)
-    return np.array(keep, int)
 
 
 def find_fixed_points(F, starts, q_tol: float, tol: float, steps: int = 2000, lr: float = 1e-2):

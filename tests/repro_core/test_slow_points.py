@@ -1,0 +1,71 @@
+"""q-minimisation on maps whose fixed points are known in closed form."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("jax")
+pytest.importorskip("optax")
+
+from repro_core.slow_points import find_slow_points, unique_points  # noqa: E402
+
+
+def test_linear_map_fixed_point():
+    """F(x) = A x + c with spectral radius < 1 has the single fixed point (I - A)^-1 c."""
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(0)
+    N = 5
+    A = rng.normal(size=(N, N))
+    A *= 0.6 / np.max(np.abs(np.linalg.eigvals(A)))
+    c = rng.normal(size=N)
+    x_star = np.linalg.solve(np.eye(N) - A, c)
+    Aj, cj = jnp.asarray(A, jnp.float32), jnp.asarray(c, jnp.float32)
+    X, q = find_slow_points(lambda x: Aj @ x + cj, rng.normal(size=(6, N)) * 3, steps=3000, lr=0.02)
+    X, q = np.asarray(X), np.asarray(q)
+    assert np.all(q < 1e-8)
+    assert np.allclose(X, x_star[None], atol=1e-3)
+
+
+def test_tanh_network_known_zero():
+    """A leaky tanh network built so that x* solves x = tanh(W x + b): b = artanh(x*) - W x*.
+    With a weak W the map is a contraction, so x* is its only fixed point and every start ends there."""
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(1)
+    N, alpha = 8, 0.5
+    W = 0.3 * rng.normal(size=(N, N)) / np.sqrt(N)
+    x_star = rng.uniform(-0.8, 0.8, size=N)
+    b = np.arctanh(x_star) - W @ x_star
+    Wj, bj = jnp.asarray(W, jnp.float32), jnp.asarray(b, jnp.float32)
+    F = lambda x: (1 - alpha) * x + alpha * jnp.tanh(Wj @ x + bj)  # noqa: E731
+    X, q = find_slow_points(F, rng.uniform(-1, 1, size=(10, N)), steps=4000, lr=0.01)
+    X, q = np.asarray(X), np.asarray(q)
+    assert np.all(q < 1e-9)
+    assert np.allclose(X, x_star[None], atol=2e-3)
+    assert len(unique_points(X, 0.05)) == 1
+
+
+def test_bistable_units_all_fixed_points():
+    """Two decoupled units x -> tanh(2 x): fixed points at 0 and +-r with r = tanh(2 r) in each
+    coordinate, 9 in all; starts in every quadrant and on the axes find all of them."""
+    import jax.numpy as jnp
+    from scipy.optimize import brentq
+
+    r = brentq(lambda x: np.tanh(2 * x) - x, 0.5, 1.5)
+    grid = np.array([-r, 0.0, r])
+    truth = np.array([[a, b] for a in grid for b in grid])
+    starts = truth + 0.05 * np.random.default_rng(2).normal(size=truth.shape)
+    starts[np.abs(truth) < 1e-12] = 0.0          # the unstable point only from exactly its coordinate
+    X, q = find_slow_points(lambda x: jnp.tanh(2 * x), starts, steps=3000, lr=0.01)
+    X, q = np.asarray(X), np.asarray(q)
+    assert np.all(q < 1e-8)
+    keep = unique_points(X, 0.05)
+    assert len(keep) == 9
+    d = np.linalg.norm(X[keep][:, None] - truth[None], axis=-1).min(axis=1)
+    assert np.all(d < 1e-3)
+
+
+def test_unique_points_merges_within_tol():
+    X = np.array([[0.0, 0.0], [0.01, 0.0], [1.0, 0.0], [1.0, 0.049], [1.0, 0.2]])
+    assert unique_points(X, 0.05).tolist() == [0, 2, 4]
+    assert unique_points(np.zeros((0, 3)), 0.1).tolist() == []
