@@ -35,16 +35,96 @@ def test_gr_never_detected_is_a_finding_not_missing_data():
     assert no_abrupt == {"n_abrupt_runs": 0} and not _gr_holds(no_abrupt)
 
 
+def _ctx(rows, **kw):
+    from abrupt_learning.claims import build_context
+    cells = {"lam_ref": 0.1, "plateau_gains": [0.6], "strong_gains": [2.0], "tasks": ["t"]}
+    cells.update(kw)
+    return build_context(pd.DataFrame(rows), **cells)
+
+
+def _row(rule="bptt", task="t", seed=0, gain=0.6, lam=0.0, learned=True, steps=None, abrupt=False, lead=np.nan):
+    return dict(rule=rule, task=task, seed=seed, gain=gain, lam=lam, n_steps=1000, learned=learned,
+                steps_to_learn=(steps if learned else np.nan), abrupt=abrupt, lead=lead)
+
+
 def test_speedup_with_no_learning_rflo_pair_does_not_hold():
     from abrupt_learning.claims import _speed, _speed_holds
 
-    rows = [dict(rule=rule, task="t", seed=s, gain=1.0, lam=lam, n_steps=100,
-                 learned=(rule == "bptt"), steps_to_learn=(50.0 if lam else 80.0) if rule == "bptt" else np.nan)
+    rows = [_row(rule, seed=s, lam=lam, learned=(rule == "bptt"), steps=(50.0 if lam else 80.0))
             for rule in ("bptt", "rflo") for s in (0, 1) for lam in (0.0, 0.1)]
-    v = _speed({"runs": pd.DataFrame(rows), "lam_ref": 0.1})
-    assert v["median_ratio_bptt"] == pytest.approx(50 / 80) and v["n_pairs_rflo"] == 0
-    assert undefined(v) == [] and not _speed_holds(v)
+    ctx = _ctx(rows, strong_gains=[0.6])
+    v = _speed(ctx, "bptt")
+    assert v["median_ratio"] == pytest.approx(50 / 80) and v["n_pairs"] == 2
+    assert not _speed_holds(v)                   # 2 of 2 faster: Wilcoxon p = 0.25, not evidence
+    r = _speed(ctx, "rflo")
+    assert r == {"n_pairs": 0} and undefined(r) == [] and not _speed_holds(r)
 
 
-def test_claims_are_paper_claims_with_sources():
+def test_speedup_wilcoxon_on_paired_log_steps():
+    from scipy.stats import wilcoxon
+
+    from abrupt_learning.claims import _speed, _speed_holds
+
+    s0 = [400.0, 900.0, 300.0, 1000.0, 700.0, 650.0, 820.0, 500.0]
+    sr = [200.0, 450.0, 310.0, 300.0, 350.0, 100.0, 400.0, 260.0]
+    rows = [_row(seed=i, lam=0.0, steps=a, learned=a < 1000) for i, a in enumerate(s0)]
+    rows += [_row(seed=i, lam=0.1, steps=b) for i, b in enumerate(sr)]
+    rows += [_row(seed=i, gain=2.0, lam=lam, steps=5.0 if lam else 999.0) for i in range(8) for lam in (0.0, 0.1)]
+    v = _speed(_ctx(rows), "bptt")                # the g = 2 pairs are not in the plateau regime: left out
+    d = np.log(s0) - np.log(sr)                   # the never-learned run counts as the whole training (1000)
+    assert v["n_pairs"] == 8 and v["n_faster"] == 7 and v["n_slower"] == 1
+    assert v["wilcoxon_p"] == pytest.approx(wilcoxon(d, alternative="greater").pvalue)
+    assert v["wilcoxon_p"] < 0.05 and _speed_holds(v)
+
+
+def test_abrupt_needs_the_binomial_interval_above_one_half():
+    from abrupt_learning.claims import _abrupt, _abrupt_holds
+
+    def frac(k, n):
+        rows = [_row(seed=i, abrupt=i < k) for i in range(n)]
+        rows += [_row(seed=i, lam=0.1, abrupt=True) for i in range(n)]          # lambda > 0: not counted
+        rows += [_row(seed=i, gain=2.0, abrupt=True) for i in range(n)]         # not a plateau gain
+        rows += [_row(seed=i, task="flipflop", abrupt=True) for i in range(n)]  # not a claims task
+        return _abrupt(_ctx(rows), "bptt")
+
+    v = frac(11, 16)                              # 69%, but the 95% interval reaches down to 41%
+    assert v["n_runs"] == 16 and v["n_abrupt"] == 11 and v["ci_low"] < 0.5 and not _abrupt_holds(v)
+    v = frac(14, 16)
+    assert v["ci_low"] > 0.5 and _abrupt_holds(v)
+    none = frac(0, 16)
+    assert undefined(none) == [] and not _abrupt_holds(none)
+
+
+def test_strong_coupling_fisher_exact():
+    from scipy.stats import fisher_exact
+
+    from abrupt_learning.claims import _gain, _gain_holds
+
+    def at(k0, kr, n=8):
+        rows = [_row(seed=i, gain=2.0, lam=0.0, learned=i < k0, steps=100.0) for i in range(n)]
+        rows += [_row(seed=i, gain=2.0, lam=0.1, learned=i < kr, steps=100.0) for i in range(n)]
+        return _gain(_ctx(rows, plateau_gains=[2.0]), "bptt")
+
+    v = at(2, 5)                                  # more learn, but 5/8 vs 2/8 is not significant
+    assert v["frac_learned_reg"] > v["frac_learned_lam0"] and not _gain_holds(v)
+    assert v["fisher_p"] == pytest.approx(fisher_exact([[3, 5], [6, 2]], alternative="less").pvalue)
+    assert _gain_holds(at(1, 8))
+    assert not _gain_holds(at(4, 4))
+
+
+def test_context_rejects_cells_that_were_not_trained():
+    rows = [_row(), _row(lam=0.1), _row(gain=2.0)]
+    _ctx(rows)
+    with pytest.raises(ValueError, match="plateau_gains"):
+        _ctx(rows, plateau_gains=[0.7])
+    with pytest.raises(ValueError, match="strong_gains"):
+        _ctx(rows[:2])
+    with pytest.raises(ValueError, match="lam_ref"):
+        _ctx(rows, lam_ref=3.0)
+    with pytest.raises(ValueError, match="claims.tasks"):
+        _ctx(rows, tasks=["evidence"])
+
+
+def test_claims_are_paper_claims_with_sources_per_rule():
     assert all(c.kind == "paper" and c.where and c.threshold and c.evidence for c in CLAIMS)
+    assert {c.id.rsplit("_", 1)[1] for c in CLAIMS} == {"bptt", "rflo"} and len(CLAIMS) == 8

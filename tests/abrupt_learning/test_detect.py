@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from abrupt_learning.detect import DetectSpec, analyse_run, fastest_drop
+from abrupt_learning.detect import DetectSpec, analyse_run, fastest_drop, first_fast_drop
 
 SPEC = DetectSpec(smooth=3, drop_factor=10.0, drop_frac=0.2, plateau_tol=0.15, learn_thresh=0.1, gr_factor=3.0)
 K = 200
@@ -52,3 +52,29 @@ def test_no_significant_geometry_peak_gives_no_gr():
 def test_never_learning_run():
     r = analyse_run(np.ones(K), np.ones(K), np.ones(K + 1), STEPS, SPEC, int(STEPS[-1]))
     assert not r["learned"] and not r["abrupt"] and np.isnan(r["steps_to_learn"])
+
+
+def test_first_fast_drop_is_the_escape_not_a_later_recovery():
+    """A plateau, a 10x drop at interval 100, then at 150 a spike of 100x that recovers within
+    one interval: the narrowest fall is the recovery, the first fast fall is the escape."""
+    s = np.r_[np.zeros(100), np.linspace(0, -1, 11)[1:], -np.ones(40), [1.0], -np.ones(49)]
+    steps = 10 * np.arange(1, len(s) + 1)
+    assert fastest_drop(s, 1.0) == (150, 151)
+    assert first_fast_drop(s, steps, 1.0, 200) == (99, 109)
+    assert first_fast_drop(s, steps, 1.0, 50) == (150, 151)      # the escape is wider than 50 steps
+    assert first_fast_drop(np.zeros(20), steps[:20], 0.5, 1000) is None
+
+
+def test_learned_run_with_a_late_spike_keeps_its_plateau_and_drop():
+    spec = DetectSpec(smooth=1, drop_factor=5.0, drop_frac=0.1, plateau_tol=0.15, learn_thresh=0.1)
+    loss = np.r_[np.ones(100), np.geomspace(1, 0.02, 10), np.full(40, 0.02), [2.0], np.full(49, 0.02)]
+    r = analyse_run(loss, np.full(len(loss), 0.01), np.r_[1.0, loss], STEPS, spec, int(STEPS[-1]))
+    assert r["abrupt"] and r["drop_start"] <= STEPS[100] and r["drop_end"] <= STEPS[110]
+    assert r["plateau_len"] >= 900
+
+
+def test_drop_wider_than_the_allowed_fraction_is_not_abrupt():
+    spec = DetectSpec(smooth=1, drop_factor=5.0, drop_frac=0.1, plateau_tol=0.15, learn_thresh=0.1)
+    loss = np.r_[np.ones(100), np.geomspace(1, 0.05, 60), np.full(40, 0.05)]     # 5x takes ~32 intervals > 20
+    r = analyse_run(loss, np.full(K, 0.01), np.r_[1.0, loss], STEPS, spec, int(STEPS[-1]))
+    assert r["learned"] and not r["abrupt"]

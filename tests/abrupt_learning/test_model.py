@@ -16,11 +16,20 @@ def test_consistency_value_and_gradient_by_hand():
     # h_1 = (1, 0), h_2 = (1, 2), h_3 = (0, 2); hold on steps 2 and 3
     hs = jnp.array([[[1.0, 0.0], [1.0, 2.0], [0.0, 2.0]]])
     hold = jnp.array([[0.0, 1.0, 1.0]])
-    # |h2 - h1|^2 = 4, |h3 - h2|^2 = 1, mean over the 2 hold steps
-    assert float(model.consistency(hs, hold)) == 2.5
+    # |h2 - h1|^2 = 4, |h3 - h2|^2 = 1: per unit (N = 2) 2 and 0.5, mean over the 2 hold steps
+    assert float(model.consistency(hs, hold)) == 1.25
     g = np.asarray(jax.grad(model.consistency)(hs, hold))[0]
-    # dR/dh_t = (hold_t (h_t - h_{t-1}) - hold_{t+1} (h_{t+1} - h_t)) * 2 / sum(hold)
-    np.testing.assert_allclose(g, [[0.0, -2.0], [1.0, 2.0], [-1.0, 0.0]])
+    # dR/dh_t = (hold_t (h_t - h_{t-1}) - hold_{t+1} (h_{t+1} - h_t)) * 2 / (N sum(hold))
+    np.testing.assert_allclose(g, [[0.0, -1.0], [0.5, 1.0], [-0.5, 0.0]])
+
+
+def test_consistency_is_per_unit():
+    """Copies of the same units give the same penalty: its strength does not grow with N."""
+    rng = np.random.default_rng(3)
+    hs = jnp.asarray(rng.normal(size=(2, 7, 3)))
+    hold = jnp.asarray((rng.random((2, 7)) < 0.6).astype(np.float32))
+    R = float(model.consistency(hs, hold))
+    assert np.isclose(float(model.consistency(jnp.concatenate([hs] * 4, axis=-1), hold)), R, rtol=1e-6)
 
 
 def _net(W_scale, seed=0, N=6):
@@ -60,3 +69,20 @@ def test_procrustes_matches_scipy_and_ignores_rotation_and_scale():
     Y = rng.standard_normal((50, 5))
     np.testing.assert_allclose(float(model.procrustes_disparity(jnp.asarray(X), jnp.asarray(Y))),
                                procrustes(X, Y)[2], rtol=1e-4)
+
+
+def test_sgd_momentum_optimizer_by_hand():
+    """The SGD variant is heavy-ball momentum: with a constant gradient g the updates are
+    -lr g, then -lr (momentum g + g)."""
+    import pytest
+
+    tx = model.optimizer(0.1, 0.0, "sgd", 0.9)
+    p = {"w": jnp.zeros(3)}
+    g = {"w": jnp.array([1.0, -2.0, 0.5])}
+    st = tx.init(p)
+    u1, st = tx.update(g, st, p)
+    u2, st = tx.update(g, st, p)
+    np.testing.assert_allclose(u1["w"], -0.1 * g["w"], rtol=1e-6)
+    np.testing.assert_allclose(u2["w"], -0.1 * 1.9 * g["w"], rtol=1e-6)
+    with pytest.raises(ValueError, match="sgd"):
+        model.optimizer(0.1, 0.0, "rmsprop")

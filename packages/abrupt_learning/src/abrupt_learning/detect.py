@@ -11,12 +11,16 @@ ending at ``steps[k]``):
 * ``probe`` -- the probe-batch loss at the interval's two ends, whose log ratio
   is the rate of loss decrease over the interval.
 
-Drop: the narrowest window ``[i, j]`` over which the smoothed loss falls by a
-factor ``drop_factor`` (10 by default); its width must be at most ``drop_frac``
-of training. Plateau: from the end of the search phase (first interval whose
-loss is within ``plateau_tol`` decades of the plateau level, the median loss
-before the drop) to the start of the drop; it must last at least as long as
-the drop. A run is
+Drop: the first fast fall of the smoothed loss, i.e. the earliest end ``j`` of
+a window ``[i, j]`` at most ``drop_frac`` of training wide over which the loss
+falls by ``drop_factor`` (the narrowest such window ending at ``j``). The
+earliest, not the narrowest anywhere: a network that has learned can spike
+and recover later, and that recovery is not the escape from the plateau
+(issue 25's pilot). Without such a window, the narrowest fall by
+``drop_factor`` anywhere is kept for the figures and the run is not abrupt.
+Plateau: from the end of the search phase (first interval whose loss is within
+``plateau_tol`` decades of the plateau level, the median loss before the drop)
+to the start of the drop; it must last at least as long as the drop. A run is
 *abrupt* when both hold.
 
 GR time: the interval of the largest geometric change between the end of the
@@ -66,6 +70,22 @@ def fastest_drop(s, decades: float):
     return i, int(j[i])
 
 
+def first_fast_drop(s, steps, decades: float, max_width: float):
+    """``(i, j)``: the earliest ``j`` with some ``i < j``, ``steps[j] - steps[i] <= max_width``
+    and ``s[j] <= s[i] - decades``, and the latest such ``i`` (the narrowest window ending at
+    ``j``); ``None`` when there is none."""
+    s, steps = np.asarray(s, float), np.asarray(steps, float)
+    n = len(s)
+    idx = np.arange(n)
+    ok = ((s[:, None] - s[None, :] >= decades) & (idx[None, :] > idx[:, None])
+          & (steps[None, :] - steps[:, None] <= max_width))
+    cols = np.flatnonzero(ok.any(axis=0))
+    if not cols.size:
+        return None
+    j = int(cols[0])
+    return int(np.flatnonzero(ok[:, j])[-1]), j
+
+
 def analyse_run(loss, geo, probe, steps, spec: DetectSpec, n_steps: int) -> dict:
     """Detect plateau, drop, GR and learning of one run (see the module docstring).
 
@@ -79,7 +99,8 @@ def analyse_run(loss, geo, probe, steps, spec: DetectSpec, n_steps: int) -> dict
     nan = {"drop_start": np.nan, "drop_end": np.nan, "drop_width": np.nan, "search_end": np.nan,
            "plateau_len": np.nan, "plateau_loss": np.nan, "abrupt": False, "drop_step": np.nan,
            "gr_step": np.nan, "gr_ratio": np.nan, "lead": np.nan}
-    d = fastest_drop(s, np.log10(spec.drop_factor))
+    fast = first_fast_drop(s, steps, np.log10(spec.drop_factor), spec.drop_frac * n_steps)
+    d = fast if fast is not None else fastest_drop(s, np.log10(spec.drop_factor))
     if d is None:
         return {**out, **nan}
     i, j = d
@@ -89,7 +110,7 @@ def analyse_run(loss, geo, probe, steps, spec: DetectSpec, n_steps: int) -> dict
     plateau = float(steps[i] - steps[p])
     out.update(drop_start=float(steps[i]), drop_end=float(steps[j]), drop_width=width,
                search_end=float(steps[p]), plateau_len=plateau, plateau_loss=float(10 ** level),
-               abrupt=bool(width <= spec.drop_frac * n_steps and plateau >= width and plateau > 0))
+               abrupt=bool(fast is not None and plateau >= width and plateau > 0))
     lo, hi = p, j + 1
     g = np.nan_to_num(np.asarray(geo, float)[lo:hi], nan=0.0)
     pr = np.log10(np.maximum(np.where(np.isfinite(probe), probe, 1e3), 1e-12))

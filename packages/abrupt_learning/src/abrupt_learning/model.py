@@ -12,7 +12,8 @@ regime), ``W_in ~ N(0, 1)``, ``W_out ~ N(0, 1 / N)``, zero biases.
 Task loss: normalised MSE ``sum mask (yhat - y)^2 / sum mask y^2`` (1 for the
 silent network; 1 - R^2). Temporal consistency regulariser (our reading of the
 paper, whose formula is not given): the mean squared per-unit speed on the
-memory (``hold``) steps, ``R = sum_{b,t} hold_{bt} |h_t - h_{t-1}|^2 / sum hold``;
+memory (``hold``) steps, ``R = sum_{b,t} hold_{bt} |h_t - h_{t-1}|^2 / (N sum hold)``
+(normalised per unit, so a given lambda means the same at every N; issue 25);
 training minimises ``L + lambda R``.
 
 Learning rules (both feed Adam):
@@ -78,9 +79,10 @@ def prev_states(hs):
 
 
 def consistency(hs, hold):
-    """Temporal consistency penalty ``sum hold |h_t - h_{t-1}|^2 / sum hold``."""
+    """Temporal consistency penalty ``sum hold |h_t - h_{t-1}|^2 / (N sum hold)``: the
+    squared speed per unit, averaged over the hold steps."""
     d = hs - prev_states(hs)
-    return jnp.sum(hold * jnp.sum(d ** 2, axis=-1)) / jnp.maximum(jnp.sum(hold), 1.0)
+    return jnp.sum(hold * jnp.mean(d ** 2, axis=-1)) / jnp.maximum(jnp.sum(hold), 1.0)
 
 
 def objective(params, batch, lam, alpha: float):
@@ -108,7 +110,7 @@ def rflo_grad(params, feedback, batch, lam, alpha: float):
     e = 2 * mask[..., None] * (yhat - y) / norm_L                      # dL/dyhat  [B, T, O]
     h_prev = prev_states(hs)
     d = hs - h_prev
-    c = 2 * lam / jnp.maximum(jnp.sum(hold), 1.0)
+    c = 2 * lam / (jnp.maximum(jnp.sum(hold), 1.0) * hs.shape[-1])
     # dR/dh_t: h_t enters the speed at t and at t + 1 (a unit's own states only)
     d_next = jnp.concatenate([d[:, 1:], jnp.zeros_like(d[:, :1])], axis=1)
     hold_next = jnp.concatenate([hold[:, 1:], jnp.zeros_like(hold[:, :1])], axis=1)
@@ -133,9 +135,17 @@ def rflo_grad(params, feedback, batch, lam, alpha: float):
 RULES = {"bptt": bptt_grad, "rflo": rflo_grad}
 
 
-def optimizer(lr: float, clip: float) -> optax.GradientTransformation:
+OPTIMIZERS = ("adam", "sgd")
+
+
+def optimizer(lr: float, clip: float, name: str = "adam", momentum: float = 0.9) -> optax.GradientTransformation:
+    """Global-norm clipping (``clip > 0``), then Adam or SGD with (heavy-ball) momentum
+    (``momentum = 0``: plain SGD), the optimiser of the authors' public RNN code."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; allowed: {', '.join(OPTIMIZERS)}")
     parts = [optax.clip_by_global_norm(clip)] if clip > 0 else []
-    return optax.chain(*parts, optax.adam(lr))
+    opt = optax.adam(lr) if name == "adam" else optax.sgd(lr, momentum=momentum or None)
+    return optax.chain(*parts, opt)
 
 
 # ------------------------------------------------------------- geometry measures

@@ -42,6 +42,8 @@ class TrainConfig:
     bptt: RuleConfig = field(default_factory=RuleConfig)
     rflo: RuleConfig = field(default_factory=lambda: RuleConfig(lr=3e-3))
     task_spec: TaskSpec = field(default_factory=TaskSpec)
+    optimizer: str = "adam"          # "adam", or "sgd" with momentum (the authors' public RNN code)
+    momentum: float = 0.9            # SGD only
     seed: int = 0
 
 
@@ -49,7 +51,8 @@ def grid_spec(cfg: TrainConfig):
     from . import model, tasks
     from .train import GridSpec
 
-    for key, val, allowed in (("task", cfg.task, tasks.TASKS), ("rule", cfg.rule, tuple(model.RULES))):
+    for key, val, allowed in (("task", cfg.task, tasks.TASKS), ("rule", cfg.rule, tuple(model.RULES)),
+                              ("optimizer", cfg.optimizer, model.OPTIMIZERS)):
         if val not in allowed:
             raise ConfigError(f"config key train.{key}={val!r} is not allowed; allowed values: "
                               f"{', '.join(allowed)}")
@@ -60,7 +63,8 @@ def grid_spec(cfg: TrainConfig):
                     probe_batch=cfg.probe_batch, n_steps=rc.n_steps, eval_every=cfg.eval_every, lr=rc.lr,
                     clip=cfg.clip, seeds=tuple(range(cfg.n_seeds)), gains=tuple(float(g) for g in cfg.gains),
                     lams=tuple(float(x) for x in cfg.lams), task_spec=cfg.task_spec,
-                    snap_every=cfg.snap_every, ckpt_every=cfg.ckpt_every, seed=cfg.seed)
+                    snap_every=cfg.snap_every, ckpt_every=cfg.ckpt_every, seed=cfg.seed,
+                    optimizer=cfg.optimizer, momentum=cfg.momentum)
 
 
 def train(cfg: TrainConfig, out: Path) -> None:
@@ -229,6 +233,9 @@ def read_fixed(path: Path, grid=None) -> pd.DataFrame:
 class FiguresConfig:
     inputs: list = field(default_factory=list)
     lam_ref: float = 0.1
+    plateau_gains: list = field(default_factory=list)   # (the claims section, passed whole by the rule)
+    strong_gains: list = field(default_factory=list)
+    tasks: list = field(default_factory=list)
     seed: int = 0
 
 
@@ -252,6 +259,9 @@ def figures(cfg: FiguresConfig, runs: Path, fixed: Path, points: Path, fig_align
 @dataclass
 class ClaimsConfig:
     lam_ref: float = 0.1              # the regulariser strength compared with lambda = 0
+    plateau_gains: list = field(default_factory=lambda: [0.7])   # abrupt, GR, speed-up claims
+    strong_gains: list = field(default_factory=lambda: [2.0])    # strong-coupling claim (g >= 1.5)
+    tasks: list = field(default_factory=lambda: ["addition", "evidence"])   # tasks with a silent plateau
     scale: str = "quick"
     # the config's train section (tasks, rules, n_seeds, gains, lams): the grid runs.csv must
     # cover; empty: every combination of the values the table itself holds
@@ -263,7 +273,8 @@ def claims(cfg: ClaimsConfig, runs: Path, out: Path) -> None:
     """Evaluate the paper's claims on runs.csv (read complete, or fail naming the file)."""
     from .claims import CLAIMS, build_context
 
-    ctx = build_context(read_runs(runs, runs_grid_from_train(cfg.train) if cfg.train else None), cfg.lam_ref)
+    ctx = build_context(read_runs(runs, runs_grid_from_train(cfg.train) if cfg.train else None), cfg.lam_ref,
+                        cfg.plateau_gains, cfg.strong_gains, cfg.tasks)
     records = repro_core.evaluate_claims(CLAIMS, ctx, cfg.scale, paper="abrupt_learning")
     repro_core.write_claims(records, out)
 

@@ -37,6 +37,8 @@ class GridSpec:
     snap_every: int = 10        # parameter snapshots (seed-0 networks) every this many chunks
     ckpt_every: int = 10        # checkpoint every this many chunks
     seed: int = 0
+    optimizer: str = "adam"     # "adam" or "sgd" (with momentum)
+    momentum: float = 0.9       # SGD only
 
 
 def _key(seed: int):
@@ -80,7 +82,7 @@ def probe_batch(spec: GridSpec):
 def make_chunk(spec: GridSpec):
     """jitted ``(params, opt_state, feedback, lams, step0) -> (params, opt_state, L, R)``
     advancing every network ``eval_every`` steps (L, R: ``[nets, eval_every]``)."""
-    tx = model.optimizer(spec.lr, spec.clip)
+    tx = model.optimizer(spec.lr, spec.clip, spec.optimizer, spec.momentum)
     rule = model.RULES[spec.rule]
     stream, _ = data_keys(spec)
     grad = jax.vmap(lambda p, fb, batch, lam: rule(p, fb, batch, lam, spec.alpha), in_axes=(0, 0, None, 0))
