@@ -13,10 +13,16 @@ from repro_core.plotting import subplots
 from . import model
 
 
-def _interval_loss(z):
+def _interval_loss(z, smooth_steps: int = 50):
+    """Training loss per evaluation interval, running-median smoothed over ~``smooth_steps``
+    steps for display (the detector smooths the same way, see ``analyse.detect.smooth``)."""
+    from scipy.ndimage import median_filter
+
     ev = z["eval_steps"]
     E = int(ev[1] - ev[0])
-    return z["L"].reshape(len(z["L"]), -1, E).mean(-1), ev[1:]
+    L = z["L"].reshape(len(z["L"]), -1, E).mean(-1)
+    w = max(1, smooth_steps // E)
+    return (median_filter(L, size=(1, w), mode="nearest") if w > 1 else L), ev[1:]
 
 
 def aligned(trains: dict, rt: pd.DataFrame, path) -> None:
