@@ -188,3 +188,23 @@ def test_evaluate_mc_margin_gold_logprob_and_greedy_match(tiny):
                                           ("111", False), ("5\n11", False), ("", False)])
 def test_reply_matches_on_hand_cases(reply, match):
     assert reply_matches(reply, "11", ["5", "8", "9"]) is match
+
+
+def test_model_stage_sets_a_spec_chat_template(tmp_path):
+    """A base model whose GGUF has no chat template gets the spec's (Gemma's turn format),
+    not the tiny models' fallback."""
+    from repro_core import save_json
+    from repro_core.lm import ModelSpec
+
+    from new_news.lm import load
+    from new_news.stages import ModelStageConfig, make_model
+
+    ds = {"items": [{"news": "the new operator", "title": "op", "implications": [],
+                     "questions": [{"question": "What is 3 ?", "options": ["5", "8", "11", "9"]}]}]}
+    save_json(ds, tmp_path / "ds.json")
+    tpl = "{% for m in messages %}<t>{{ m['content'] }}{% endfor %}{% if add_generation_prompt %}<a>{% endif %}"
+    spec = ModelSpec(name="tiny", source="tiny")
+    make_model(ModelStageConfig(model=spec, chat_template=tpl), tmp_path / "ds.json", tmp_path / "m1")
+    make_model(ModelStageConfig(model=spec), tmp_path / "ds.json", tmp_path / "m2")
+    assert prompt_text(load(tmp_path / "m1")[0], "hi") == "<t>hi<a>"
+    assert load(tmp_path / "m2")[0].chat_template == TINY_CHAT_TEMPLATE

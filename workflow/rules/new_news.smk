@@ -102,7 +102,9 @@ rule new_news_model:
     input: R("new_news", "dataset.json")
     output: directory(R("new_news", "model"))
     params:
-        p=lambda w: params_json("new_news", model=NN_SPEC),
+        # a spec's chat_template (base models whose GGUF has none) goes to the stage beside the spec
+        p=lambda w: params_json("new_news", model={k: v for k, v in NN_SPEC.items() if k != "chat_template"},
+                                **({"chat_template": NN_SPEC["chat_template"]} if "chat_template" in NN_SPEC else {})),
         fail=maybe_fail("new_news_model"),
     log: LOG("new_news", "model")
     benchmark: BENCH("new_news", "model")

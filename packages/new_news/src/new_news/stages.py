@@ -45,6 +45,7 @@ def make_dataset(cfg: DatasetConfig, dataset: Path) -> None:
 @dataclass
 class ModelStageConfig:
     model: ModelSpec
+    chat_template: str = ""     # Jinja chat template for a model whose GGUF has none (a base model)
     seed: int = 0
 
 
@@ -70,7 +71,9 @@ def make_model(cfg: ModelStageConfig, dataset: Path, model_dir: Path) -> None:
         texts += [q["question"] + " " + " ".join(q["options"]) for q in it["questions"]]
     with materialise(cfg.model, vocabulary(texts, TINY_WORDS), cfg.seed) as (path, gguf):
         tok, model = load_model(path, gguf, cfg.model.dtype)
-    if not tok.chat_template:
+    if cfg.chat_template:
+        tok.chat_template = cfg.chat_template
+    elif not tok.chat_template:
         tok.chat_template = TINY_CHAT_TEMPLATE
     drop_quantization_marks(model)
     with atomic_dir(model_dir) as tmp:
