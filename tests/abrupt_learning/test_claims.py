@@ -127,4 +127,26 @@ def test_context_rejects_cells_that_were_not_trained():
 
 def test_claims_are_paper_claims_with_sources_per_rule():
     assert all(c.kind == "paper" and c.where and c.threshold and c.evidence for c in CLAIMS)
-    assert {c.id.rsplit("_", 1)[1] for c in CLAIMS} == {"bptt", "rflo"} and len(CLAIMS) == 8
+    assert {c.id.rsplit("_", 1)[1] for c in CLAIMS} == {"bptt", "rflo"} and len(CLAIMS) == 10
+
+
+def test_attractors_fisher_on_flipflop_networks_only():
+    from scipy.stats import fisher_exact
+
+    from abrupt_learning.claims import _attractors, _attractors_holds
+
+    def at(k0, kr, n=16):
+        rows = [_row(gain=0.6, lam=0.0), _row(gain=2.0), _row(lam=0.1)]       # the claims task "t"
+        rows = [dict(r, n_stable_end=np.nan, n_memories_end=np.nan) for r in rows]
+        for lam, k in ((0.0, k0), (0.1, kr)):
+            rows += [dict(_row(task="flipflop", seed=i, lam=lam), n_stable_end=9.0,
+                          n_memories_end=8.0 if i < k else 7.0) for i in range(n)]
+        return _attractors(_ctx(rows), "bptt")
+
+    v = at(8, 12)
+    assert v["n_lam0"] == v["n_reg"] == 16 and v["all8_lam0"] == 8 and v["all8_reg"] == 12
+    assert v["fisher_p"] == pytest.approx(fisher_exact([[4, 12], [8, 8]], alternative="less").pvalue)
+    assert not _attractors_holds(v)
+    assert _attractors_holds(at(2, 14))
+    none = _attractors(_ctx([_row(), _row(lam=0.1), _row(gain=2.0)]), "bptt")   # no flip-flop trained
+    assert none["n_lam0"] == 0 and undefined(none) == [] and not _attractors_holds(none)

@@ -13,7 +13,8 @@ from tests.helpers import run_smoke
 def test_smoke_end_to_end(tmp_workdir):
     out, claims = run_smoke(tmp_workdir, "abrupt_learning")
     assert set(claims) == {f"abrupt_learning.{c}_{rule}" for c in ("abrupt", "gr_precedes", "reg_speedup",
-                                                                    "strong_coupling") for rule in ("bptt", "rflo")}
+                                                                    "strong_coupling", "attractors")
+                           for rule in ("bptt", "rflo")}
     for fig in ("aligned", "phase", "speedup", "gain"):
         assert (out / "figures" / f"{fig}.png").stat().st_size > 10_000
     _figures_reject_incomplete_tables(out, tmp_workdir / "cut")

@@ -35,7 +35,9 @@ def _runs_frame(train=TRAIN) -> pd.DataFrame:
                          "search_end": 200.0, "plateau_len": 80.0 if abrupt else np.nan,
                          "plateau_loss": 1.0 if abrupt else np.nan, "abrupt": abrupt,
                          "drop_step": 110.0 if abrupt else np.nan, "gr_step": 90.0 if abrupt else np.nan,
-                         "gr_ratio": 5.0 if abrupt else np.nan, "lead": 20.0 if abrupt else np.nan})
+                         "gr_ratio": 5.0 if abrupt else np.nan, "lead": 20.0 if abrupt else np.nan,
+                         "n_stable_end": 8.0 if task == "flipflop" else np.nan,
+                         "n_memories_end": 8.0 - lam if task == "flipflop" else np.nan})
     return pd.DataFrame(rows)
 
 
@@ -48,7 +50,7 @@ def test_complete_runs_table_is_read_and_judged(tmp_path):
     runs = _write(_runs_frame(), tmp_path / "runs.csv")
     S.claims(S.ClaimsConfig(train=TRAIN, **CELLS), runs, tmp_path / "claims.json")
     claims = json.loads((tmp_path / "claims.json").read_text())["claims"]
-    assert len(claims) == 8 and all(c["status"] != "error" for c in claims)
+    assert len(claims) == 10 and all(c["status"] != "error" for c in claims)
 
 
 def test_claims_stage_fails_naming_runs_csv_when_the_last_task_is_missing(tmp_path):

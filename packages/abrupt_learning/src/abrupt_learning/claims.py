@@ -8,7 +8,7 @@ The paper states its claims qualitatively, so every criterion's number is ours a
   (``claims.plateau_gains``: issue 25's pilot found the silent plateau of delayed addition at
   g ~ 0.6-0.75; at larger g the loss falls at once, at g = 0.5 it never leaves the plateau);
 * ``strong_coupling``: the strongly coupled gains (``claims.strong_gains``, g >= 1.5);
-* all four: the tasks with a silent plateau (``claims.tasks``: delayed addition and evidence
+* these four: the tasks with a silent plateau (``claims.tasks``: delayed addition and evidence
   accumulation, scored only after the go cue; the 3-bit flip-flop is scored from the first pulse
   and has no silent plateau).
 
@@ -22,7 +22,9 @@ Tests (significance level 0.05, fixed before the run):
   ``log(steps to learn, lambda = 0) - log(steps to learn, lambda_ref)`` (a run that never learns
   counts as taking the whole training; pairs where neither learns are left out);
 * ``strong_coupling``: one-sided Fisher exact test, fewer runs that fail to learn with
-  lambda_ref than with lambda = 0.
+  lambda_ref than with lambda = 0;
+* ``attractors`` (the 3-bit flip-flop, every gain): one-sided Fisher exact test, fewer networks
+  whose final stable fixed points miss one of the eight memories with lambda_ref than without.
 """
 
 from __future__ import annotations
@@ -48,9 +50,8 @@ def speed_pairs(rt: pd.DataFrame, lam_ref: float, rule: str, gains) -> pd.DataFr
     neither run learns are left out."""
     sel = rt[(rt.rule == rule) & _gain_in(rt, gains)]
     key = ["task", "seed", "gain"]
-    base = sel[np.isclose(sel.lam, 0.0)].set_index(key)
-    reg = sel[np.isclose(sel.lam, lam_ref)].set_index(key)
-    both = base.join(reg, lsuffix="_0", rsuffix="_r", how="inner")
+    both = sel[np.isclose(sel.lam, 0.0)].merge(sel[np.isclose(sel.lam, lam_ref)], on=key, how="inner",
+                                               suffixes=("_0", "_r"))
     both = both[both.learned_0 | both.learned_r]
     return pd.DataFrame({"s0": both.steps_to_learn_0.fillna(both.n_steps_0).astype(float),
                          "sr": both.steps_to_learn_r.fillna(both.n_steps_r).astype(float)})
@@ -63,8 +64,11 @@ def speed_ratios(rt: pd.DataFrame, lam_ref: float, rule: str, gains=None) -> pd.
     return p.sr / p.s0
 
 
-def build_context(rt: pd.DataFrame, lam_ref: float, plateau_gains, strong_gains, tasks=None) -> dict:
-    """The claims' context: the runs of ``tasks`` (None: all) and the configured cells."""
+def build_context(rt: pd.DataFrame, lam_ref: float, plateau_gains, strong_gains, tasks=None,
+                  attractor_task: str = "flipflop") -> dict:
+    """The claims' context: the runs of ``tasks`` (None: all) and the configured cells; the
+    attractor claim reads the runs of ``attractor_task`` (``attractor_runs``)."""
+    att = rt[rt.task == attractor_task].copy()
     if tasks is not None:
         if not rt.task.isin(list(tasks)).any():
             raise ValueError(f"claims.tasks={list(tasks)} names no trained task (trained: {sorted(rt.task.unique())})")
@@ -80,7 +84,8 @@ def build_context(rt: pd.DataFrame, lam_ref: float, plateau_gains, strong_gains,
             raise ValueError(f"claims.{name}={list(gains)} names gains that were not trained "
                              f"(trained: {sorted(rt.gain.unique())})")
     return {"runs": rt, "lam_ref": lam_ref, "plateau_gains": [float(g) for g in plateau_gains],
-            "strong_gains": [float(g) for g in strong_gains]}
+            "strong_gains": [float(g) for g in strong_gains], "attractor_runs": att,
+            "attractor_task": attractor_task}
 
 
 # ------------------------------------------------------------------ abrupt
@@ -165,6 +170,35 @@ def _gain_holds(v):
             and v["fisher_p"] < 0.05)
 
 
+# ------------------------------------------------------------------ attractors
+N_MEMORIES = 8          # 3-bit flip-flop: 2^3 memories
+
+
+def _attractors(ctx, rule):
+    """Flip-flop networks (every gain) whose stable fixed points at the end of training hold all
+    eight memories (readout signs, each output >= 0.5 from 0), with and without the regulariser."""
+    at = ctx["attractor_runs"]
+    if "n_memories_end" not in at:
+        at = at.assign(n_stable_end=np.nan, n_memories_end=np.nan)
+    sel = at[(at.rule == rule) & at.n_memories_end.notna()]
+    a = sel[np.isclose(sel.lam, 0.0)]
+    b = sel[np.isclose(sel.lam, ctx["lam_ref"])]
+    ka, kb = int((a.n_memories_end >= N_MEMORIES).sum()), int((b.n_memories_end >= N_MEMORIES).sum())
+    out = {"task": ctx["attractor_task"], "n_lam0": int(len(a)), "n_reg": int(len(b)), "all8_lam0": ka,
+           "all8_reg": kb}
+    if len(a) and len(b):
+        out.update({"frac_all8_lam0": ka / len(a), "frac_all8_reg": kb / len(b),
+                    "median_stable_lam0": float(a.n_stable_end.median()),
+                    "median_stable_reg": float(b.n_stable_end.median()),
+                    "fisher_p": fisher_fewer(len(a) - ka, len(a), len(b) - kb, len(b))})
+    return out
+
+
+def _attractors_holds(v):
+    return (v["n_lam0"] > 0 and v["n_reg"] > 0 and v["frac_all8_reg"] > v["frac_all8_lam0"]
+            and v["fisher_p"] < 0.05)
+
+
 def _claims_for(rule: str) -> list[Claim]:
     R = rule.upper()
     return [
@@ -223,6 +257,22 @@ def _claims_for(rule: str) -> list[Claim]:
                                                        "(lambda = 0 and lambda_ref)",
                                                        test="one-sided Fisher exact (fewer failures with lambda_ref)",
                                                        p=v.get("fisher_p")))(_gain(ctx, rule))),
+        Claim(id=f"abrupt_learning.attractors_{rule}",
+              statement=f"Temporal consistency regularisation facilitates attractor formation ({R}): more "
+                        "3-bit flip-flop networks end with all eight memories as stable fixed points",
+              paper="regularisation facilitates the formation of attractors (abstract)",
+              compute=lambda ctx: _attractors(ctx, rule), holds=_attractors_holds,
+              criterion=f"{R}, 3-bit flip-flop, every gain: fraction of networks whose stable fixed points at the "
+                        "end hold all 8 memories (distinct readout sign patterns, each output >= 0.5 from 0) "
+                        "higher with lambda_ref than with lambda = 0, one-sided Fisher exact p < 0.05",
+              kind="paper", where="abstract",
+              threshold="direction from the paper, significance ours (Fisher exact, p < 0.05, fixed before the "
+                        "run); 'all 8 memories' and the 0.5 readout margin are ours",
+              evidence=lambda ctx: (lambda v: Evidence(v["n_lam0"] + v["n_reg"], f"{R} flip-flop networks "
+                                                       "(lambda = 0 and lambda_ref)",
+                                                       test="one-sided Fisher exact (fewer networks missing a "
+                                                            "memory with lambda_ref)",
+                                                       p=v.get("fisher_p")))(_attractors(ctx, rule))),
     ]
 
 

@@ -72,3 +72,14 @@ def snapshot_fixed_points(Ws, bs, alpha: float, starts, q_tol: float, tol: float
         stable = np.array([np.max(np.abs(np.linalg.eigvals(jacobian(p, alpha, x)))) < 1 for x in Xs], bool)
         out.append({"X": Xs, "q": q[keep], "stable": stable})
     return out
+
+
+def memory_patterns(X, W_out, b_out, margin: float = 0.5) -> int:
+    """Number of distinct sign patterns of the readout ``W_out x + b_out`` over the points ``X``
+    whose every output is at least ``margin`` from 0 (a clear memory state). For the 3-bit
+    flip-flop, 8 means the network holds all eight memories as (stable) fixed points."""
+    if not len(X):
+        return 0
+    Y = np.asarray(X, float) @ np.asarray(W_out, float).T + np.asarray(b_out, float)
+    clear = np.all(np.abs(Y) >= margin, axis=1)
+    return len({tuple(row) for row in np.sign(Y[clear]).astype(int)})

@@ -86,6 +86,7 @@ class AnalyseConfig:
     q_tol: float = 1e-6
     fp_tol: float = 0.05
     fp_every: int = 1                 # analyse every fp_every-th parameter snapshot
+    fp_end_tasks: list = field(default_factory=lambda: ["flipflop"])   # fixed points of every final network
     inputs: list = field(default_factory=list)   # the train outputs (the rule passes them)
     seed: int = 0
 
@@ -108,7 +109,37 @@ def run_table(z: dict, cfg: AnalyseConfig) -> pd.DataFrame:
         r = analyse_run(L[n], z["geo"][n, 1:], z["probe_loss"][n], ev[1:], spec, int(ev[-1]))
         rows.append({"task": str(z["task"]), "rule": str(z["rule"]), "net": n, "seed": int(z["seed"][n]),
                      "gain": _f(z["gain"][n]), "lam": _f(z["lam"][n]), "n_steps": int(ev[-1]), **r})
-    return pd.DataFrame(rows)
+    df = pd.DataFrame(rows)
+    nan = np.full(len(df), np.nan)
+    df["n_stable_end"], df["n_memories_end"] = nan, nan.copy()
+    if str(z["task"]) in cfg.fp_end_tasks and "final_W" in z:
+        n_stable, n_mem = end_fixed_points(z, cfg)
+        df["n_stable_end"], df["n_memories_end"] = n_stable.astype(float), n_mem.astype(float)
+    return df
+
+
+def end_fixed_points(z: dict, cfg: AnalyseConfig):
+    """Stable fixed points of every network at the end of training (starts: visited probe states)
+    and the number of distinct clear memory patterns their readouts hold (:func:`memory_patterns`)."""
+    import jax.numpy as jnp
+
+    from . import fixed_points as fpm
+    from . import model
+
+    rng = repro_core.seed_everything(cfg.seed)
+    alpha, u = float(z["alpha"]), jnp.asarray(z["probe_u"])
+    S = len(z["final_W"])
+    starts = []
+    for n in range(S):
+        p = {k: jnp.asarray(z[f"final_{k}"][n]) for k in model.KEYS}
+        hs = np.asarray(model.run(p, u, alpha)[0]).reshape(-1, p["b"].shape[0])
+        starts.append(hs[rng.choice(len(hs), size=min(cfg.fp_starts, len(hs)), replace=False)])
+    res = fpm.snapshot_fixed_points(z["final_W"], z["final_b"], alpha, np.stack(starts, axis=1), cfg.q_tol,
+                                    cfg.fp_tol, cfg.fp_steps, cfg.fp_lr)
+    n_stable = np.array([int(r["stable"].sum()) for r in res])
+    n_mem = np.array([fpm.memory_patterns(r["X"][r["stable"]], z["final_W_out"][n], z["final_b_out"][n])
+                      for n, r in enumerate(res)])
+    return n_stable, n_mem
 
 
 def fixed_point_table(z: dict, cfg: AnalyseConfig):
@@ -171,7 +202,8 @@ def analyse(cfg: AnalyseConfig, runs: Path, fixed: Path, points: Path) -> None:
 # peak, no fixed point), which the claims treat as "not found".
 RUNS_COLUMNS = ["task", "rule", "net", "seed", "gain", "lam", "n_steps", "learned", "abrupt"]
 RUNS_NULLABLE = ["final_loss", "steps_to_learn", "drop_start", "drop_end", "drop_width", "search_end",
-                 "plateau_len", "plateau_loss", "drop_step", "gr_step", "gr_ratio", "lead"]
+                 "plateau_len", "plateau_loss", "drop_step", "gr_step", "gr_ratio", "lead",
+                 "n_stable_end", "n_memories_end"]
 RUNS_KEYS = ["task", "rule", "seed", "gain", "lam"]
 FIXED_COLUMNS = ["task", "rule", "net", "gain", "lam", "step", "n_fixed", "n_stable"]
 FIXED_NULLABLE = ["traj_to_fp"]
@@ -236,6 +268,7 @@ class FiguresConfig:
     plateau_gains: list = field(default_factory=list)   # (the claims section, passed whole by the rule)
     strong_gains: list = field(default_factory=list)
     tasks: list = field(default_factory=list)
+    attractor_task: str = "flipflop"
     seed: int = 0
 
 
@@ -262,6 +295,7 @@ class ClaimsConfig:
     plateau_gains: list = field(default_factory=lambda: [0.7])   # abrupt, GR, speed-up claims
     strong_gains: list = field(default_factory=lambda: [2.0])    # strong-coupling claim (g >= 1.5)
     tasks: list = field(default_factory=lambda: ["addition", "evidence"])   # tasks with a silent plateau
+    attractor_task: str = "flipflop"  # the attractor claim: networks of this task holding all memories
     scale: str = "quick"
     # the config's train section (tasks, rules, n_seeds, gains, lams): the grid runs.csv must
     # cover; empty: every combination of the values the table itself holds
@@ -274,7 +308,7 @@ def claims(cfg: ClaimsConfig, runs: Path, out: Path) -> None:
     from .claims import CLAIMS, build_context
 
     ctx = build_context(read_runs(runs, runs_grid_from_train(cfg.train) if cfg.train else None), cfg.lam_ref,
-                        cfg.plateau_gains, cfg.strong_gains, cfg.tasks)
+                        cfg.plateau_gains, cfg.strong_gains, cfg.tasks, cfg.attractor_task)
     records = repro_core.evaluate_claims(CLAIMS, ctx, cfg.scale, paper="abrupt_learning")
     repro_core.write_claims(records, out)
 

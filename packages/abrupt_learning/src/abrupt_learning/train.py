@@ -128,7 +128,8 @@ def train_grid(spec: GridSpec, out: Path, desc: str = "train") -> None:
     """Train the grid, write ``out`` (npz): per-step task loss ``L`` and penalty
     ``R``; per checkpoint (``eval_steps``) the probe loss, the hold speed and the
     Procrustes disparity ``geo`` between the probe trajectories of consecutive
-    checkpoints; parameter snapshots of the seed-0 networks."""
+    checkpoints; parameter snapshots of the seed-0 networks; the final parameters of every
+    network (``final_<key>``)."""
     if spec.n_steps % spec.eval_every:
         from repro_core.config import ConfigError
         raise ConfigError(f"config key train.{spec.rule}.n_steps={spec.n_steps} must be a multiple of "
@@ -185,5 +186,6 @@ def train_grid(spec: GridSpec, out: Path, desc: str = "train") -> None:
         probe_loss=np.array(logs["probe_loss"]).T, speed=np.array(logs["speed"]).T,
         geo=np.array(logs["geo"]).T, snap_idx=snap_idx, snap_steps=np.array(snap_steps),
         probe_u=np.asarray(u), alpha=np.float32(spec.alpha), T=np.int32(spec.task_spec.T),
+        **{f"final_{k}": np.asarray(params[k]).astype(np.float32) for k in model.KEYS},
         **{f"snap_{k}": np.array(v).swapaxes(0, 1).astype(np.float32) for k, v in snaps.items()})
     ckpt.unlink(missing_ok=True)
