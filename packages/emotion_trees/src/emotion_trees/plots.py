@@ -43,7 +43,7 @@ def draw_tree(ax, edges: list, primaries: list, primary_of: dict, title: str) ->
     nx.draw_networkx_edges(g, pos, ax=ax, edge_color="0.6", width=0.8, arrows=True, arrowsize=6,
                            node_size=120)
     nx.draw_networkx_nodes(g, pos, ax=ax, node_size=120,
-                           node_color=[colours[primary_of[v]] for v in g.nodes])
+                           node_color=[colours[primary_of[v.strip()]] for v in g.nodes])
     fs = 7 if g.number_of_nodes() < 30 else 5
     width = {}
     for v, (_, y) in pos.items():
