@@ -19,7 +19,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
+
+from repro_core.slow_points import find_slow_points  # noqa: F401  (shared with abrupt_learning)
 
 from .rnn import LEAK
 
@@ -32,29 +33,6 @@ def rnn_map(params, leak=LEAK):
     def F(x):
         return (1 - leak) * x + leak * jnp.tanh(params["W"] @ x + bias)
     return F
-
-
-def find_slow_points(F, x0, steps: int = 2000, lr: float = 1e-2):
-    """Minimise ``q(x) = 1/2 |F(x) - x|^2`` from every row of ``x0 [M, N]``.
-
-    Returns the minimisers ``[M, N]`` and their ``q [M]``."""
-    def q(x):
-        d = F(x) - x
-        return 0.5 * jnp.dot(d, d)
-
-    tx = optax.adam(lr)
-    grad_q = jax.value_and_grad(q)
-
-    def solve(x):
-        def body(carry, _):
-            x, s = carry
-            _, g = grad_q(x)
-            u, s = tx.update(g, s, x)
-            return (optax.apply_updates(x, u), s), None
-        (x, _), _ = jax.lax.scan(body, (x, tx.init(x)), None, length=steps)
-        return x, q(x)
-
-    return jax.jit(jax.vmap(solve))(jnp.asarray(x0, jnp.float32))
 
 
 def iterate(F, x0, n: int):
