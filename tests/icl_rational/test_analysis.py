@@ -70,3 +70,29 @@ def test_slope_bootstrap_exact_power_law_and_degenerate():
     assert noisy["ci"][0] < noisy["slope"] < noisy["ci"][1]
     one = analysis.slope_bootstrap([8, 8], [100, 120], 100, 0)
     assert one["n_D"] == 1 and math.isnan(one["slope"])
+
+
+def test_noise_ceiling_closed_form():
+    """Reliability 1 - mean(sd^2)/var(r): with var(r) = 0.01 and sd 0.05 everywhere it is 0.75,
+    the ceiling sqrt(0.75), and a perfectly correlated predictor is disattenuated by it."""
+    from icl_rational.analysis import noise_ceiling
+    r = np.array([0.4, 0.6] * 50)
+    r = (r - r.mean()) / r.std(ddof=1) * 0.1 + 0.5          # sample variance exactly 0.01
+    out = noise_ceiling(r, 2 * r + 1, np.full(len(r), 0.05))
+    assert out["reliability"] == pytest.approx(0.75)
+    assert out["ceiling"] == pytest.approx(np.sqrt(0.75))
+    assert out["disattenuated"] == pytest.approx(1 / np.sqrt(0.75))
+    assert noise_ceiling(r, r, np.zeros(len(r)))["ceiling"] == pytest.approx(1.0)
+
+
+def test_r_sampling_sd_zero_for_identical_sequences():
+    """Bootstrap over identical evaluation sequences cannot move r; different ones do."""
+    from icl_rational.analysis import r_sampling_sd
+    rng = np.random.default_rng(0)
+    mem = np.tile(rng.dirichlet(np.ones(4), size=(1, 5)), (6, 1, 1))
+    gen = np.tile(rng.dirichlet(np.ones(4), size=(1, 5)), (6, 1, 1))
+    probs = 0.3 * mem + 0.7 * gen
+    assert r_sampling_sd(probs, mem, gen, 20, rng) == pytest.approx(0.0, abs=1e-12)
+    probs2 = probs.copy()
+    probs2[:3] = 0.9 * mem[:3] + 0.1 * gen[:3]
+    assert r_sampling_sd(probs2, mem, gen, 50, rng) > 0.01

@@ -44,10 +44,12 @@ class AnalyzeConfig:
     interpolation_filter: bool = True     # the authors' row filter for the fit and correlations
     interpolation_percentile: float = 0.2  # authors' threshold_percentile (urns / categorical)
     n_boot: int = 2000           # bootstrap resamples for the transition-time slope
+    n_boot_noise: int = 100      # bootstrap resamples of the evaluation sequences (noise ceiling)
     seed: int = 0
 
 
 TABLE_COLUMNS = ("seed", "D", "step", "train_loss", "kl_T_id", "kl_T_ood", "r_id", "r_ood", "d_interp_id", "included", "fit")
+# r_id_sd (evaluation-noise sd of r_id) is computed for the primary seed only, empty elsewhere
 
 
 def table_grid(summary: dict) -> dict:
@@ -164,6 +166,30 @@ def slope_bootstrap(D, N, n_boot: int, seed: int, level: float = 0.95) -> dict:
     return out
 
 
+def r_sampling_sd(probs, mem, gen, n_boot: int, rng: np.random.Generator) -> float:
+    """Standard deviation of the relative distance over bootstrap resamples of the evaluation
+    sequences (axis 0 of ``probs``, ``mem``, ``gen``): how much of r is evaluation noise."""
+    n = len(probs)
+    vals = [urns.relative_distance(probs[j], mem[j], gen[j])
+            for j in (rng.integers(0, n, n) for _ in range(n_boot))]
+    return float(np.std(vals, ddof=1))
+
+
+def noise_ceiling(r_obs, w_pred, sd) -> dict:
+    """Attenuation of r(predicted, observed) by evaluation noise (classical test theory): the
+    observed r's reliability 1 - mean(sd^2) / var(r_obs), the highest correlation a noiseless
+    predictor could reach against it, sqrt(reliability), and the disattenuated correlation
+    r / sqrt(reliability), i.e. what infinitely many evaluation sequences would give."""
+    r_obs, w_pred, sd = (np.asarray(a, float) for a in (r_obs, w_pred, sd))
+    var = r_obs.var(ddof=1) if len(r_obs) > 1 else math.nan
+    rel = 1.0 - float(np.mean(sd ** 2)) / var if var > 0 else math.nan
+    r = float(np.corrcoef(w_pred, r_obs)[0, 1]) if len(r_obs) > 2 else math.nan
+    ok = np.isfinite(rel) and rel > 0
+    return {"reliability": rel, "ceiling": math.sqrt(rel) if ok else math.nan,
+            "r": r, "disattenuated": r / math.sqrt(rel) if ok else math.nan,
+            "mean_sd": float(np.mean(sd)) if len(sd) else math.nan, "n": int(len(r_obs))}
+
+
 def last_crossing(steps, r, crossing: float):
     """First checkpoint from which the relative distance stays above ``crossing`` to the end
     (the transformer's own G -> M transition time); None when the run does not end above it, or
@@ -229,6 +255,7 @@ def analyze(cfg: AnalyzeConfig, summary: Path, table: Path, curves: Path) -> Non
                        **{f"kl_{k}": float(v.mean()) for k, v in kl_pos.items()}}
         inputs[(s, D)] = (mem["id"], gen["id"])
         kl_T = {sp: urns.kl(theta[sp][None, :, None, :], probs[sp]).mean(1) for sp in ("id", "ood")}
+        noise_rng = np.random.default_rng(derive_seed(cfg.seed, "noise", s, D))
         if s == primary:
             for k, v in kl_pos.items():
                 arrays[f"kl_{k}_{D}"] = v
@@ -238,7 +265,9 @@ def analyze(cfg: AnalyzeConfig, summary: Path, table: Path, curves: Path) -> Non
                          "kl_T_id": float(kl_T["id"][i].mean()), "kl_T_ood": float(kl_T["ood"][i].mean()),
                          "r_id": urns.relative_distance(probs["id"][i], mem["id"], gen["id"]),
                          "r_ood": urns.relative_distance(probs["ood"][i], mem["ood"], gen["ood"]),
-                         "d_interp_id": urns.interpolation_distance(probs["id"][i], mem["id"], gen["id"])})
+                         "d_interp_id": urns.interpolation_distance(probs["id"][i], mem["id"], gen["id"]),
+                         "r_id_sd": (r_sampling_sd(probs["id"][i], mem["id"], gen["id"], cfg.n_boot_noise,
+                                                   noise_rng) if s == primary else math.nan)})
     tab = pd.DataFrame(rows)
     head = "filtered" if cfg.interpolation_filter else "all"
     tab["included"], tab["fit"], tab["w_pred"] = False, False, np.nan
@@ -269,6 +298,12 @@ def analyze(cfg: AnalyzeConfig, summary: Path, table: Path, curves: Path) -> Non
             tab.loc[miss, "w_pred"] = [float(bms.weight_m(p, n, *(per[(s, int(d))][k] for k in KEYS)))
                                        for d, n in zip(tab.loc[miss, "D"], tab.loc[miss, "step"])]
 
+    prim = tab[tab["seed"] == primary]
+    noise = {k: noise_ceiling(g["r_id"], g["w_pred"], g["r_id_sd"])
+             for k, g in (("filtered", prim[prim["included"]]), ("all", prim))}
+    noise["sd_by_D"] = {str(int(D)): float(g["r_id_sd"].mean()) for D, g in prim.groupby("D")}
+    noise["n_eval"] = int(next(iter(runs.values()))["id_probs"].shape[1])
+
     Ds = sorted({D for _, D in runs})
     pd_ = {D: per[(primary, D)] for D in Ds if (primary, D) in per}
     p = (params["alpha"], params["beta"], params["gamma"])
@@ -298,7 +333,7 @@ def analyze(cfg: AnalyzeConfig, summary: Path, table: Path, curves: Path) -> Non
         "params": params, "n_tasks": Ds, "seeds": seeds, "primary_seed": primary,
         "inner_D": inner,
         "per_D": {str(D): v for D, v in pd_.items()},
-        "fits": fits, "seed_fits": seed_fits,
+        "fits": fits, "seed_fits": seed_fits, "eval_noise": noise,
         "interpolation_threshold_step": {str(s): v for s, v in thresholds.items()},
         "per_seed": per_seed,
         "final_r_id": {D: v["final_r_id"] for D, v in per_seed[str(primary)].items()},

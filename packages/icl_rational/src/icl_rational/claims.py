@@ -271,6 +271,7 @@ def note_text(ctx: dict, records: list[dict], scale: str) -> str:
                f"{c(f, 'heldout_ood')} | {_f(f['params']['alpha'])} |"
                for name, f in (("after the interpolation threshold (authors')", fl), ("all", al))],
              "", "Paper (authors' released file, V = 12): 0.992 ID / 0.973 OOD.", "",
+             *_noise_lines(ctx.get("eval_noise")),
              f"Transformer's own transition times (D, seed, step): {ctx['transition_points']}; log-log "
              f"slope {_f(se['slope'])}, 95% bootstrap [{_f(se['ci'][0])}, {_f(se['ci'][1])}] "
              f"({se['n_points']} runs, {se['n_D']} D). Fitted model's N*(D) slope {_f(ctx['slope_model'])}.", "",
@@ -287,6 +288,19 @@ def note_text(ctx: dict, records: list[dict], scale: str) -> str:
     lines += ["", "| claim | kind | ours | verdict |", "|---|---|---|---|"]
     lines += [f"| {r['id']} | {r['kind']} | {r['ours']} | {r['status']} |" for r in records]
     return "\n".join(lines) + "\n"
+
+
+def _noise_lines(noise) -> list:
+    """How much of the ID correlation's shortfall evaluation noise can explain."""
+    if not noise:
+        return []
+    sd = ", ".join(f"{D}: {_f(v, '.3f')}" for D, v in sorted(noise["sd_by_D"].items(), key=lambda kv: int(kv[0])))
+    rows = "; ".join(f"{k}: reliability {_f(noise[k]['reliability'], '.4f')}, ceiling "
+                     f"{_f(noise[k]['ceiling'], '.4f')}, disattenuated r {_f(noise[k]['disattenuated'], '.4f')}"
+                     for k in ("filtered", "all"))
+    return [f"Evaluation noise ({noise['n_eval']} sequences, bootstrap over them, primary seed): sd of r ID "
+            f"per D {{{sd}}}; {rows}. A disattenuated r below the paper's is a misfit of the model, "
+            "not evaluation noise.", ""]
 
 
 def claims(cfg: ClaimsConfig, summary: Path, claims_json: Path, note: Path) -> None:

@@ -174,7 +174,7 @@ def fig_transition(summary, path):
 def figures(cfg: FiguresConfig, summary: Path, table: Path, curves: Path, rel_distance: Path,
             kl_curves: Path, phase: Path, transition: Path) -> None:
     s = load_json(summary)
-    tab = read_table(table, columns=TABLE_COLUMNS, nullable=("w_pred",), grid=table_grid(s))
+    tab = read_table(table, columns=TABLE_COLUMNS, nullable=("w_pred", "r_id_sd"), grid=table_grid(s))
     cur = load_npz(curves)
     fig_rel_distance(s, tab, rel_distance)
     fig_kl(s, tab, cur, kl_curves)
