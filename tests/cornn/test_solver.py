@@ -36,7 +36,7 @@ def noisy_problem(n=30, T=1500, seed=1, sigma_in=1e-2):
 def test_noiseless_data_recovered_exactly_by_ridge_init():
     X, D, theta_true, _ = noiseless_trials()
     prep = solver.prepare(X, l2=0.0)
-    theta = solver.ridge_init(prep, D).numpy()
+    theta = solver.ridge_init(prep, D, X).numpy()
     rel = np.linalg.norm(theta - theta_true) / np.linalg.norm(theta_true)
     assert rel < 1e-8
 
@@ -44,17 +44,17 @@ def test_noiseless_data_recovered_exactly_by_ridge_init():
 def test_error_vanishes_at_exact_solution_and_iterations_keep_it():
     X, D, theta_true, _ = noiseless_trials()
     prep = solver.prepare(X, l2=0.0)
-    theta_fp = solver.ridge_init(prep, D)
+    theta_fp = solver.ridge_init(prep, D, X)
     E = solver.weighted_error(D, torch.tanh(X @ theta_fp), threshold=0.2)
     assert E.abs().max().item() < 1e-7
-    theta = solver.fit_cornn(X, D, l2=0.0, threshold=0.2, n_iter=5)
+    theta = solver.fit_cornn(X, D, l2=0.0, threshold=0.2, n_iter=5, dtype="float64")
     assert torch.allclose(theta, theta_fp, rtol=0, atol=1e-9)
 
 
 def test_fixed_point_is_stationary_point_of_weighted_loss():
     X, D, _ = noisy_problem()
     l2 = 1e-3
-    theta = solver.fit_cornn(X, D, l2=l2, threshold=None, n_iter=300, tol=1e-13)
+    theta = solver.fit_cornn(X, D, l2=l2, threshold=None, n_iter=300, tol=1e-13, dtype="float64")
     lam = l2 * X.shape[0]
     E = solver.weighted_error(D, torch.tanh(X @ theta), None)
     # lambda' theta = X^T E at a fixed point ...
@@ -66,16 +66,20 @@ def test_fixed_point_is_stationary_point_of_weighted_loss():
     assert torch.linalg.norm(th.grad) / torch.linalg.norm(rhs) < 1e-6
 
 
-def test_shared_inverse_equals_separate_ridge_solves():
+@pytest.mark.parametrize("solve", solver.SOLVES)
+def test_shared_factor_equals_separate_ridge_solves(solve):
     X, D, _ = noisy_problem(n=20, T=600)
     l2 = 1e-4
-    prep = solver.prepare(X, l2)
-    theta = solver.ridge_init(prep, D).numpy()
+    prep = solver.prepare(X, l2, solve=solve)
+    theta = solver.ridge_init(prep, D, X).numpy()
     x, z = X.numpy(), np.arctanh(D.numpy())
     A = x.T @ x + l2 * x.shape[0] * np.eye(x.shape[1])
     for i in range(D.shape[1]):
         np.testing.assert_allclose(theta[:, i], np.linalg.solve(A, x.T @ z[:, i]), rtol=1e-7, atol=1e-9)
-    np.testing.assert_allclose(prep.Xm.numpy(), np.linalg.solve(A, x.T @ x), atol=1e-10)
+    B = torch.as_tensor(np.random.default_rng(0).normal(size=(x.shape[1], 3)))
+    np.testing.assert_allclose(prep.apply_inv(B).numpy(), np.linalg.solve(A, B.numpy()), atol=1e-10)
+    if solve == "xp":
+        np.testing.assert_allclose(prep.Xm.numpy(), np.linalg.solve(A, x.T @ x), atol=1e-10)
 
 
 def test_admm_has_exactly_zero_diagonal_and_recovers_weights():
@@ -140,15 +144,61 @@ def test_simulation_is_deterministic_given_the_generator(kind):
     np.testing.assert_array_equal(runs[0][1], runs[1][1])
 
 
+@pytest.mark.parametrize("solve", solver.SOLVES)
 @pytest.mark.parametrize("threshold", [None, 0.2])
-def test_inplace_step_equals_reference_formula(threshold):
-    """The buffered iteration computes Xm theta + Xp weighted_error(D, tanh(X theta))."""
+def test_inplace_step_equals_reference_formula(threshold, solve):
+    """Every solve computes A^{-1} X^T X theta + A^{-1} X^T weighted_error(D, tanh(X theta)),
+    with A^{-1} from an independent dense solve."""
     rng = np.random.default_rng(4)
     X = torch.as_tensor(rng.normal(size=(300, 12)))
     D = torch.as_tensor(np.clip(rng.uniform(-1, 1, size=(300, 10)), -0.99, 0.99))
     theta = torch.as_tensor(rng.normal(scale=0.3, size=(12, 10)))
-    prep = solver.prepare(X, l2=1e-3)
-    ref = prep.Xm @ theta + prep.Xp @ solver.weighted_error(D, torch.tanh(X @ theta), threshold)
+    l2 = 1e-3
+    x = X.numpy()
+    A = x.T @ x + l2 * 300 * np.eye(12)
+    E = solver.weighted_error(D, torch.tanh(X @ theta), threshold).numpy()
+    ref = np.linalg.solve(A, x.T @ x @ theta.numpy() + x.T @ E)
+    prep = solver.prepare(X, l2=l2, solve=solve)
     work = solver.Workspace(D)
     for _ in range(2):  # reusing the buffers gives the same step
-        torch.testing.assert_close(solver.cornn_step(prep, X, D, theta, threshold, work), ref)
+        np.testing.assert_allclose(solver.cornn_step(prep, X, D, theta, threshold, work).numpy(),
+                                   ref, rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("solve", solver.SOLVES)
+def test_admm_step_equals_reference_formula(solve):
+    """The ADMM step A^{-1} (X^T X theta + X^T E + rho' (chi - v)), A = X^T X + (lambda' + rho') I."""
+    rng = np.random.default_rng(5)
+    X = torch.as_tensor(rng.normal(size=(200, 8)))
+    D = torch.as_tensor(np.clip(rng.uniform(-1, 1, size=(200, 8)), -0.99, 0.99))
+    theta, target = (torch.as_tensor(rng.normal(scale=0.3, size=(8, 8))) for _ in range(2))
+    l2, rho = 1e-3, 10.0
+    lam = l2 * 200
+    x = X.numpy()
+    A = x.T @ x + (lam + rho * lam) * np.eye(8)
+    E = solver.weighted_error(D, torch.tanh(X @ theta), 1.0).numpy()
+    ref = np.linalg.solve(A, x.T @ x @ theta.numpy() + x.T @ E + rho * lam * target.numpy())
+    prep = solver.prepare(X, l2=l2, rho=rho, solve=solve)
+    got = solver.cornn_step(prep, X, D, theta, 1.0, admm_target=target).numpy()
+    np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-10)
+
+
+def test_float32_fit_tracks_float64_and_returns_the_input_dtype():
+    X, D, W = noisy_problem(n=40, T=3000)
+    fits = {dt: solver.fit_cornn(X, D, l2=1e-5, threshold=0.2, n_iter=20, dtype=dt, solve="cholesky")
+            for dt in ("float64", "float32")}
+    assert fits["float32"].dtype == torch.float64
+    r = {dt: model.weight_metrics(W, th[:40].T.numpy())["r"] for dt, th in fits.items()}
+    assert abs(r["float32"] - r["float64"]) < 1e-3
+    rel = torch.linalg.norm(fits["float32"] - fits["float64"]) / torch.linalg.norm(fits["float64"])
+    assert rel < 1e-2
+
+
+def test_default_precision_and_solve_come_from_the_device_table():
+    assert solver.default_dtype("cpu") == solver.DTYPES[solver.DEFAULTS["cpu"]["dtype"]]
+    assert solver.default_solve("cpu") == solver.DEFAULTS["cpu"]["solve"]
+    X, D, _ = noisy_problem(n=10, T=300)
+    a = solver.fit_cornn(X, D, l2=1e-5, threshold=1.0, n_iter=3)
+    b = solver.fit_cornn(X, D, l2=1e-5, threshold=1.0, n_iter=3,
+                         dtype=solver.DEFAULTS["cpu"]["dtype"], solve=solver.DEFAULTS["cpu"]["solve"])
+    assert torch.equal(a, b)

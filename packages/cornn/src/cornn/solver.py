@@ -89,35 +89,74 @@ def ce_loss(X: torch.Tensor, D: torch.Tensor, theta: torch.Tensor, lam: float,
     return ce.sum() + 0.5 * lam * (theta * theta).sum()
 
 
+SOLVES = ("cholesky", "inverse", "xp")
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+# Default precision and solve per device type, picked from the measurement of the
+# ``solver_bench`` stage (README, "Solver speed"): on this CPU float32 halves the time of
+# every product and leaves r unchanged within 0.001 on exp 1a, exp 1c and the 1 M-weight
+# fit; solving with the Cholesky factor per iteration is as fast as a pre-inverted matrix
+# and needs neither A^{-1} nor the p x T matrix A^{-1} X^T. CUDA keeps the authors' float32.
+DEFAULTS = {"cpu": {"dtype": "float32", "solve": "cholesky"},
+            "cuda": {"dtype": "float32", "solve": "cholesky"}}
+
+
+def default_dtype(device) -> torch.dtype:
+    return DTYPES[DEFAULTS.get(torch.device(device).type, DEFAULTS["cpu"])["dtype"]]
+
+
+def default_solve(device) -> str:
+    return DEFAULTS.get(torch.device(device).type, DEFAULTS["cpu"])["solve"]
+
+
 @dataclass
 class Prepared:
-    """The shared pre-inverted quantities of one CORNN problem."""
-    Xp: torch.Tensor        # A^{-1} X^T   (p x T)
-    Xm: torch.Tensor        # A^{-1} X^T X (p x p)
-    Ainv: torch.Tensor      # A^{-1}       (p x p)
+    """The shared factorised quantities of one CORNN problem, ``A = X^T X + (lambda' + rho') I``.
+
+    ``solve="cholesky"``: only the factor L (A^{-1} B by two triangular solves);
+    ``"inverse"``: A^{-1} itself (A^{-1} B by one product); ``"xp"``: also ``Xp = A^{-1} X^T``
+    and ``Xm = A^{-1} X^T X`` (the authors' formulation: each iteration is Xm theta + Xp E)."""
     lam: float              # lambda' = l2 * T
     rho: float              # rho' = rho * lambda' (0 without ADMM)
+    solve: str
+    L: torch.Tensor         # Cholesky factor of A (p x p)
+    Ainv: torch.Tensor | None = None   # A^{-1} ("inverse", "xp")
+    Xp: torch.Tensor | None = None     # A^{-1} X^T (p x T, "xp" only)
+    Xm: torch.Tensor | None = None     # A^{-1} X^T X = I - (lambda' + rho') A^{-1} ("xp" only)
+
+    def apply_inv(self, B: torch.Tensor) -> torch.Tensor:
+        """A^{-1} B."""
+        if self.solve == "cholesky":
+            return torch.cholesky_solve(B, self.L)
+        return self.Ainv @ B
 
 
-def prepare(X: torch.Tensor, l2: float, rho: float = 0.0) -> Prepared:
-    """``A = X^T X + (lambda' + rho') I`` with lambda' = l2 T, rho' = rho lambda';
-    one Cholesky factorisation gives A^{-1} X^T for all neurons, and
-    ``A^{-1} X^T X = I - (lambda' + rho') A^{-1}`` needs no further T x p x p product."""
+def prepare(X: torch.Tensor, l2: float, rho: float = 0.0, solve: str = "cholesky") -> Prepared:
+    """``A = X^T X + (lambda' + rho') I`` with lambda' = l2 T, rho' = rho lambda', factorised
+    once (Cholesky) for all neurons. ``A^{-1} X^T X = I - (lambda' + rho') A^{-1}`` needs no
+    further T x p x p product."""
+    if solve not in SOLVES:
+        raise ValueError(f"solve must be one of {SOLVES}, got {solve!r}")
     T, p = X.shape
     lam = l2 * T
     rho_p = rho * lam
     A = X.T @ X
     A.diagonal().add_(lam + rho_p)
     L = torch.linalg.cholesky(A)
-    Ainv = torch.cholesky_inverse(L)
-    Xp = Ainv @ X.T
-    Xm = torch.eye(p, dtype=X.dtype, device=X.device) - (lam + rho_p) * Ainv
-    return Prepared(Xp=Xp, Xm=Xm, Ainv=Ainv, lam=lam, rho=rho_p)
+    prep = Prepared(lam=lam, rho=rho_p, solve=solve, L=L)
+    if solve != "cholesky":
+        prep.Ainv = torch.cholesky_inverse(L)
+    if solve == "xp":
+        prep.Xp = prep.Ainv @ X.T
+        prep.Xm = torch.eye(p, dtype=X.dtype, device=X.device) - (lam + rho_p) * prep.Ainv
+    return prep
 
 
-def ridge_init(prep: Prepared, D: torch.Tensor) -> torch.Tensor:
-    """theta_fp = A^{-1} X^T arctanh(D): ridge regression in current space."""
-    return prep.Xp @ torch.atanh(D)
+def ridge_init(prep: Prepared, D: torch.Tensor, X: torch.Tensor | None = None) -> torch.Tensor:
+    """theta_fp = A^{-1} X^T arctanh(D): ridge regression in current space
+    (``X`` is needed unless the solve is "xp")."""
+    if prep.Xp is not None:
+        return prep.Xp @ torch.atanh(D)
+    return prep.apply_inv(X.T @ torch.atanh(D))
 
 
 class Workspace:
@@ -131,25 +170,58 @@ class Workspace:
         self.D = D
         self.inv_w = 1.0 / (1 - D * D)
         self.E = torch.empty_like(D)
+        self.absE = torch.empty_like(D)
+        self.mask = torch.empty(D.shape, dtype=torch.bool, device=D.device)
 
 
-def cornn_step(prep: Prepared, X, D, theta, threshold, work: Workspace | None = None):
-    """One quasi-Newton step ``Xm theta + Xp E``; the same as
-    ``weighted_error(D, tanh(X theta), threshold)``, computed in the reused ``work`` buffers."""
-    work = Workspace(D) if work is None else work
+def error_in_place(X, D, theta, threshold, work: Workspace):
+    """``weighted_error(D, tanh(X theta), threshold)`` without its column rescaling,
+    computed in ``work.E``; returns (E, column scale T / (T - #zeroed), or None). The scale
+    is applied by the caller to X^T E (p x n) instead of E (T x n): column scaling commutes
+    with the product."""
     E = torch.matmul(X, theta, out=work.E)
-    E.tanh_().sub_(D).neg_().mul_(work.inv_w)        # (D - tanh(X theta)) / (1 - D^2)
-    if threshold is not None:
-        out = (E > threshold) | (E < -threshold)
-        kept = D.shape[0] - out.sum(0)
-        E.masked_fill_(out, 0.0).mul_(D.shape[0] / kept.clamp(min=1).to(E.dtype))
-    return torch.addmm(prep.Xm @ theta, prep.Xp, E)
+    torch.sub(D, E.tanh_(), out=E).mul_(work.inv_w)   # (D - tanh(X theta)) / (1 - D^2)
+    if threshold is None:
+        return E, None
+    out = torch.gt(torch.abs(E, out=work.absE), threshold, out=work.mask)
+    kept = D.shape[0] - out.sum(0)
+    E.masked_fill_(out, 0.0)
+    return E, D.shape[0] / kept.clamp(min=1).to(E.dtype)
+
+
+def cornn_step(prep: Prepared, X, D, theta, threshold, work: Workspace | None = None,
+               admm_target: torch.Tensor | None = None):
+    """One quasi-Newton step ``A^{-1} X^T X theta + A^{-1} X^T E`` (+ ``A^{-1} rho' (chi - v)``
+    with ``admm_target = chi - v``), E = weighted_error(D, tanh(X theta), threshold).
+
+    Written as a Newton step with the fixed Hessian A: since A^{-1} X^T X = I - (lambda' +
+    rho') A^{-1}, the step is ``theta + A^{-1} (X^T E - (lambda' + rho') theta + rho' (chi -
+    v))`` -- two T x p x n products per iteration and one p x p x n solve. With
+    ``solve="xp"`` it is the authors' ``Xm theta + Xp E`` instead."""
+    work = Workspace(D) if work is None else work
+    E, scale = error_in_place(X, D, theta, threshold, work)
+    if prep.solve == "xp":
+        XpE = prep.Xp @ E
+        if scale is not None:
+            XpE.mul_(scale)
+        new = XpE.addmm_(prep.Xm, theta)
+        if admm_target is not None:
+            new.add_(prep.Ainv @ admm_target, alpha=prep.rho)
+        return new
+    g = X.T @ E
+    if scale is not None:
+        g.mul_(scale)
+    g.add_(theta, alpha=-(prep.lam + prep.rho))
+    if admm_target is not None:
+        g.add_(admm_target, alpha=prep.rho)
+    return theta + prep.apply_inv(g)
 
 
 def fit_cornn(X, D, l2: float = 1e-5, threshold: float | None = 0.2, n_iter: int = 30,
               rho: float = 0.0, n_rec: int | None = None, tol: float = 0.0,
               callback: Callable[[int, float, torch.Tensor], None] | None = None,
-              theta0: torch.Tensor | None = None) -> torch.Tensor:
+              theta0: torch.Tensor | None = None, dtype: str | torch.dtype | None = None,
+              solve: str | None = None) -> torch.Tensor:
     """Fit every neuron's weights at once. ``X``: (T, p) tensor, ``D``: (T, n) tensor.
 
     ``rho > 0`` runs the ADMM variant that forbids self-connections: the auxiliary
@@ -157,30 +229,35 @@ def fit_cornn(X, D, l2: float = 1e-5, threshold: float | None = 0.2, n_iter: int
     and is returned. ``callback(iteration, compute_seconds, theta)`` is called after
     the initialisation (iteration 0) and after every iteration; its own run time is
     not counted. Stops early when the rms change of theta falls below ``tol``.
-    Returns theta: (p, n) with ``d_hat = tanh(X @ theta)`` (so W_fit = theta[:n].T).
+    ``dtype`` ("float32", "float64") and ``solve`` (see ``prepare``) default to the
+    device's entry of ``DEFAULTS``; the data are cast to ``dtype`` inside the timed part.
+    Returns theta: (p, n) in X's dtype, with ``d_hat = tanh(X @ theta)`` (W_fit = theta[:n].T).
     """
+    out_dtype = X.dtype
+    dtype = default_dtype(X.device) if dtype is None else DTYPES.get(dtype, dtype)
+    solve = default_solve(X.device) if solve is None else solve
     clock = ComputeClock(X.device)
     n = D.shape[1]
     n_rec = n if n_rec is None else n_rec
     clock.start()
-    prep = prepare(X, l2, rho)
+    X, D = X.to(dtype), D.to(dtype)
+    prep = prepare(X, l2, rho, solve)
     work = Workspace(D)
-    theta = ridge_init(prep, D) if theta0 is None else theta0.clone()
+    theta = ridge_init(prep, D, X) if theta0 is None else theta0.to(dtype).clone()
     admm = rho > 0
     if admm:
         idx = torch.arange(n_rec, device=X.device)
         chi = theta.clone()
         chi[idx, idx] = 0.0
         v = torch.zeros_like(theta)
-        rhoA = prep.rho * prep.Ainv
     t = clock.stop()
     if callback:
         callback(0, t, chi if admm else theta)
     for it in range(1, n_iter + 1):
         clock.start()
-        new = cornn_step(prep, X, D, theta, threshold, work)
+        new = cornn_step(prep, X, D, theta, threshold, work,
+                         admm_target=(chi - v) if admm else None)
         if admm:
-            new = new + rhoA @ (chi - v)
             chi = new + v
             chi[idx, idx] = 0.0
             v = v + new - chi
@@ -191,4 +268,4 @@ def fit_cornn(X, D, l2: float = 1e-5, threshold: float | None = 0.2, n_iter: int
             callback(it, t, chi if admm else theta)
         if change < tol:
             break
-    return chi if admm else theta
+    return (chi if admm else theta).to(out_dtype)
