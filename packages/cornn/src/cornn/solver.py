@@ -170,8 +170,7 @@ class Workspace:
         self.D = D
         self.inv_w = 1.0 / (1 - D * D)
         self.E = torch.empty_like(D)
-        self.absE = torch.empty_like(D)
-        self.mask = torch.empty(D.shape, dtype=torch.bool, device=D.device)
+        self.keep = torch.empty_like(D)
 
 
 def error_in_place(X, D, theta, threshold, work: Workspace):
@@ -183,10 +182,11 @@ def error_in_place(X, D, theta, threshold, work: Workspace):
     torch.sub(D, E.tanh_(), out=E).mul_(work.inv_w)   # (D - tanh(X theta)) / (1 - D^2)
     if threshold is None:
         return E, None
-    out = torch.gt(torch.abs(E, out=work.absE), threshold, out=work.mask)
-    kept = D.shape[0] - out.sum(0)
-    E.masked_fill_(out, 0.0)
-    return E, D.shape[0] / kept.clamp(min=1).to(E.dtype)
+    # keep = 1.0 where |E| <= threshold, else 0.0 (float arithmetic: a third of the time of
+    # a boolean mask, masked_fill and a boolean column sum on the CPU)
+    keep = torch.abs(E, out=work.keep).le_(threshold)
+    E.mul_(keep)
+    return E, D.shape[0] / keep.sum(0).clamp_(min=1)
 
 
 def cornn_step(prep: Prepared, X, D, theta, threshold, work: Workspace | None = None,

@@ -72,9 +72,9 @@ def fit_numpy(x, d, l2: float, threshold: float | None, n_iter: int, dtype: str 
         E *= inv_w
         scale = None
         if threshold is not None:
-            out = np.abs(E) > threshold
-            scale = (T / np.maximum(T - out.sum(0), 1)).astype(dt)
-            np.putmask(E, out, 0.0)
+            keep = np.abs(E) <= threshold
+            scale = (T / np.maximum(np.count_nonzero(keep, axis=0), 1)).astype(dt)
+            E *= keep
         if solve == "xp":
             new = Xp @ E
             if scale is not None:
