@@ -19,6 +19,8 @@ def test_smoke_end_to_end(tmp_workdir):
         assert (base / "figures" / f"{fig}.png").stat().st_size > 1000
     bench = (base / "tables/bench.csv").read_text().splitlines()
     assert bench[0].startswith("exp,rep,method") and len(bench) == 1 + 2 * 4
+    solver_bench = (base / "tables/solver_bench.csv").read_text().splitlines()
+    assert solver_bench[0].startswith("dataset,n,T,iterations") and len(solver_bench) == 1 + 2 * 14
     timed = (base / "timed/results.csv").read_text().splitlines()
     assert timed[0] == "experiment,alpha_sd,fraction,observed,rep,r2"
     assert all(c["status"] in ("holds", "does not hold", "not evaluated") for c in claims.values())

@@ -62,8 +62,8 @@ def test_benchmark_summary_lower_bound_and_speedup():
         "method": ["cornn"] * 3 + ["adam_ce"] * 3,
         "iteration": [0, 1, 2] * 2,
         "time_s": [0.1, 0.2, 0.3, 1.0, 10.0, 30.0],
-        "r": [0.9, 0.96, 0.97, 0.5, 0.8, 0.9]})
-    s = random_nets.summarize(tr, r_star=0.95).set_index("method")
+        "r": [0.9, 0.96, 0.97, 0.5, 0.8, 0.9], "r_star": 0.95})
+    s = random_nets.summarize(tr).set_index("method")      # r* from the traces' column
     assert s.loc["cornn", "time_to_r_star_s"] == pytest.approx(0.2)
     assert not s.loc["adam_ce", "reached"]
     assert s.loc["adam_ce", "speedup_is_lower_bound"]
@@ -204,7 +204,8 @@ def _figure_inputs(tmp_path):
         t = tmp_path / f"{exp}_rep0.csv"
         pd.DataFrame([{"exp": exp, "rep": 0, "method": m, "iteration": i, "time_s": 0.1 * (i + 1),
                        "r": np.nan if (m == "force" and i == 0) else 0.9 + 0.01 * i,
-                       "slope": 1.0, "rmse": 0.1} for m in params["methods"] for i in range(3)]
+                       "slope": 1.0, "rmse": 0.1, "r_star": 0.95}
+                      for m in params["methods"] for i in range(3)]
                      ).to_csv(t, index=False)
         traces.append(str(t))
     params = {k: v for k, v in params.items() if k != "scale"} | {"traces": traces}
@@ -243,3 +244,69 @@ def test_benchmark_stage_reads_traces_with_their_methods(tmp_path):
 
     with pytest.raises(IncompleteTableError, match=t.name):
         stages.read_traces(params["traces"], params["methods"])
+
+
+def test_adam_starts_where_the_authors_started_it():
+    from cornn import baselines
+
+    rng = np.random.default_rng(0)
+    X = torch.as_tensor(rng.uniform(-1, 1, size=(500, 20)), dtype=torch.float32)
+    D = torch.as_tensor(rng.uniform(-0.9, 0.9, size=(500, 20)), dtype=torch.float32)
+    ridge = baselines.adam_init(X, D, "ridge", 1e-4).double().numpy()
+    x, z = X.double().numpy(), np.arctanh(D.double().numpy())
+    ref = np.linalg.solve(x.T @ x + 1e-4 * 500 * np.eye(20), x.T @ z)
+    np.testing.assert_allclose(ridge, ref, rtol=1e-3, atol=1e-4)
+    gen = torch.Generator().manual_seed(1)
+    rand = baselines.adam_init(X, D, "default", 1e-4, gen)
+    assert rand.abs().max() <= 1 / np.sqrt(20) and rand.std() > 0.5 / np.sqrt(3 * 20)
+    with pytest.raises(ValueError):
+        baselines.adam_init(X, D, "zeros", 1e-4)
+
+
+def test_force_runs_free_from_the_ridge_fit():
+    """One pass of FORCE equals the RLS recursion written out, with the network's own
+    state (not the data) as presynaptic input; on noiseless data the exact ridge start
+    is a fixed point of every pass."""
+    from cornn import baselines, model, solver
+
+    alpha, lam = 0.1, 200.0
+    rng = np.random.default_rng(3)
+    W, r = model.simulate_random(6, 40, 1.5, alpha, 0.05, 0.0, rng)
+    x, d = model.design(r, None, alpha)
+    X, D = solver.as_tensor(x, "cpu"), solver.as_tensor(d, "cpu")
+    got = baselines.fit_force(X, D, alpha, lam=lam, passes=1).numpy()
+    # reference: the recursion with the authors' variable names
+    z = np.arctanh(d)
+    T, p = x.shape
+    w = np.linalg.solve(x.T @ x + lam / T * np.eye(p), x.T @ z).T       # W (n x n)
+    P = np.eye(p) / lam
+    s = x[0].copy()
+    for i in range(T):
+        e = w @ s - z[i]
+        Ps = P @ s
+        P = P - np.outer(Ps, Ps) / (1 + s @ Ps)
+        w = w - np.outer(e, P @ s)
+        s = (1 - alpha) * s + alpha * np.tanh(w @ s)
+    np.testing.assert_allclose(got, w.T, rtol=1e-8, atol=1e-10)
+    # noiseless data, exact start: nothing to correct
+    W0, r0 = model.simulate_random(6, 60, 1.0, alpha, 0.0, 0.0, np.random.default_rng(4))
+    x0, d0 = model.design(r0, None, alpha)
+    X0, D0 = solver.as_tensor(x0, "cpu"), solver.as_tensor(d0, "cpu")
+    th = baselines.fit_force(X0, D0, alpha, lam=1e-9, passes=2).numpy()
+    np.testing.assert_allclose(th[:6].T, W0, atol=1e-5)
+
+
+def test_r_star_is_a_fraction_of_cornns_final_r_and_baselines_stop_there():
+    from cornn import model
+
+    rng = np.random.default_rng(5)
+    W, r = model.simulate_random(15, 600, 3.0, 0.1, 1e-2, 1e-4, rng)
+    methods = {"cornn": {"l2": 1e-5, "threshold": 0.2, "n_iter": 5},
+               "adam_ce": {"max_iter": 5, "init": "ridge", "init_ridge": 1e-4}}
+    tr = random_nets.run_methods(W, r, 0.1, methods, "cpu", r_star_factor=0.9)
+    final = tr[tr["method"] == "cornn"]["r"].iloc[-1]
+    assert tr["r_star"].nunique() == 1 and tr["r_star"].iloc[0] == pytest.approx(0.9 * final)
+    adam = tr[tr["method"] == "adam_ce"]
+    assert (adam["r"].iloc[:-1] < tr["r_star"].iloc[0]).all()   # stops at the first hit
+    with pytest.raises(ValueError, match="start with 'cornn'"):
+        random_nets.run_methods(W, r, 0.1, dict(reversed(list(methods.items()))), "cpu")

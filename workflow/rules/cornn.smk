@@ -1,5 +1,6 @@
 # CORNN (Dinc et al., NeurIPS 2023): thin rules around `python -m cornn <stage>`.
 #   simulate (exp 1 networks) -> fit (CORNN, Adam-CE, Adam-L2, FORCE) -> benchmark
+#   simulate (network 0 of exp 1a, 1c) -> solver_bench (solver configurations, CPU time)
 #   flipflop_train -> flipflop_fit ;  timed_train -> timed_fit
 #   -> figures -> claims
 # Data-generating and generator-training rules are cached (`cache: "omit-software"`) with
@@ -88,6 +89,24 @@ rule cornn_benchmark:
     shell: "{params.fail}python -m cornn benchmark --threads {threads} --params {params.p:q} --out bench={output.bench} --out scaling={output.scaling} 2> {log}"
 
 
+rule cornn_solver_bench:
+    # issue 29: every CORNN solver configuration (torch / numpy, float64 / float32, Cholesky
+    # solve / pre-inverted A / the authors' A^{-1} X^T) and the authors' two CPU solvers as
+    # re-implemented, on the same data in one process, one thread, CPU time
+    input:
+        exp1a=R("cornn", "data", "exp1a_rep0.npz"),
+        exp1c=R("cornn", "data", "exp1c_rep0.npz"),
+    output: R("cornn", "tables", "solver_bench.csv")
+    params:
+        p=lambda w: params_json("cornn", "solver_bench"),
+        fail=maybe_fail("cornn_solver_bench"),
+    log: LOG("cornn", "solver_bench")
+    benchmark: BENCH("cornn", "solver_bench")
+    threads: 1
+    resources: mem_mb=8000 if CORNN_FULL else 4000, runtime=60 if CORNN_FULL else 30
+    shell: "{params.fail}python -m cornn solver_bench --threads {threads} --params {params.p:q} --in data_exp1a={input.exp1a} --in data_exp1c={input.exp1c} --out table={output} 2> {log}"
+
+
 rule cornn_flipflop_train:
     output: R("cornn", "models", "flipflop_n{cornn_n}.npz")
     params:
@@ -161,8 +180,7 @@ rule cornn_figures:
         timed=report(R("cornn", "figures", "timed.png"), category="cornn",
                      caption="../report/cornn/timed.rst"),
     params:
-        p=lambda w: params_json("cornn", traces=cornn_traces(), r_star=P("cornn", "benchmark", "r_star"),
-                                **cornn_grid()),
+        p=lambda w: params_json("cornn", traces=cornn_traces(), **cornn_grid()),
         fail=maybe_fail("cornn_figures"),
     log: LOG("cornn", "figures")
     benchmark: BENCH("cornn", "figures")
@@ -200,5 +218,6 @@ rule cornn:
     input:
         R("cornn", "claims.json"),
         R("cornn", "tables", "bench.csv"),
+        R("cornn", "tables", "solver_bench.csv"),
         R("cornn", "tables", "scaling.csv"),
         rules.cornn_figures.output,

@@ -258,20 +258,25 @@ CLAIMS = [
           statement="CORNN is ~100-fold faster than gradient descent (Adam, CE loss) at the same accuracy",
           paper="~100x (exp 1a: 0.980 at 0.46 s vs ~98 s; exp 1c: 1.15 s vs 226 s)",
           compute=speedup, holds=lambda v: v["median"] >= 100,
-          criterion="median over data sets of t_Adam(r*) / t_CORNN(r*) >= 100, r* = 0.95. Adam "
+          criterion="median over data sets of t_Adam(r*) / t_CORNN(r*) >= 100, r* = 0.98 x "
+                    "CORNN's final r on that data set; Adam started as the authors started it "
+                    "(exp 1a: ridge, lambda = 1e-4 T; exp 1c: PyTorch's default init). Adam "
                     "stops at min(adam_max_time, adam_time_factor x CORNN's time to r*) (150 s, "
                     "150x at quick; 1200 s, 300x at full): when it has not reached r* by then "
                     "(lower_bound=true) the ratio is its cap, a lower bound, so ours is at most "
                     "the cap. Fails when Adam reaches r* within 100x CORNN's time, or when CORNN "
                     "never reaches r* (that data set counts as speed-up 0)",
-          threshold="the paper's ~100-fold", evidence=speedup_evidence, evaluate_at=QF),
+          threshold="the paper's ~100-fold (the authors compare at CORNN's converged r; r* = "
+                    "0.98 x CORNN's final r fixed before the results, issue 29)",
+          evidence=speedup_evidence, evaluate_at=QF),
     Claim(id="cornn.ahead_at_cornn_time", kind="paper", where="Sec. 4, Fig. 2 (accuracy vs time)",
           statement="When CORNN has reached r*, Adam (CE loss) has not: at CORNN's wall time "
                     "gradient descent is still far from the weights",
           paper="exp 1a: CORNN r = 0.980 at 0.46 s, Adam needs ~98 s",
           compute=ahead_at_cornn_time, holds=lambda v: v["p_sign_test"] < 0.05,
-          criterion="data sets where CORNN reaches r* = 0.95 while Adam's best r by that time "
-                    "is below r* (or Adam has no estimate yet): one-sided sign test p < 0.05",
+          criterion="data sets where CORNN reaches r* (0.98 x its final r) while Adam's best r "
+                    "by that time is below r* (or Adam has no estimate yet): one-sided sign test "
+                    "p < 0.05",
           threshold="the paper's curves (Adam reaches r* ~100x later); sign test at 0.05 fixed "
                     "a priori", evidence=ahead_evidence, evaluate_at=QF),
     Claim(id="cornn.million_weights_subminute", kind="paper", where="Abstract; Sec. 4, Fig. 3",

@@ -35,53 +35,59 @@ class Tracer:
         return m["r"] >= self.r_stop
 
 
-def warm_up(X, D, methods: dict) -> None:
+def warm_up(X, D, alpha: float, methods: dict) -> None:
     """Run every method once on a small slice, untimed, so that one-off library
     initialisation (LAPACK, autograd, allocator) is charged to no method."""
     Xs, Ds = X[:64], D[:64]
-    for name in methods:
+    for name, opts in methods.items():
         if name == "cornn":
-            solver.fit_cornn(Xs, Ds, l2=1e-3, threshold=1.0, n_iter=2)
+            solver.fit_cornn(Xs, Ds, l2=1e-3, threshold=1.0, n_iter=2,
+                             dtype=opts.get("dtype"), solve=opts.get("solve"))
         elif name in ("adam_ce", "adam_l2"):
             baselines.fit_adam(Xs, Ds, loss=name[5:], max_iter=2)
         elif name == "force":
-            baselines.fit_force(Xs[:8], Ds[:8])
+            baselines.fit_force(Xs[:8], Ds[:8], alpha, passes=1)
 
 
-def run_methods(W: np.ndarray, r: np.ndarray, alpha: float, methods: dict, device) -> pd.DataFrame:
-    """Fit CORNN and the baselines named in ``methods`` (a dict of per-method settings)
-    to one data set, in order; returns the concatenated traces. A baseline stops at ``r_stop``; its
-    ``time_factor`` caps its time at that multiple of CORNN's time to ``r_stop`` (CORNN's
-    total time if it never got there; CORNN must run first), on top of its absolute
-    ``max_time`` -- enough to establish a speed-up of ``time_factor`` when it is not
-    reached."""
+def run_methods(W: np.ndarray, r: np.ndarray, alpha: float, methods: dict, device,
+                r_star_factor: float = 0.98) -> pd.DataFrame:
+    """Fit CORNN and then the baselines named in ``methods`` (a dict of per-method
+    settings; CORNN first) to one data set; returns the concatenated traces with the data
+    set's r* = ``r_star_factor`` x CORNN's final r in column ``r_star``. A baseline stops
+    at r*; its ``time_factor`` caps its time at that multiple of CORNN's time to r*, on
+    top of its absolute ``max_time`` -- enough to establish a speed-up of ``time_factor``
+    when it does not get there."""
+    if next(iter(methods), None) != "cornn":
+        raise ValueError(f"methods must start with 'cornn' (r* and the time caps come from "
+                         f"its fit), got {list(methods)}")
     x, d = model.design(r, None, alpha)
     X, D = solver.as_tensor(x, device), solver.as_tensor(d, device)
-    warm_up(X, D, methods)
+    warm_up(X, D, alpha, methods)
     rows: list[dict] = []
-    cornn_trace = None
+    r_star = t_ref = math.nan
     for name, opts in methods.items():
         opts = dict(opts)
-        r_stop = opts.pop("r_stop", math.inf)
-        tracer = Tracer(name, W, r_stop=r_stop)
         factor = opts.pop("time_factor", math.inf)
-        if "max_time" in opts and cornn_trace is not None and math.isfinite(factor):
-            t_ref = time_to(cornn_trace, r_stop)
-            if not math.isfinite(t_ref):
-                t_ref = float(cornn_trace["time_s"].max())
-            opts["max_time"] = min(opts["max_time"], factor * t_ref)
         if name == "cornn":
+            tracer = Tracer(name, W)
             solver.fit_cornn(X, D, callback=tracer, **opts)
-        elif name in ("adam_ce", "adam_l2"):
-            baselines.fit_adam(X, D, loss=name[5:], callback=tracer, **opts)
-        elif name == "force":
-            baselines.fit_force(X, D, callback=tracer, **opts)
-        else:
-            raise ValueError(f"unknown method {name!r}; known: cornn, adam_ce, adam_l2, force")
-        rows += tracer.rows
-        if name == "cornn":
             cornn_trace = pd.DataFrame(tracer.rows)
-    return pd.DataFrame(rows)
+            r_star = r_star_factor * float(cornn_trace["r"].iloc[-1])
+            t_ref = time_to(cornn_trace, r_star)
+        else:
+            tracer = Tracer(name, W, r_stop=r_star)
+            if "max_time" in opts and math.isfinite(factor):
+                opts["max_time"] = min(opts["max_time"], factor * t_ref)
+            if name in ("adam_ce", "adam_l2"):
+                baselines.fit_adam(X, D, loss=name[5:], callback=tracer, **opts)
+            elif name == "force":
+                baselines.fit_force(X, D, alpha, callback=tracer, **opts)
+            else:
+                raise ValueError(f"unknown method {name!r}; known: cornn, adam_ce, adam_l2, force")
+        rows += tracer.rows
+    out = pd.DataFrame(rows)
+    out["r_star"] = r_star
+    return out
 
 
 def time_to(trace: pd.DataFrame, r_star: float) -> float:
@@ -96,22 +102,24 @@ def r_at(trace: pd.DataFrame, t: float) -> float:
     return float(before["r"].max()) if len(before) else math.nan
 
 
-def summarize(traces: pd.DataFrame, r_star: float) -> pd.DataFrame:
+def summarize(traces: pd.DataFrame, r_star: float | None = None) -> pd.DataFrame:
     """Per (exp, rep, method): time to r*, final r, r at CORNN's time-to-r*, and the
     speed-up over CORNN; a method that never reached r* gives a lower bound
-    (its total time / CORNN's time)."""
+    (its total time / CORNN's time). r* is the data set's ``r_star`` column of the
+    traces (fixed by the fit from CORNN's final r) unless given."""
     out = []
     for (exp, rep), g in traces.groupby(["exp", "rep"], sort=True):
-        t_cornn = time_to(g[g["method"] == "cornn"], r_star)
+        rs = float(g["r_star"].iloc[0]) if r_star is None else r_star
+        t_cornn = time_to(g[g["method"] == "cornn"], rs)
         for method, tr in g.groupby("method", sort=True):
-            t_hit = time_to(tr, r_star)
+            t_hit = time_to(tr, rs)
             reached = math.isfinite(t_hit)
             t_used = t_hit if reached else float(tr["time_s"].max())
             out.append({
-                "exp": exp, "rep": rep, "method": method, "r_star": r_star,
+                "exp": exp, "rep": rep, "method": method, "r_star": rs,
                 "reached": reached, "time_to_r_star_s": t_hit if reached else math.nan,
                 "total_time_s": float(tr["time_s"].max()), "r_init": float(tr["r"].iloc[0]),
-                "r_final": float(tr["r"].iloc[-1]),
+                "r_final": float(tr["r"].iloc[-1]), "r_best": float(tr["r"].max()),
                 "r_at_cornn_time": r_at(tr, t_cornn) if math.isfinite(t_cornn) else math.nan,
                 "speedup_vs_cornn": t_used / t_cornn if math.isfinite(t_cornn) else math.nan,
                 "speedup_is_lower_bound": not reached,

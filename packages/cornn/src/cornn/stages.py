@@ -47,17 +47,22 @@ class FitConfig:
     cornn_iters: int
     methods: list = field(default_factory=lambda: ["cornn", "adam_ce", "adam_l2", "force"])
     l2: float = 1e-5
+    cornn_dtype: str | None = None        # None: the device's default (solver.DEFAULTS)
+    cornn_solve: str | None = None
+    r_star_factor: float = 0.98           # r* = r_star_factor x CORNN's final r
     adam_lr: float = 1e-2
     adam_weight_decay: float = 1e-8
-    adam_init_ridge: float = 0.1
+    adam_init: str = "ridge"              # "ridge" (exp 1a) or "default" (exp 1c), authors'
+    adam_init_ridge: float = 1e-4         # lambda = adam_init_ridge * T for the ridge start
     adam_max_iter: int = 1000
     adam_max_time: float = 60.0
     adam_time_factor: float = 300.0
     adam_l2_max_time: float = 20.0
-    adam_r_stop: float = 0.99
-    force_delta: float = 1.0
-    force_passes: int = 1
+    force_lam: float = 200.0              # P = I / lam at the start of every pass
+    force_passes: int = 100
+    force_error: str = "currents"
     force_max_time: float = 10.0
+    force_time_factor: float = 300.0
     device: str = "auto"
     exp: str = "exp1a"
     rep: int = 0
@@ -65,22 +70,28 @@ class FitConfig:
 
 
 def method_settings(cfg: FitConfig) -> dict:
-    """Per-method settings; Adam's time cap is min(max_time, time_factor x CORNN's time
-    to reach its final r) -- the factor part is filled in by run_methods."""
-    adam = {"lr": cfg.adam_lr, "weight_decay": cfg.adam_weight_decay,
+    """Per-method settings; a baseline's time cap is min(max_time, time_factor x CORNN's
+    time to r*) -- the factor part is filled in by run_methods."""
+    adam = {"lr": cfg.adam_lr, "weight_decay": cfg.adam_weight_decay, "init": cfg.adam_init,
             "init_ridge": cfg.adam_init_ridge, "max_iter": cfg.adam_max_iter,
-            "r_stop": cfg.adam_r_stop, "time_factor": cfg.adam_time_factor}
+            "time_factor": cfg.adam_time_factor,
+            "seed": derive_seed(cfg.seed, "adam-init", cfg.exp, cfg.rep)}
     all_methods = {
-        "cornn": {"l2": cfg.l2, "threshold": cfg.threshold, "n_iter": cfg.cornn_iters},
+        "cornn": {"l2": cfg.l2, "threshold": cfg.threshold, "n_iter": cfg.cornn_iters,
+                  "dtype": cfg.cornn_dtype, "solve": cfg.cornn_solve},
         "adam_ce": {**adam, "max_time": cfg.adam_max_time},
         "adam_l2": {**adam, "max_time": cfg.adam_l2_max_time},
-        "force": {"delta": cfg.force_delta, "passes": cfg.force_passes,
-                  "max_time": cfg.force_max_time},
+        "force": {"lam": cfg.force_lam, "passes": cfg.force_passes, "error": cfg.force_error,
+                  "max_time": cfg.force_max_time, "time_factor": cfg.force_time_factor},
     }
     unknown = sorted(set(cfg.methods) - set(all_methods))
     if unknown:
         raise repro_core.config.ConfigError(
             f"fit.methods: unknown {unknown}; allowed: {sorted(all_methods)}")
+    if cfg.methods[:1] != ["cornn"]:
+        raise repro_core.config.ConfigError(
+            f"fit.methods must start with cornn (r* and the baselines' time caps come from "
+            f"its fit), got {cfg.methods}")
     return {m: all_methods[m] for m in cfg.methods}
 
 
@@ -91,7 +102,7 @@ def fit(cfg: FitConfig, data: Path, traces: Path) -> None:
     repro_core.seed_everything(cfg.seed)
     d = repro_core.load_npz(data)
     tr = random_nets.run_methods(d["W"], d["r"], float(d["alpha"]), method_settings(cfg),
-                                 torch_device(cfg.device))
+                                 torch_device(cfg.device), cfg.r_star_factor)
     tr.insert(0, "rep", cfg.rep)
     tr.insert(0, "exp", cfg.exp)
     repro_core.save_csv(tr, traces)
@@ -102,7 +113,6 @@ def fit(cfg: FitConfig, data: Path, traces: Path) -> None:
 class BenchmarkConfig:
     traces: list
     methods: list = field(default_factory=list)  # every trace file has rows of each (if given)
-    r_star: float = 0.95
     scaling_n: list = field(default_factory=lambda: [100, 200, 500, 1000])
     scaling_T_per_n: int = 20
     scaling_iters: int = 30
@@ -124,12 +134,56 @@ def benchmark(cfg: BenchmarkConfig, bench: Path, scaling: Path) -> None:
 
     repro_core.seed_everything(cfg.seed)
     traces = read_traces(cfg.traces, cfg.methods)
-    repro_core.save_csv(random_nets.summarize(traces, cfg.r_star), bench)
+    repro_core.save_csv(random_nets.summarize(traces), bench)   # r* per data set, from the fit
     sc = random_nets.scaling_run(cfg.scaling_n, cfg.scaling_T_per_n, cfg.g, cfg.alpha,
                                  cfg.sigma_in, cfg.sigma_conv, cfg.l2, cfg.threshold,
                                  cfg.scaling_iters, cfg.scaling_r_target, cfg.seed,
                                  torch_device(cfg.device))
     repro_core.save_csv(sc, scaling)
+
+
+# ----------------------------------------------------------------------------- solver speed
+@dataclass
+class SolverBenchConfig:
+    datasets: list                     # names of the data sets, in the order of the inputs
+    iterations: dict                   # per data set: CORNN iterations
+    thresholds: dict                   # per data set: |E| threshold
+    repeats: int = 3
+    million_n: int = 1000              # the 1 M-weight problem, simulated here (T = 20 n)
+    million_T: int = 20000
+    million_repeats: int = 1
+    g: float = 3.0
+    alpha: float = 0.1
+    sigma_in: float = 0.1
+    sigma_conv: float = 1e-5
+    l2: float = 1e-5
+    seed: int = 0
+
+
+def solver_bench(cfg: SolverBenchConfig, data_exp1a: Path, data_exp1c: Path, table: Path) -> None:
+    """Time every solver configuration (``solver_bench.configurations``) on exp 1a and
+    exp 1c (network 0) and on a 1 M-weight network (n = 1000, T = 20000; the network of
+    the scaling run), one process, one thread, CPU time; write the table."""
+    import torch
+
+    from . import solver, solver_bench as sb
+
+    repro_core.seed_everything(cfg.seed)
+    configs = sb.configurations()
+    parts = []
+    for name in repro_core.progress(cfg.datasets, desc="solver bench"):
+        if name == "million":
+            rng = np.random.default_rng(derive_seed(cfg.seed, "scaling", cfg.million_n))
+            W, r = model.simulate_random(cfg.million_n, cfg.million_T, cfg.g, cfg.alpha,
+                                         cfg.sigma_in, cfg.sigma_conv, rng)
+            alpha, repeats = cfg.alpha, cfg.million_repeats
+        else:
+            d = repro_core.load_npz({"exp1a": data_exp1a, "exp1c": data_exp1c}[name])
+            W, r, alpha, repeats = d["W"], d["r"], float(d["alpha"]), cfg.repeats
+        parts.append(sb.bench_dataset(name, W, r, alpha, cfg.l2, float(cfg.thresholds[name]),
+                                      int(cfg.iterations[name]), repeats, configs))
+    default = solver.DEFAULTS[torch.device("cpu").type]
+    repro_core.save_csv(sb.summarize(pd.concat(parts, ignore_index=True), default), table)
 
 
 # ----------------------------------------------------------------------------- flip-flop
@@ -317,11 +371,11 @@ def timed_fit(cfg: TimedFitConfig, generator: Path, results: Path) -> None:
 # ----------------------------------------------------------------------------- figures, claims
 # Result tables and the columns that must be filled; the grids they must cover come from the
 # config (ResultsGrid). A table cut short or missing rows fails naming the file.
-TRACE_COLUMNS = ["exp", "rep", "method", "iteration", "time_s"]
-TRACE_NAN_OK = ["r", "slope", "rmse"]  # FORCE's first iterate (theta = 0) has no r
+TRACE_COLUMNS = ["exp", "rep", "method", "iteration", "time_s", "r_star"]
+TRACE_NAN_OK = ["r", "slope", "rmse"]
 BENCH_COLUMNS = ["exp", "rep", "method", "r_star", "reached", "total_time_s",
                  "speedup_is_lower_bound"]
-# may be NaN: not reached / no estimate yet; FORCE's first iterate (theta = 0) has no r.
+# may be NaN: not reached / no estimate yet.
 # A NaN reaching a claim's value makes that claim an error, never a finding.
 BENCH_NAN_OK = ["r_init", "r_final", "time_to_r_star_s", "r_at_cornn_time", "speedup_vs_cornn"]
 SCALING_COLUMNS = ["n", "T", "r_init", "r_final", "time_to_target_s", "total_time_s"]
@@ -369,7 +423,6 @@ def read_timed(path, g: ResultsGrid) -> pd.DataFrame:
 @dataclass
 class FiguresConfig(ResultsGrid):
     traces: list = field(default_factory=list)
-    r_star: float = 0.95
     seed: int = 0
 
 
@@ -381,7 +434,7 @@ def make_figures(cfg: FiguresConfig, scaling: Path, timed_results: Path, fig_acc
 
     traces, sc = read_traces(cfg.traces, cfg.methods), read_scaling(scaling, cfg)
     ff, tm = read_flipflop(cfg), read_timed(timed_results, cfg)
-    figures.accuracy_time(traces, cfg.r_star, fig_accuracy)
+    figures.accuracy_time(traces, fig_accuracy)
     figures.scaling(sc, fig_scaling)
     figures.flipflop(ff, fig_flipflop)
     figures.timed(tm, fig_timed)
@@ -418,6 +471,8 @@ STAGES = {
     "simulate": Stage(simulate, SimulateConfig, outputs=("data",)),
     "fit": Stage(fit, FitConfig, inputs=("data",), outputs=("traces",)),
     "benchmark": Stage(benchmark, BenchmarkConfig, outputs=("bench", "scaling")),
+    "solver_bench": Stage(solver_bench, SolverBenchConfig, inputs=("data_exp1a", "data_exp1c"),
+                          outputs=("table",)),
     "flipflop_train": Stage(flipflop_train, FlipFlopTrainConfig, outputs=("generator",)),
     "flipflop_fit": Stage(flipflop_fit, FlipFlopFitConfig, inputs=("generator",),
                           outputs=("results",)),
