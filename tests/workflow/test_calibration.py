@@ -35,6 +35,24 @@ def test_memory_that_does_not_grow_is_not_extrapolated_downwards():
         calibrate.extrapolate(p1, dict(p2, x=0.01))
 
 
+def test_steady_memory_is_the_larger_probe_and_refit_recomputes_from_the_probes():
+    p1 = {"x": 0.01, "cpu_s": 20.0, "rss_mb": 300.0}
+    p2 = {"x": 0.02, "cpu_s": 30.0, "rss_mb": 310.0}
+    assert calibrate.extrapolate(p1, p2, "steady")["rss_mb"] == 310.0
+    assert calibrate.extrapolate(p1, p2, "steady")["cpu_s"] == pytest.approx(1010.0)
+    with pytest.raises(SystemExit, match="allowed: linear, steady"):
+        calibrate.extrapolate(p1, p2, "constant")
+    import pandas as pd
+    row = {c: None for c in calibrate.COLUMNS} | {
+        "rule": "r_train", "paper": "r", "status": "probed", "fractions": "0.01 0.02",
+        "probe_cpu_s": "20.0 30.0", "probe_rss_mb": "300 310", "runtime_min": 1, "mem_mb": 1}
+    out = calibrate.refit(pd.DataFrame([row]), {"r_train": {"memory": "steady"}}, 2.0).iloc[0]
+    assert (out["full_cpu_s"], out["full_rss_mb"]) == (1010.0, 310)
+    assert (out["runtime_min"], out["mem_mb"]) == (34, 2000)
+    lin = calibrate.refit(pd.DataFrame([row]), {}, 2.0).iloc[0]
+    assert (lin["full_rss_mb"], lin["mem_mb"]) == (1290, 3000)
+
+
 def _resources(out: str, rule: str) -> list[dict]:
     found = []
     for m in re.finditer(rf"^rule {rule}:\n(.*?)(?=^\S)", out, re.M | re.S):

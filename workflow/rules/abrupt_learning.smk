@@ -21,7 +21,7 @@ rule abrupt_learning_train:
         fail=maybe_fail("abrupt_learning_train"),
     log: LOG("abrupt_learning", "train_{task}_{rule}")
     threads: 1
-    resources: mem_mb=16000 if AL_FULL else 3000, runtime=1440 if AL_FULL else 20, gpu=1 if AL_FULL else 0
+    resources: **measured("abrupt_learning_train", mem_mb=16000 if AL_FULL else 3000, runtime=1440 if AL_FULL else 20, gpu=1 if AL_FULL else 0)
     cache: "omit-software"
     shell: "{params.fail}python -m abrupt_learning train --threads {threads} --params {params.p:q} --out out={output} 2> {log}"
 

@@ -61,7 +61,7 @@ rule ctot_flow_labels:
         LOG("ctot_flow", "labels_{ctot_ds}")
     threads: 1
     resources:
-        mem_mb=4000, runtime=120 if CTOT_FULL else 20
+        **measured("ctot_flow_labels", mem_mb=4000, runtime=120 if CTOT_FULL else 20)
     cache: "omit-software"
     shell:
         "{params.fail}python -m ctot_flow labels --threads {threads} --params {params.p:q} --in data={input} "
@@ -101,7 +101,7 @@ rule ctot_flow_fit:
         LOG("ctot_flow", "fit_{ctot_ds}_s{ctot_seed}")
     threads: 1
     resources:
-        mem_mb=4000, runtime=600 if CTOT_FULL else 40, gpu=1 if CTOT_FULL else 0
+        **measured("ctot_flow_fit", mem_mb=4000, runtime=600 if CTOT_FULL else 40, gpu=1 if CTOT_FULL else 0)
     cache: "omit-software"
     shell:
         "{params.fail}python -m ctot_flow fit --threads {threads} --params {params.p:q} --in data={input.data} "

@@ -77,7 +77,7 @@ rule icl_lowfreq_train:
         fail=maybe_fail("icl_lowfreq_train"),
     log: LOG("icl_lowfreq", "train_{icl_lowfreq_graph}")
     threads: ICL_LOWFREQ_THREADS
-    resources: mem_mb=16000 if ICL_LOWFREQ_FULL else 2000, runtime=240 if ICL_LOWFREQ_FULL else 15, gpu=1 if ICL_LOWFREQ_FULL else 0
+    resources: **measured("icl_lowfreq_train", mem_mb=16000 if ICL_LOWFREQ_FULL else 2000, runtime=240 if ICL_LOWFREQ_FULL else 15, gpu=1 if ICL_LOWFREQ_FULL else 0)
     cache: "omit-software"
     shell: "{params.fail}python -m icl_lowfreq train --threads {threads} --params {params.p:q} --out model_out={output} 2> {log}"
 

@@ -40,9 +40,8 @@ rule icl_rational_train:
     log: LOG(ICLR, "train_D{group}_s{rep}")
     threads: 1
     resources:
-        mem_mb=16000 if ICLR_FULL else 3000,
-        runtime=720 if ICLR_FULL else 30,
-        gpu=1 if ICLR_FULL else 0,
+        **measured("icl_rational_train", mem_mb=16000 if ICLR_FULL else 3000, runtime=720 if ICLR_FULL else 30,
+                   gpu=1 if ICLR_FULL else 0),
     cache: "omit-software"
     shell: "{params.fail}python -m icl_rational train --threads {threads} --params {params.p:q} --out run={output} 2> {log}"
 

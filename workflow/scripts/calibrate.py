@@ -52,7 +52,11 @@ def full_jobs(targets: list[str]) -> list[dict]:
            "scale=full", "--", *targets]
     # the rules' own hand-set requests, not the table this script writes (common.smk `measured`)
     env = {**os.environ, "REPRO_HAND_RESOURCES": "1"}
-    out = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=True, env=env).stdout
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise SystemExit(f"the full-scale dry run failed ({' '.join(cmd[1:])}):\n"
+                         + "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:]))
+    out = proc.stdout
     jobs = []
     for m in re.finditer(r"^(?:local)?rule (\S+):\n(.*?)^Shell command: ([^\n]*)$", out, re.M | re.S):
         body = m.group(2)
@@ -180,12 +184,33 @@ def _line(p1: dict, p2: dict, key: str) -> float:
     return max(y1, y2) if b <= 0 else max(y2, y1 + b * (1 - p1["x"]))
 
 
-def extrapolate(p1: dict, p2: dict) -> dict:
+def extrapolate(p1: dict, p2: dict, memory: str = "linear") -> dict:
     """A full job from two probes: CPU seconds and peak memory. Its wall time on idle cores is
     taken as its CPU time, an upper bound at any thread count (a job with t threads that
-    parallelise well needs about 1/t of it); waiting on I/O is not modelled."""
+    parallelise well needs about 1/t of it); waiting on I/O is not modelled. Memory is
+    extrapolated like CPU time (``memory: linear``, for knobs that size the data held at once)
+    or taken as the larger probe's (``memory: steady``, for loop counts such as training steps,
+    where a straight line through two noisy peaks would multiply the allocator's jitter by
+    1 / fraction)."""
+    if memory not in ("linear", "steady"):
+        raise SystemExit(f"memory: {memory!r} in {SPEC.name}; allowed: linear, steady")
     cpu = _line(p1, p2, "cpu_s")
-    return {"cpu_s": cpu, "rss_mb": _line(p1, p2, "rss_mb"), "wall_s": cpu}
+    rss = _line(p1, p2, "rss_mb") if memory == "linear" else max(p1["rss_mb"], p2["rss_mb"])
+    return {"cpu_s": cpu, "rss_mb": rss, "wall_s": cpu}
+
+
+def refit(table: pd.DataFrame, spec: dict, safety: float) -> pd.DataFrame:
+    """Recompute every probed row's extrapolation and request from its stored probe columns
+    (after a change of `memory:` or of the safety factor), without probing again."""
+    table = table.copy()
+    for i, r in table[table["status"] == "probed"].iterrows():
+        xs, cpus, rss = (list(map(float, str(r[c]).split())) for c in ("fractions", "probe_cpu_s", "probe_rss_mb"))
+        p1, p2 = ({"x": xs[k], "cpu_s": cpus[k], "rss_mb": rss[k]} for k in (0, 1))
+        full = extrapolate(p1, p2, spec.get(r["rule"], {}).get("memory", "linear"))
+        runtime, mem = request(full["wall_s"], full["rss_mb"], safety)
+        table.loc[i, ["full_cpu_s", "full_rss_mb", "runtime_min", "mem_mb", "safety"]] = [
+            round(full["cpu_s"], 1), round(full["rss_mb"]), runtime, mem, safety]
+    return table
 
 
 def request(wall_s: float, rss_mb: float, safety: float) -> tuple[int, int]:
@@ -244,8 +269,16 @@ def main(argv=None) -> None:
     ap.add_argument("--timeout", type=float, default=900, help="seconds per probe run")
     ap.add_argument("--workdir", default="/tmp/calibrate")
     ap.add_argument("--targets", nargs="*", default=["all"], help="snakemake targets to plan")
+    ap.add_argument("--refit", action="store_true",
+                    help="recompute the committed table's requests from its stored probes; probe nothing")
     a = ap.parse_args(argv)
     spec = yaml.safe_load(SPEC.read_text())
+    if a.refit:
+        table = refit(pd.read_csv(TABLE), spec, a.safety).sort_values(["paper", "rule"], ignore_index=True)
+        table.to_csv(TABLE, index=False)
+        update_doc(table)
+        print(f"refitted {TABLE.relative_to(REPO)} ({int((table['status'] == 'probed').sum())} probed rules)")
+        return
     unknown = [r for r in a.rules or [] if r not in spec]
     if unknown:
         raise SystemExit(f"not in {SPEC.name}: {unknown}; available: {sorted(spec)}")
@@ -257,13 +290,18 @@ def main(argv=None) -> None:
     work.mkdir(parents=True, exist_ok=True)
     prober = Prober(jobs, spec, work, a.timeout)
     table = pd.read_csv(TABLE) if TABLE.exists() else pd.DataFrame(columns=COLUMNS)
-    rows = []
+    chosen = {}
     for rule in a.rules or list(spec):
         s, js = spec[rule], by_rule.get(rule, [])
         if not js:
             print(f"{rule}: no job at full scale for targets {a.targets}")
             continue
-        job = select_job(js, s.get("select"))
+        chosen[rule] = job = select_job(js, s.get("select"))
+        if not s.get("skip"):          # a knob the fractions cannot reach fails now, before any probe
+            for f in s["fractions"]:
+                prober.command(job, f)
+    for rule, job in chosen.items():
+        s, js = spec[rule], by_rule[rule]
         res = job["resources"]
         base = {"rule": rule, "paper": next(p for p in PAPERS if rule.startswith(p + "_")),
                 "jobs": len(js), "job": Path(job["output"][0]).name, "knobs": " ".join(s.get("knobs", [])),
@@ -273,19 +311,19 @@ def main(argv=None) -> None:
                 "requested_mem_mb": int(res.get("mem_mb", 0)),
                 "measured_on": f"{os.cpu_count()} CPU cores, no GPU", "date": time.strftime("%Y-%m-%d")}
         if s.get("skip"):
-            rows.append(base | {"status": s["skip"]})
+            table = save_row(table, base | {"status": s["skip"]})
             continue
         print(f"{rule}: probing {base['job']} ({len(js)} jobs) at fractions {s['fractions']}", flush=True)
         try:
             p1, p2 = (prober.run(job, f) for f in sorted(s["fractions"]))
         except (RuntimeError, subprocess.TimeoutExpired) as exc:
             print(f"  {exc}", flush=True)
-            rows.append(base | {"status": f"probe failed: {str(exc)[:120]}"})
+            table = save_row(table, base | {"status": f"probe failed: {str(exc)[:120]}"})
             continue
-        full = extrapolate(p1, p2)
+        full = extrapolate(p1, p2, s.get("memory", "linear"))
         wall, rss = full["wall_s"], full["rss_mb"]
         runtime, mem = request(wall, rss, a.safety)
-        rows.append(base | {"fractions": f"{p1['x']:.4g} {p2['x']:.4g}",
+        table = save_row(table, base | {"fractions": f"{p1['x']:.4g} {p2['x']:.4g}",
                             "probe_wall_s": f"{p1['wall_s']:.1f} {p2['wall_s']:.1f}",
                             "probe_cpu_s": f"{p1['cpu_s']:.1f} {p2['cpu_s']:.1f}",
                             "probe_rss_mb": f"{p1['rss_mb']:.0f} {p2['rss_mb']:.0f}",
@@ -295,12 +333,19 @@ def main(argv=None) -> None:
         print(f"  -> full job ~{full['cpu_s'] / 60:.1f} CPU-min, ~{wall / 60:.1f} min on idle cores, "
               f"{rss:.0f} MB; request {runtime} min, {mem} MB "
               f"(now {base['requested_runtime_min']} min, {base['requested_mem_mb']} MB)", flush=True)
-    new = pd.DataFrame(rows, columns=COLUMNS)
-    table = pd.concat([table[~table["rule"].isin(new["rule"])], new], ignore_index=True)
-    TABLE.parent.mkdir(parents=True, exist_ok=True)
-    table.sort_values(["paper", "rule"]).to_csv(TABLE, index=False)
-    update_doc(table)
     print(f"wrote {TABLE.relative_to(REPO)} ({len(table)} rules)")
+
+
+def save_row(table: pd.DataFrame, row: dict) -> pd.DataFrame:
+    """Merge one rule's row into the table and write it (and docs/CLUSTER.md) at once, so a
+    calibration that is stopped keeps every probe it finished."""
+    new = pd.DataFrame([row], columns=COLUMNS)
+    table = pd.concat([table[table["rule"] != row["rule"]], new], ignore_index=True)
+    table = table.sort_values(["paper", "rule"], ignore_index=True)
+    TABLE.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(TABLE, index=False)
+    update_doc(table)
+    return table
 
 
 PAPERS = sorted((p.stem for p in (REPO / "workflow" / "rules").glob("*.smk")
