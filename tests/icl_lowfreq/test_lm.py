@@ -83,3 +83,54 @@ def test_walk_tables_on_a_smooth_model():
     assert full and all(r["energy"] == pytest.approx(2 - 2 * np.cos(np.pi / 5)) for r in full)
     assert all(r["change"] == pytest.approx(0.0, abs=1e-12) for r in full)
     assert X.shape == (2, 10, 2)
+
+
+# ----------------------------------------------------------------------------- position regression
+@pytest.mark.parametrize("kind", ["poly", "cos"])
+def test_position_basis_spans_low_order_trends(kind):
+    B = LM.position_basis(40, 3, kind)
+    assert B.shape == (40, 4) and np.allclose(B[:, 0], 1.0)
+    assert np.linalg.matrix_rank(B) == 4
+
+
+def test_remove_position_kills_polynomial_drift_and_keeps_orthogonal_signal():
+    m, d = 50, 4
+    t = np.arange(m)[None, :, None]
+    drift = 0.3 + 0.02 * t - 1e-4 * t ** 2 + np.zeros((2, m, d))               # degree-2 drift
+    assert np.abs(LM.remove_position(drift, 2)).max() < 1e-10
+    assert np.abs(LM.remove_position(drift, 1)).max() > 1e-3                   # order 1 misses t^2
+    alt = np.where(np.arange(m) % 2 == 0, 1.0, -1.0)[None, :, None] * np.ones((1, m, d))
+    B = LM.position_basis(m, 2)
+    R = LM.remove_position(alt + drift[:1], 2)
+    assert np.allclose(B.T @ R[0], 0, atol=1e-9)                               # residual _|_ basis
+    proj = B @ np.linalg.lstsq(B, alt[0], rcond=None)[0]
+    assert np.allclose(R[0], alt[0] - proj)                                    # = alt's own residual
+
+
+def test_node_means_detrended_remove_a_positional_drift():
+    """Hidden state = smooth node code + a linear drift in position: detrend=1 removes the drift
+    from every node mean up to the node code's own (small) correlation with position."""
+    rng = np.random.default_rng(3)
+    walk = model.random_walks(RING.A, 400, 1, rng)[0]
+    code = _mode(2)                                                             # a rough code, E = 1.38
+    pos = np.arange(400)[:, None]
+    H = np.stack([code[walk] + 0.05 * pos * np.ones((1, 2))])
+    T = 100                                                                     # 50-token window
+    raw = LM.node_means(H, walk, 10, T)[0]
+    assert not np.isnan(raw).any()                                             # every node occurs
+    det = LM.node_means(H, walk, 10, T, detrend=1)[0]
+    pure = LM.node_means(H - 0.05 * pos[None], walk, 10, T, detrend=1)[0]
+    assert np.allclose(det, pure)                                              # drift gone exactly
+    e_code = model.dirichlet_energy(code, L)
+    assert abs(model.dirichlet_energy(det, L) - e_code) < abs(model.dirichlet_energy(raw, L) - e_code)
+    # detrend=0 only subtracts the window mean, which node centring removes anyway
+    assert np.allclose(model.center(LM.node_means(H, walk, 10, T, detrend=0)[0]), model.center(raw))
+
+
+def test_remove_mean_direction():
+    rng = np.random.default_rng(4)
+    Hw = rng.standard_normal((2, 30, 5)) + np.array([3.0, 0, 0, 0, 4.0])
+    R = LM.remove_mean_direction(Hw)
+    u = Hw.mean(1, keepdims=True) / np.linalg.norm(Hw.mean(1, keepdims=True), axis=-1, keepdims=True)
+    assert np.allclose(np.sum(R * u, -1), 0, atol=1e-12)
+    assert np.allclose(R.mean(1), 0, atol=1e-12)                               # the window mean is gone

@@ -53,16 +53,52 @@ def hidden_states(net, input_ids: Sequence[int]) -> np.ndarray:
     return torch.stack([h[0] for h in out.hidden_states]).float().numpy()
 
 
-def node_means(H: np.ndarray, walk: np.ndarray, n: int, T: int) -> np.ndarray:
+def position_basis(m: int, order: int, kind: str = "poly") -> np.ndarray:
+    """(m, order + 1) regressors of the token position within a window of m tokens: the constant
+    and Legendre polynomials P_1..P_order of the position scaled to (-1, 1) (``poly``), or the
+    cosines cos(pi k (t + 1/2) / m), k = 1..order (``cos``, the DCT-II basis)."""
+    t = np.arange(m) + 0.5
+    if kind == "poly":
+        return np.polynomial.legendre.legvander(2 * t / m - 1, order)
+    if kind == "cos":
+        return np.cos(np.pi * np.outer(t, np.arange(order + 1)) / m)
+    raise ValueError(f"position basis {kind!r}: expected 'poly' or 'cos'")
+
+
+def remove_position(Hw: np.ndarray, order: int, kind: str = "poly") -> np.ndarray:
+    """Residuals of each hidden dimension (per layer) after a least-squares fit on the window's
+    position basis (``position_basis``); ``Hw``: (layers, m, d) hidden states of one window."""
+    B = position_basis(Hw.shape[1], order, kind)
+    Q, _ = np.linalg.qr(B)                                   # orthonormal basis of the fit space
+    return Hw - np.einsum("mk,lkd->lmd", Q, np.einsum("mk,lmd->lkd", Q, Hw))
+
+
+def remove_mean_direction(Hw: np.ndarray) -> np.ndarray:
+    """Project every hidden state of the window off the window's mean direction (per layer)."""
+    u = Hw.mean(axis=1, keepdims=True)
+    u = u / np.maximum(np.linalg.norm(u, axis=-1, keepdims=True), 1e-30)
+    return Hw - np.sum(Hw * u, axis=-1, keepdims=True) * u
+
+
+def node_means(H: np.ndarray, walk: np.ndarray, n: int, T: int, detrend: int = -1,
+               basis: str = "poly", mean_direction: bool = False) -> np.ndarray:
     """(layers, n, d) mean over each node's occurrences at walk positions [T//2, T); rows of a
-    node that does not occur there are nan. ``H`` is indexed by walk position."""
+    node that does not occur there are nan. ``H`` is indexed by walk position. ``detrend`` >= 0:
+    first regress each hidden dimension on the window's position basis of that order (0 = the
+    window mean only) and keep the residuals; ``mean_direction``: first project the window's
+    hidden states off their mean direction (a diagnostic of the position/drift component)."""
     lo = T // 2
     w = walk[lo:T]
+    Hw = H[:, lo:T]
+    if mean_direction:
+        Hw = remove_mean_direction(Hw)
+    if detrend >= 0:
+        Hw = remove_position(Hw, detrend, basis)
     out = np.full((H.shape[0], n, H.shape[-1]), np.nan)
     for i in range(n):
-        idx = lo + np.flatnonzero(w == i)
+        idx = np.flatnonzero(w == i)
         if len(idx):
-            out[:, i] = H[:, idx].mean(axis=1)
+            out[:, i] = Hw[:, idx].mean(axis=1)
     return out
 
 
