@@ -80,6 +80,30 @@ def remove_mean_direction(Hw: np.ndarray) -> np.ndarray:
     return Hw - np.sum(Hw * u, axis=-1, keepdims=True) * u
 
 
+def node_means_adjusted(H: np.ndarray, walk: np.ndarray, n: int, T: int, order: int,
+                        basis: str = "poly") -> np.ndarray:
+    """Position-adjusted node means: the node coefficients of a joint least-squares fit of every
+    hidden dimension on [node indicators, position basis without its constant] over the window
+    [T//2, T) (an ANCOVA). Unlike residualising on position first (``node_means(detrend=...)``),
+    this does not remove the part of the node code that a short walk makes correlated with
+    position (a short walk visits nearby nodes at nearby times), so a node code plus a position
+    trend of degree <= ``order`` gives the node code exactly. Rows of absent nodes are nan; all
+    rows are nan where the window cannot separate node and position (rank-deficient design)."""
+    lo = T // 2
+    w = walk[lo:T]
+    Hw = H[:, lo:T]
+    present = np.unique(w)
+    D = np.hstack([(w[:, None] == present[None, :]).astype(float),
+                   position_basis(len(w), order, basis)[:, 1:]])
+    L, m, d = Hw.shape
+    out = np.full((L, n, d), np.nan)
+    if np.linalg.matrix_rank(D) < D.shape[1]:
+        return out
+    coef = np.linalg.lstsq(D, Hw.transpose(1, 0, 2).reshape(m, L * d), rcond=None)[0]
+    out[:, present] = coef[:len(present)].reshape(len(present), L, d).transpose(1, 0, 2)
+    return out
+
+
 def node_means(H: np.ndarray, walk: np.ndarray, n: int, T: int, detrend: int = -1,
                basis: str = "poly", mean_direction: bool = False) -> np.ndarray:
     """(layers, n, d) mean over each node's occurrences at walk positions [T//2, T); rows of a
