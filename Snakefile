@@ -1,4 +1,4 @@
-# Entry point of the reproduction monorepo (see README.md and ../shared/DESIGN.md).
+# Entry point of the reproduction monorepo (see README.md and docs/ADDING_A_PAPER.md).
 #   snakemake                 every selected paper at the configured scale + scorecard
 #   snakemake <paper>         one paper (cornn, ghost_points, ...)
 #   snakemake report          scorecard + Snakemake HTML report
@@ -13,19 +13,11 @@ min_version("9.0")
 
 sys.path.insert(0, str(Path(workflow.basedir) / "packages" / "repro_core" / "src"))
 
-from repro_core.config import ConfigError, check_yaml_file
+
+include: "workflow/rules/helpers/config.smk"  # checked(): parse a config file, naming line and column
 
 
-def _checked(path):
-    """A config file, parsed first so a YAML mistake names file, line and column."""
-    try:
-        check_yaml_file(path)
-    except ConfigError as exc:
-        raise WorkflowError(f"invalid config file:\n  {exc}") from None
-    return str(path)
-
-
-configfile: _checked(Path(workflow.basedir, "config", "config.yaml"))
+configfile: checked(Path(workflow.basedir, "config", "config.yaml"))
 
 ALL_PAPERS = ["icl_emergence", "icl_lowfreq", "icl_rational", "latent_units", "abrupt_learning",
               "ghost_points", "stm_mechanisms", "cornn", "emotion_trees", "new_news", "rl_wall",
@@ -36,7 +28,7 @@ AVAILABLE = [p for p in ALL_PAPERS
              and Path(workflow.basedir, "config", f"{p}.yaml").exists()]
 
 for _paper in AVAILABLE:
-    configfile: _checked(Path(workflow.basedir, "config", f"{_paper}.yaml"))
+    configfile: checked(Path(workflow.basedir, "config", f"{_paper}.yaml"))
 
 envvars: "PATH"
 
@@ -52,6 +44,10 @@ for _paper in AVAILABLE:
     include: f"workflow/rules/{_paper}.smk"
 
 include: "workflow/rules/report.smk"
+
+if config.get("inject_failure"):  # test-only: the cluster test's failing rule
+
+    include: "workflow/rules/testing/failure_probe.smk"
 
 
 rule all:

@@ -67,3 +67,36 @@ def require_tool(name: str, reason: str):
     if os.environ.get("CI"):
         pytest.fail(f"{name} missing in CI: {reason} (make sysdeps installs it)")
     pytest.skip(f"{name} not installed: {reason}")
+
+
+def paper_section(paper: str, section: str, scale: str = "smoke") -> dict:
+    """A section (dotted path) of config/<paper>.yaml resolved at ``scale`` ("" : the whole paper)."""
+    import yaml
+
+    from repro_core.config import resolve_scale
+
+    node = resolve_scale(yaml.safe_load((REPO / "config" / f"{paper}.yaml").read_text())[paper], scale, paper)
+    for part in [p for p in section.split(".") if p]:
+        node = node[part]
+    return dict(node)
+
+
+def stage_config(paper: str, stage: str, scale: str = "smoke", **extra):
+    """The config dataclass of ``python -m <paper> <stage>`` built as the workflow builds it: the
+    stage's YAML section (Stage.section) at ``scale``, plus any required field the paper's YAML
+    has as a top-level section (e.g. stm_mechanisms' task), plus ``extra``. The YAML is the only
+    source of the values, so tests use it instead of dataclass defaults."""
+    import dataclasses
+    import importlib
+
+    from repro_core.config import from_dict
+
+    st = importlib.import_module(f"{paper}.stages").STAGES[stage]
+    data = paper_section(paper, st.section, scale) if st.section else {}
+    data.pop("seed_offset", None)
+    top = paper_section(paper, "", scale)
+    for f in dataclasses.fields(st.config):
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        if required and f.name not in data and f.name not in extra and f.name in top:
+            data[f.name] = top[f.name]
+    return from_dict(st.config, {**data, **extra}, where=stage)

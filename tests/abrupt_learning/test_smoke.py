@@ -40,7 +40,7 @@ def _figures_reject_incomplete_tables(out, cut):
         repro_core.save_csv(df.drop(index=len(df) // 2), cut / name)
         figs = {k: cut / f"{k}.png" for k in ("fig_aligned", "fig_phase", "fig_speedup", "fig_gain")}
         with pytest.raises(repro_core.IncompleteTableError, match=name):
-            S.figures(S.FiguresConfig(inputs=trains), cut / "runs.csv", cut / "fixed_points.csv",
+            S.figures(S.FiguresConfig(), trains, cut / "runs.csv", cut / "fixed_points.csv",
                       cut / "fixed_points.npz", **figs)
         assert not any(f.exists() for f in figs.values())
 

@@ -80,7 +80,7 @@ def test_claims_cli_exits_1_naming_a_runs_csv_cut_mid_line(tmp_path):
     runs.write_text(text[:len(text) - 25])           # the last line cut mid-way
     proc = subprocess.run([sys.executable, "-m", "abrupt_learning", "claims", "--params",
                            json.dumps({"train": TRAIN, **CELLS}), "--in", f"runs={runs}",
-                           "--out", f"out={tmp_path / 'claims.json'}"], capture_output=True, text=True)
+                           "--out", f"claims_json={tmp_path / 'claims.json'}"], capture_output=True, text=True)
     assert proc.returncode == 1, proc.stderr
     assert str(runs) in proc.stderr and "cut short" in proc.stderr
     assert not (tmp_path / "claims.json").exists()

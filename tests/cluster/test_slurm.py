@@ -121,19 +121,18 @@ def test_smoke_run_through_slurm_equals_local_run(slurm_cluster, tmp_path):
 
 
 def _failing_rule() -> str:
-    smk = (REPO / "workflow" / "rules" / f"{PAPER}.smk").read_text()
-    rules = re.findall(r"maybe_fail\(\s*[\"'](\w+)[\"']\s*\)", smk)
-    assert rules, f"no rule of workflow/rules/{PAPER}.smk uses maybe_fail(); the test needs one"
-    return rules[0]
+    """The test-only rule that always fails (workflow/rules/testing/failure_probe.smk, included
+    when config inject_failure is set)."""
+    probe = (REPO / "workflow" / "rules" / "testing" / "failure_probe.smk").read_text()
+    assert "rule failure_probe:" in probe
+    return "failure_probe"
 
 
 def test_failing_rule_is_retried_and_reported_with_its_slurm_log(slurm_cluster, tmp_path):
     rule = _failing_rule()
     retries = int(PROFILE["retries"])
     assert retries >= 1, "the slurm profile should retry failed jobs"
-    # --until: only the failing rule's jobs (and what they need) run
-    proc, log = snakemake_slurm(tmp_path, [PAPER, "--until", rule, "--config", "scale=smoke",
-                                           f"inject_failure={rule}"])
+    proc, log = snakemake_slurm(tmp_path, [rule, "--config", "scale=smoke", "inject_failure=cluster-test"])
     assert proc.returncode != 0, log[-5000:]
 
     submitted = SUBMITTED.findall(log)
@@ -150,7 +149,11 @@ def test_failing_rule_is_retried_and_reported_with_its_slurm_log(slurm_cluster, 
     assert log.count("Trying to restart job") >= retries
 
     # the final error names the rule, the Slurm job and the Slurm log path
-    block = log[log.rindex("Error in rule "):]
+    # (the failed job's own Snakemake output, echoed from its Slurm log, has an error block too,
+    # without a Slurm job id: the submitting process's block is the last one that names one)
+    blocks = ["Error in rule " + b for b in log.split("Error in rule ")[1:] if "external_jobid" in b]
+    assert blocks, log[-5000:]
+    block = blocks[-1]
     assert block.startswith(f"Error in rule {rule}:"), block[:2000]
     slurm_id = re.search(r"external_jobid: (\d+)", block).group(1)
     job, path = next((j, t[-1][1]) for j, t in failing.items() if t[-1][0] == slurm_id)

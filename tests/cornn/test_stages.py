@@ -102,7 +102,8 @@ def claims_inputs(tmp_path: Path, speedups=(250.0, 300.0)) -> tuple[dict, dict]:
                "rep": rep, "r2": r2} for s, r2 in [(0.0, 0.9), (0.03, 0.75), (0.05, 0.1)]
               for rep in range(2)]
     pd.DataFrame(timed).to_csv(paths["timed_results"], index=False)
-    params = {"flipflop": [str(ff)], "experiments": ["exp1a", "exp1c"],
+    paths["flipflop"] = [ff]             # a list input (Stage.many): one file per network size
+    params = {"experiments": ["exp1a", "exp1c"],
               "reps": {"exp1a": 1, "exp1c": 1}, "methods": methods, "scaling_n": [100, 1000],
               "flipflop_trials": [10, 20, 40], "timed_fractions": [0.02, 1.0],
               "timed_alpha_sd": [0.0, 0.03, 0.05], "timed_reps": 2, "scale": "quick"}
@@ -134,7 +135,7 @@ def test_speedup_nan_counts_as_failure_not_dropped(tmp_path):
 
     paths, params = claims_inputs(tmp_path, speedups=(np.nan, 300.0))
     ctx = stages.read_results(stages.ClaimsConfig(**{k: v for k, v in params.items()}),
-                              paths["bench"], paths["scaling"], paths["timed_results"])
+                              paths["bench"], paths["scaling"], paths["timed_results"], paths["flipflop"])
     rec = {r["id"]: r for r in evaluate_claims(CLAIMS, ctx, "quick", "cornn")}
     sp = rec["cornn.speedup_vs_adam"]
     assert sp["status"] == "holds" and sp["ours"]["median"] == 150.0
@@ -150,7 +151,7 @@ def test_speedup_below_100_fails(tmp_path):
 
     paths, params = claims_inputs(tmp_path, speedups=(40.0, 60.0))
     ctx = stages.read_results(stages.ClaimsConfig(**params),
-                              paths["bench"], paths["scaling"], paths["timed_results"])
+                              paths["bench"], paths["scaling"], paths["timed_results"], paths["flipflop"])
     rec = {r["id"]: r for r in evaluate_claims(CLAIMS, ctx, "quick", "cornn")}
     assert rec["cornn.speedup_vs_adam"]["status"] == "does not hold"
     assert rec["cornn.speedup_vs_adam"]["ours"]["median"] == 50.0
@@ -167,7 +168,8 @@ def test_truncated_timed_results_fail_the_claims_stage_naming_the_file(tmp_path)
     paths["timed_results"].write_text("".join(lines[:-1]))   # drop the last row
     cmd = [sys.executable, "-m", "cornn", "claims", "--params", json.dumps(params)]
     for k, p in paths.items():
-        cmd += ["--out" if k == "claims_json" else "--in", f"{k}={p}"]
+        for f in (p if isinstance(p, list) else [p]):
+            cmd += ["--out" if k == "claims_json" else "--in", f"{k}={f}"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode != 0
     assert str(paths["timed_results"]) in proc.stderr and "missing" in proc.stderr
@@ -207,13 +209,13 @@ def _figure_inputs(tmp_path):
                        "slope": 1.0, "rmse": 0.1, "r_star": 0.95}
                       for m in params["methods"] for i in range(3)]
                      ).to_csv(t, index=False)
-        traces.append(str(t))
-    params = {k: v for k, v in params.items() if k != "scale"} | {"traces": traces}
+        traces.append(t)
+    params = {k: v for k, v in params.items() if k != "scale"}
     sc = pd.read_csv(paths["scaling"])
     sc.assign(weights=sc["n"] ** 2).to_csv(paths["scaling"], index=False)
-    out = {"scaling": paths["scaling"], "timed_results": paths["timed_results"],
-           **{k: tmp_path / f"{k}.png" for k in ("fig_accuracy", "fig_scaling", "fig_flipflop",
-                                                   "fig_timed")}}
+    out = {"scaling": paths["scaling"], "timed_results": paths["timed_results"], "traces": traces,
+           "flipflop": paths["flipflop"],
+           **{k: tmp_path / f"{k}.png" for k in ("fig_accuracy", "fig_scaling", "fig_flipflop", "fig_timed")}}
     return out, params
 
 
@@ -228,7 +230,7 @@ def test_figures_draw_complete_tables_and_refuse_a_trace_without_a_method(tmp_pa
     for k in paths:
         if k.startswith("fig_"):
             paths[k].unlink()
-    bad = Path(params["traces"][1])
+    bad = paths["traces"][1]
     df = pd.read_csv(bad)
     df[df["method"] != "adam_ce"].to_csv(bad, index=False)
     with pytest.raises(IncompleteTableError, match=bad.name):
@@ -237,13 +239,13 @@ def test_figures_draw_complete_tables_and_refuse_a_trace_without_a_method(tmp_pa
 
 
 def test_benchmark_stage_reads_traces_with_their_methods(tmp_path):
-    _, params = _figure_inputs(tmp_path)
-    t = Path(params["traces"][0])
+    paths, params = _figure_inputs(tmp_path)
+    t = paths["traces"][0]
     t.write_text(t.read_text()[:-5])  # cut mid-line
     from repro_core.io import IncompleteTableError
 
     with pytest.raises(IncompleteTableError, match=t.name):
-        stages.read_traces(params["traces"], params["methods"])
+        stages.read_traces(paths["traces"], params["methods"])
 
 
 def test_adam_starts_where_the_authors_started_it():

@@ -11,7 +11,10 @@ import pytest
 import repro_core
 from ghost_points import rnn, slow
 from ghost_points.claims import CLAIMS, build_context
-from ghost_points.stages import RUN_COLUMNS, ClaimsConfig, claims, ghost_summary, run_grid
+from ghost_points.analysis import RUN_COLUMNS, ghost_summary
+from ghost_points.stages import claims, run_grid
+
+from tests.helpers import stage_config
 
 
 def _runs(cfg) -> pd.DataFrame:
@@ -56,7 +59,7 @@ def _write(tmp_path, rt, pe=None):
 
 
 def test_truncated_run_table_fails_naming_the_file(tmp_path):
-    cfg = ClaimsConfig(**CFG)
+    cfg = stage_config("ghost_points", "claims", **CFG)
     rt = _runs(cfg)
     p = _write(tmp_path, rt.iloc[:-5])                 # a file cut at a line break loses whole rows
     with pytest.raises(repro_core.IncompleteTableError, match="runs.csv"):
@@ -69,7 +72,7 @@ def test_truncated_run_table_fails_naming_the_file(tmp_path):
 
 
 def test_missing_data_is_an_error_and_remedies_are_judged(tmp_path):
-    cfg = ClaimsConfig(**CFG)
+    cfg = stage_config("ghost_points", "claims", **CFG)
     p = _write(tmp_path, _runs(cfg))                   # no dropping rank-one run was replayed
     claims(cfg, tmp_path / "summary.json", p["runs"], p["slowtab"], p["epochs"], tmp_path / "c.json")
     recs = {c["id"].split(".")[1]: c for c in json.loads((tmp_path / "c.json").read_text())["claims"]}
@@ -84,7 +87,7 @@ def test_missing_data_is_an_error_and_remedies_are_judged(tmp_path):
 
 
 def test_remedy_without_effect_does_not_hold():
-    cfg = ClaimsConfig(**CFG)
+    cfg = stage_config("ghost_points", "claims", **CFG)
     rt = _runs(cfg)
     rt.loc[rt.conf == 3.0, "learned"] = rt.loc[(rt.conf == 10.0), "learned"].to_numpy()
     ctx = build_context(_summary(), rt, ghost_summary(rt, pd.DataFrame(), pd.DataFrame(columns=['run'])), cfg)

@@ -6,13 +6,16 @@ import numpy as np
 import pytest
 
 from ghost_points import rnn
-from ghost_points.stages import RnnConfig, rnn_train
+from ghost_points.stages import rnn_train
+
+from tests.helpers import stage_config
 from repro_core import load_npz
 
 
 def test_rnn_checkpoint_resume(tmp_path, monkeypatch):
-    cfg = RnnConfig(N=10, T=5, lrs=[0.05], n_seeds=2, conditions=[[1, 10.0], [2, 3.0]], epochs=300,
-                    chunk=100, ckpt_every=1, loss_every=1)
+    cfg = stage_config("ghost_points", "rnn_train", N=10, T=5, lrs=[0.05], n_seeds=2,
+                       conditions=[[1, 10.0], [2, 3.0]], epochs=300, chunk=100, ckpt_every=1, loss_every=1,
+                       alpha=0.5, x0=-0.3, acc_min=0.95, remedy_lrs=[])
     rnn_train(cfg, tmp_path / "a.npz", tmp_path / "a.csv")
     orig = rnn.make_trainer
 

@@ -245,6 +245,35 @@ def test_cli_runs_stage_and_reports_config_errors(tmp_path, capsys):
     assert f"demo echo: {tmp_path/'cut.json'}: cannot be read" in err and "--forcerun" in err
 
 
+def _cat(cfg: EchoCfg, srcs, dst):
+    save_json([load_json(f) for f in srcs], dst)
+
+
+def test_repeated_in_gives_a_checked_list(tmp_path):
+    """Issue 31: --in name=a --in name=b gives [a, b] in order for a name in Stage.many, each file
+    checked to exist; a single one still gives a list; repeating any other name is an error."""
+    stages = {"cat": Stage(_cat, EchoCfg, inputs=("srcs",), outputs=("dst",), many=("srcs",)),
+              "echo": Stage(_echo, EchoCfg, inputs=("src",), outputs=("dst",))}
+    for i in range(3):
+        save_json(i, tmp_path / f"{i}.json")
+    args = ["--params", '{"n": 1}']
+    main(stages, ["cat", *args, "--in", f"srcs={tmp_path/'2.json'}", "--in", f"srcs={tmp_path/'0.json'}",
+                  "--out", f"dst={tmp_path/'o.json'}"], prog="demo")
+    assert load_json(tmp_path / "o.json") == [2, 0]
+    main(stages, ["cat", *args, "--in", f"srcs={tmp_path/'1.json'}", "--out", f"dst={tmp_path/'o1.json'}"],
+         prog="demo")
+    assert load_json(tmp_path / "o1.json") == [1]
+    main(stages, ["cat", *args, "--out", f"dst={tmp_path/'o0.json'}"], prog="demo")
+    assert load_json(tmp_path / "o0.json") == []
+    with pytest.raises(SystemExit, match="srcs=.*nope.json does not exist"):
+        main(stages, ["cat", *args, "--in", f"srcs={tmp_path/'0.json'}", "--in", f"srcs={tmp_path/'nope.json'}",
+                      "--out", f"dst={tmp_path/'o2.json'}"], prog="demo")
+    with pytest.raises(SystemExit, match="src given 2 times"):
+        main(stages, ["echo", *args, "--in", f"src={tmp_path/'0.json'}", "--in", f"src={tmp_path/'1.json'}",
+                      "--out", f"dst={tmp_path/'o3.json'}"], prog="demo")
+    assert not (tmp_path / "o2.json").exists() and not (tmp_path / "o3.json").exists()
+
+
 def test_stage_help_lists_parameter_keys(capsys):
     stages = {"echo": Stage(_echo, EchoCfg, inputs=("src",), outputs=("dst",))}
     with pytest.raises(SystemExit):

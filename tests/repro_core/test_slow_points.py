@@ -71,3 +71,56 @@ def test_unique_points_merges_within_tol():
     X = np.array([[0.0, 0.0], [0.01, 0.0], [1.0, 0.0], [1.0, 0.049], [1.0, 0.2]])
     assert unique_points(X, 0.05).tolist() == [0, 2, 4]
     assert unique_points(np.zeros((0, 3)), 0.1).tolist() == []
+
+
+# ---------------------------------------------------------------- method="lbfgs" (scipy, float64)
+def test_lbfgs_linear_map_fixed_point():
+    """The same closed-form fixed point (I - A)^-1 c found by L-BFGS-B in float64 (numpy F and
+    its vjp v -> A^T v), to far tighter tolerance than float32 Adam."""
+    rng = np.random.default_rng(0)
+    N = 5
+    A = rng.normal(size=(N, N))
+    A *= 0.6 / np.max(np.abs(np.linalg.eigvals(A)))
+    c = rng.normal(size=N)
+    x_star = np.linalg.solve(np.eye(N) - A, c)
+    X, q = find_slow_points(lambda x: A @ x + c, rng.normal(size=(6, N)) * 3, method="lbfgs",
+                            vjp=lambda x, v: A.T @ v)
+    assert isinstance(X, np.ndarray) and X.shape == (6, N) and q.shape == (6,)
+    assert np.all(q < 1e-14)            # float32 Adam stops near 1e-8
+    assert np.allclose(X, x_star[None], atol=1e-6)
+
+
+def test_lbfgs_gradient_matches_finite_differences():
+    """q_and_grad's analytic gradient (J_F - I)^T (F(x) - x) of a tanh network equals central
+    differences of q."""
+    from repro_core.slow_points import q_and_grad
+
+    rng = np.random.default_rng(3)
+    N = 6
+    W, b = rng.normal(size=(N, N)), rng.normal(size=N)
+    F = lambda x: np.tanh(W @ x + b)  # noqa: E731
+    vjp = lambda x, v: W.T @ ((1 - np.tanh(W @ x + b) ** 2) * v)  # noqa: E731
+    x = rng.normal(size=N)
+    q, g = q_and_grad(F, vjp, x)
+    assert q == pytest.approx(0.5 * np.sum((F(x) - x) ** 2))
+    fd = [(q_and_grad(F, vjp, x + 1e-6 * e)[0] - q_and_grad(F, vjp, x - 1e-6 * e)[0]) / 2e-6 for e in np.eye(N)]
+    assert np.allclose(g, fd, atol=1e-6)
+
+
+def test_methods_agree_and_unknown_method_fails():
+    """Adam and L-BFGS-B find the same bistable fixed points; lbfgs without vjp and an unknown
+    method are errors."""
+    import jax.numpy as jnp
+    from scipy.optimize import brentq
+
+    r = brentq(lambda x: np.tanh(2 * x) - x, 0.5, 1.5)
+    starts = np.array([[0.8, -0.9], [-1.1, 1.2]])
+    Xa, _ = find_slow_points(lambda x: jnp.tanh(2 * x), starts, steps=3000, lr=0.01)
+    Xl, ql = find_slow_points(lambda x: np.tanh(2 * x), starts, method="lbfgs",
+                              vjp=lambda x, v: 2 * (1 - np.tanh(2 * x) ** 2) * v)
+    assert np.allclose(Xl, [[r, -r], [-r, r]], atol=1e-6) and np.all(ql < 1e-14)
+    assert np.allclose(np.asarray(Xa), Xl, atol=1e-3)
+    with pytest.raises(ValueError, match="vjp"):
+        find_slow_points(lambda x: x, starts, method="lbfgs")
+    with pytest.raises(ValueError, match="method"):
+        find_slow_points(lambda x: x, starts, method="newton")

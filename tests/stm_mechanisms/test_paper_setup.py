@@ -10,7 +10,8 @@ import pytest
 
 from stm_mechanisms import dynamics as dyn
 from stm_mechanisms import rnn
-from stm_mechanisms import stages as S
+from stm_mechanisms import analysis as A
+from stm_mechanisms import sweep as SW
 from stm_mechanisms import task as tk
 
 
@@ -58,8 +59,8 @@ def test_start_rates_are_resampled_every_epoch():
 
 
 def test_epochs_rule_and_segments_stop_each_network_at_its_own_count():
-    assert [S.n_epochs(lr, 1000, 30.0) for lr in (0.001, 0.0118, 0.1, 0.316)] == [30000, 2542, 1000, 1000]
-    assert S.n_epochs(0.001, 60, 0) == 60
+    assert [SW.n_epochs(lr, 1000, 30.0) for lr in (0.001, 0.0118, 0.1, 0.316)] == [30000, 2542, 1000, 1000]
+    assert SW.n_epochs(0.001, 60, 0) == 60
     st = tk.stacked([tk.TaskSpec(delay=2)], 2)
     task = {k: jnp.asarray(np.repeat(v, 2, 0)) for k, v in st.items()}
     keys, nk = rnn.network_keys(0, np.zeros(2, int))           # the same network twice
@@ -123,29 +124,29 @@ X = np.arange(0, 401, 20.0)
 
 
 def test_onset_of_exponential_saturation_is_recovered():
-    f = S.exp_saturation(X, 123.0, 0.02)
-    assert S.onset(X, f) == pytest.approx(123.0, abs=0.5)
+    f = A.exp_saturation(X, 123.0, 0.02)
+    assert A.onset(X, f) == pytest.approx(123.0, abs=0.5)
     # a failed fraction of 20 seeds (binomial counts of that curve) still finds the onset
     rng = np.random.default_rng(0)
     noisy = rng.binomial(20, f) / 20
-    assert S.onset(X, noisy) == pytest.approx(123.0, abs=25)
-    assert np.isnan(S.onset(X, np.full(len(X), 0.05)))          # never reaches 0.1: skipped (paper)
-    assert S.onset(X, S.exp_saturation(X, 300.0, 0.05)) == pytest.approx(300.0, abs=1)
+    assert A.onset(X, noisy) == pytest.approx(123.0, abs=25)
+    assert np.isnan(A.onset(X, np.full(len(X), 0.05)))          # never reaches 0.1: skipped (paper)
+    assert A.onset(X, A.exp_saturation(X, 300.0, 0.05)) == pytest.approx(300.0, abs=1)
 
 
 def test_logistic_midpoint_is_recovered():
-    assert S.midpoint(X, S.logistic(X, 150.0, -0.03)) == pytest.approx(150.0, abs=0.5)
-    assert np.isnan(S.midpoint(X, np.zeros(len(X))))
+    assert A.midpoint(X, A.logistic(X, 150.0, -0.03)) == pytest.approx(150.0, abs=0.5)
+    assert np.isnan(A.midpoint(X, np.zeros(len(X))))
 
 
 def test_power_law_exponent_is_recovered_within_its_standard_error():
     rng = np.random.default_rng(1)
     x0 = np.geomspace(30, 300, 12)
     lr = 0.5 * x0 ** -2.72 * np.exp(rng.normal(0, 0.1, len(x0)))
-    fit = S.power_fit(np.r_[lr, 1e-9, 0.3], np.r_[x0, 500.0, 10.0])  # outside 30-300 ms: left out
+    fit = A.power_fit(np.r_[lr, 1e-9, 0.3], np.r_[x0, 500.0, 10.0])  # outside 30-300 ms: left out
     assert fit["n"] == 12 and fit["stderr"] < 0.15
     assert abs(fit["slope"] + 2.72) < 2 * fit["stderr"]
-    assert S.power_fit([0.1, 0.01], [40.0, 90.0])["n"] == 2 and np.isnan(S.power_fit([0.1], [40.0])["slope"])
+    assert A.power_fit([0.1, 0.01], [40.0, 90.0])["n"] == 2 and np.isnan(A.power_fit([0.1], [40.0])["slope"])
 
 
 def test_boundary_points_from_an_index_recover_a_known_exponent():
@@ -155,21 +156,21 @@ def test_boundary_points_from_an_index_recover_a_known_exponent():
     rows = []
     for lr in lrs:
         x0 = (lr / 0.5e5) ** (-1 / 2.72)
-        f = S.exp_saturation(X, x0, 0.02)
+        f = A.exp_saturation(X, x0, 0.02)
         for x, fx in zip(X, f):
             n_fail = int(round(20 * fx))
             for s in range(20):
                 rows.append(dict(lr=lr, delay_ms=x, learned=s >= n_fail,
                                  mechanism="slow_point" if x < x0 else "limit_cycle"))
     idx = pd.DataFrame(rows)
-    pts = S.boundary_points(idx, "failed")
+    pts = A.boundary_points(idx, "failed")
     want = (lrs / 0.5e5) ** (-1 / 2.72)
     want[want > X.max()] = np.nan                      # no failure inside the delay range: skipped
     assert np.isnan(want[0])
     np.testing.assert_allclose(pts["x0_ms"], want, atol=12)
-    fit = S.power_fit(pts["lr"], pts["x0_ms"])
+    fit = A.power_fit(pts["lr"], pts["x0_ms"])
     assert fit["n"] >= 6 and abs(fit["slope"] + 2.72) < max(2 * fit["stderr"], 0.15)
-    sp = S.boundary_points(idx, "slow_point", lr_min=0.005)
+    sp = A.boundary_points(idx, "slow_point", lr_min=0.005)
     assert sp["lr"].min() >= 0.005 and np.isfinite(sp["x0_ms"]).all()
 
 
@@ -196,8 +197,8 @@ def test_corrcoef_classifier_separates_a_cycle_from_a_slow_point():
 
 def test_batches_hold_one_epoch_count_and_cover_the_grid():
     ep = np.array([9486] * 30 + [4910] * 30 + [1000] * 120)
-    b = S.epoch_batches(ep, 24)
+    b = SW.epoch_batches(ep, 24)
     assert [s.stop - s.start for s in b] == [15, 15, 15, 15] + [24] * 5
     assert all(len(set(ep[s])) == 1 for s in b)
     assert sum((s.stop - s.start for s in b)) == len(ep) and b[-1].stop == len(ep)
-    assert [S.batch_size(g, 24) for g in (36, 30, 24, 7, 49)] == [18, 15, 24, 7, 17]
+    assert [SW.batch_size(g, 24) for g in (36, 30, 24, 7, 49)] == [18, 15, 24, 7, 17]

@@ -10,8 +10,10 @@ import pytest
 from stm_mechanisms import dynamics as dyn
 from stm_mechanisms import rnn, theory
 from stm_mechanisms import task as tk
-from stm_mechanisms import stages as S
-from stm_mechanisms.stages import boundary, chunk_delays, fit_loglog
+from stm_mechanisms.analysis import boundary, fit_loglog
+from stm_mechanisms.sweep import chunk_delays
+
+from tests.helpers import stage_config
 
 SPEC = tk.TaskSpec(cue=3, delay=7, resp=5, post=2, off_weight=5.0)
 
@@ -229,7 +231,7 @@ def _figures_reject_a_cut_index(res, cut):
 
     import pandas as pd
     import repro_core
-    from stm_mechanisms import stages as S
+    from stm_mechanisms import figures as F
 
     ras = repro_core.load_npz(res / "tables/rasters.npz")
     assert ras["grid_delay"].tolist() == [0, 8, 16] and len(ras["grid_lr"]) == 3
@@ -240,7 +242,7 @@ def _figures_reject_a_cut_index(res, cut):
     repro_core.save_csv(idx.iloc[:-1], cut / "networks_index.csv")
     figs = {k: cut / f"{k}.png" for k in ("fig_phase", "fig_mechanism", "fig_rasters", "fig_bench")}
     with pytest.raises(repro_core.IncompleteTableError, match="networks_index.csv"):
-        S.figures(S.FiguresConfig(), cut / "networks_index.csv", cut / "rasters.npz", cut / "benchmark.csv",
+        F.figures(stage_config("stm_mechanisms", "figures"), cut / "networks_index.csv", cut / "rasters.npz", cut / "benchmark.csv",
                   **figs)
     assert not any(f.exists() for f in figs.values())
 
@@ -250,10 +252,11 @@ def test_sweep_resumes_from_checkpoint(tmp_path):
     """A sweep restarted with a checkpoint of its first batch gives the same file
     as an uninterrupted one (and removes the checkpoint)."""
     import repro_core
-    from stm_mechanisms.stages import SweepConfig, TaskConfig, sweep
+    from stm_mechanisms.sweep import sweep
 
-    cfg = SweepConfig(delays=[2, 3], lrs=[0.1, 1.0], n_seeds=2, n_hidden=4, n_trials=2, epochs=20,
-                      epochs_lr=0, segment=10, vmap_size=4, task=TaskConfig(cue=3, resp=5, off_weight=5.0))
+    cfg = stage_config("stm_mechanisms", "sweep", delays=[2, 3], lrs=[0.1, 1.0], n_seeds=2, n_hidden=4,
+                       n_trials=2, epochs=20, epochs_lr=0, segment=10, vmap_size=4, len_bucket=16, n_chunks=1,
+                       task=dict(dt_ms=5.0, cue=3, resp=5, post=0, off_weight=5.0))
     full = tmp_path / "full.npz"
     sweep(cfg, full)
     a = repro_core.load_npz(full)

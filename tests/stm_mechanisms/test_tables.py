@@ -14,7 +14,10 @@ import pytest
 import repro_core
 from repro_core import IncompleteTableError
 
-from stm_mechanisms import stages as S
+from stm_mechanisms import analysis as A
+from stm_mechanisms import claims as C
+
+from tests.helpers import paper_section, stage_config
 
 # quick-scale learning rates: float32 in the index, so the grid must compare them as written
 SWEEP = {"delays": [2, 4, 8], "lrs": [0.0178, 0.1, 0.562, 17.8], "n_seeds": 3}
@@ -69,16 +72,16 @@ def _reduced(path, drop=0):
 def test_complete_index_is_read_with_its_float32_learning_rates(tmp_path):
     df = _index_frame()
     path = _write(df, tmp_path / "networks_index.csv")
-    got = S.read_index(path, S.index_grid(SWEEP))
+    got = A.read_index(path, A.index_grid(SWEEP))
     assert len(got) == len(df) == 3 * 4 * 3
     assert sorted(got.lr.unique()) == SWEEP["lrs"]
     bench = _write(_bench_frame(), tmp_path / "benchmark.csv")
-    assert len(S.read_bench(bench)) == 2
+    assert len(A.read_bench(bench)) == 2
     red = _reduced(tmp_path / "reduced.npz")
-    S.claims(S.ClaimsConfig(sweep=SWEEP, reduced=REDUCED), path, bench, red, tmp_path / "claims.json")
+    C.claims(stage_config("stm_mechanisms", "claims", sweep=SWEEP, reduced=REDUCED), path, bench, red, tmp_path / "claims.json")
     assert json.loads((tmp_path / "claims.json").read_text())["claims"]        # judged, not refused
     with pytest.raises(IncompleteTableError, match="reduced.npz"):            # a network lost: refused
-        S.claims(S.ClaimsConfig(sweep=SWEEP, reduced=REDUCED), path, bench, _reduced(red, drop=1),
+        C.claims(stage_config("stm_mechanisms", "claims", sweep=SWEEP, reduced=REDUCED), path, bench, _reduced(red, drop=1),
                  tmp_path / "claims2.json")
     assert json.loads((tmp_path / "claims.json").read_text())["claims"]
 
@@ -87,7 +90,7 @@ def test_claims_stage_fails_naming_the_index_when_a_network_row_is_missing(tmp_p
     index = _write(_index_frame().drop(index=7), tmp_path / "networks_index.csv")
     bench = _write(_bench_frame(), tmp_path / "benchmark.csv")
     with pytest.raises(IncompleteTableError, match="networks_index.csv") as err:
-        S.claims(S.ClaimsConfig(sweep=SWEEP), index, bench, _reduced(tmp_path / "r.npz"), tmp_path / "claims.json")
+        C.claims(stage_config("stm_mechanisms", "claims", sweep=SWEEP), index, bench, _reduced(tmp_path / "r.npz"), tmp_path / "claims.json")
     assert "1 of 36" in str(err.value)
     assert not (tmp_path / "claims.json").exists()
 
@@ -99,25 +102,27 @@ def test_claims_stage_fails_when_the_index_is_cut_at_a_line_break(tmp_path, conf
     index = _write(_index_frame().iloc[:-2], tmp_path / "networks_index.csv")
     bench = _write(_bench_frame(), tmp_path / "benchmark.csv")
     with pytest.raises(IncompleteTableError, match="networks_index.csv"):
-        S.claims(S.ClaimsConfig(sweep=SWEEP if configured else {}), index, bench, _reduced(tmp_path / "r.npz"),
+        C.claims(stage_config("stm_mechanisms", "claims", sweep=SWEEP if configured else {}), index, bench, _reduced(tmp_path / "r.npz"),
                  tmp_path / "claims.json")
 
 
 def test_only_the_configured_grid_sees_a_lost_last_delay(tmp_path):
     df = _index_frame()
     index = _write(df[df.delay != 8], tmp_path / "networks_index.csv")
-    S.read_index(index)                                    # its own span is complete
+    A.read_index(index)                                    # its own span is complete
     with pytest.raises(IncompleteTableError, match="networks_index.csv"):
-        S.read_index(index, S.index_grid(SWEEP))
+        A.read_index(index, A.index_grid(SWEEP))
 
 
 def test_claims_cli_exits_1_naming_a_benchmark_without_its_torch_row(tmp_path):
     index = _write(_index_frame(), tmp_path / "networks_index.csv")
     bench = _write(_bench_frame().iloc[:1], tmp_path / "benchmark.csv")
     proc = subprocess.run([sys.executable, "-m", "stm_mechanisms", "claims", "--params",
-                           json.dumps({"sweep": SWEEP}), "--in", f"index={index}", "--in", f"bench={bench}",
+                           json.dumps({**paper_section("stm_mechanisms", "claims"), "sweep": SWEEP,
+                                       "task": paper_section("stm_mechanisms", "task")}),
+                           "--in", f"index={index}", "--in", f"bench={bench}",
                            "--in", f"reduced={_reduced(tmp_path / 'r.npz')}",
-                           "--out", f"out={tmp_path / 'claims.json'}"], capture_output=True, text=True)
+                           "--out", f"claims_json={tmp_path / 'claims.json'}"], capture_output=True, text=True)
     assert proc.returncode == 1, proc.stderr
     assert str(bench) in proc.stderr and "torch loop" in proc.stderr
     assert not (tmp_path / "claims.json").exists()
@@ -128,4 +133,4 @@ def test_benchmark_cut_mid_line_fails_naming_it(tmp_path):
     text = _bench_frame().to_csv(index=False)
     path.write_text(text[:-10])
     with pytest.raises(IncompleteTableError, match="benchmark.csv"):
-        S.read_bench(path)
+        A.read_bench(path)

@@ -5,9 +5,7 @@
 AL_FULL = SCALE == "full"
 
 
-def al_trains(wildcards=None):
-    t = P("abrupt_learning", "train")
-    return [R("abrupt_learning", "train", f"{task}_{rule}.npz") for task in t["tasks"] for rule in t["rules"]]
+include: "helpers/abrupt_learning.smk"
 
 
 rule abrupt_learning_train:
@@ -18,28 +16,28 @@ rule abrupt_learning_train:
     params:
         p=lambda w: params_json("abrupt_learning", "train", task=w.task, rule=w.rule),
         code=code_hash("abrupt_learning"),
-        fail=maybe_fail("abrupt_learning_train"),
     log: LOG("abrupt_learning", "train_{task}_{rule}")
     threads: 1
     resources: **measured("abrupt_learning_train", mem_mb=16000 if AL_FULL else 3000, runtime=1440 if AL_FULL else 20, gpu=1 if AL_FULL else 0)
     cache: "omit-software"
-    shell: "{params.fail}python -m abrupt_learning train --threads {threads} --params {params.p:q} --out out={output} 2> {log}"
+    shell: "python -m abrupt_learning train --threads {threads} --params {params.p:q} --out out={output} 2> {log}"
 
 
 rule abrupt_learning_analyse:
-    input: al_trains
+    input:
+        trains=al_trains,
     output:
         runs=R("abrupt_learning", "runs.csv"),
         fixed=R("abrupt_learning", "fixed_points.csv"),
         points=R("abrupt_learning", "fixed_points.npz"),
     params:
-        p=lambda w, input: params_json("abrupt_learning", "analyse", inputs=list(input)),
-        fail=maybe_fail("abrupt_learning_analyse"),
+        p=lambda w: params_json("abrupt_learning", "analyse"),
+        trains=lambda w, input: in_list(trains=input.trains),
     log: LOG("abrupt_learning", "analyse")
     benchmark: BENCH("abrupt_learning", "analyse")
     threads: 1
     resources: mem_mb=8000 if AL_FULL else 3000, runtime=240 if AL_FULL else 20
-    shell: "{params.fail}python -m abrupt_learning analyse --threads {threads} --params {params.p:q} --out runs={output.runs} --out fixed={output.fixed} --out points={output.points} 2> {log}"
+    shell: "python -m abrupt_learning analyse --threads {threads} --params {params.p:q} {params.trains} --out runs={output.runs} --out fixed={output.fixed} --out points={output.points} 2> {log}"
 
 
 rule abrupt_learning_figures:
@@ -58,15 +56,15 @@ rule abrupt_learning_figures:
         gain=report(R("abrupt_learning", "figures", "gain.png"), category="abrupt_learning",
                     caption="../report/abrupt_learning/gain.rst"),
     params:
-        p=lambda w, input: params_json("abrupt_learning", "claims", inputs=list(input.trains)),
-        fail=maybe_fail("abrupt_learning_figures"),
+        p=lambda w: params_json("abrupt_learning", "claims"),
+        trains=lambda w, input: in_list(trains=input.trains),
     log: LOG("abrupt_learning", "figures")
     benchmark: BENCH("abrupt_learning", "figures")
     threads: 1
     resources: mem_mb=8000 if AL_FULL else 3000, runtime=30 if AL_FULL else 10
     shell:
-        "{params.fail}python -m abrupt_learning figures --threads {threads} --params {params.p:q}"
-        " --in runs={input.runs} --in fixed={input.fixed} --in points={input.points}"
+        "python -m abrupt_learning figures --threads {threads} --params {params.p:q}"
+        " {params.trains} --in runs={input.runs} --in fixed={input.fixed} --in points={input.points}"
         " --out fig_aligned={output.aligned} --out fig_phase={output.phase}"
         " --out fig_speedup={output.speedup} --out fig_gain={output.gain} 2> {log}"
 
@@ -78,12 +76,11 @@ rule abrupt_learning_claims:
         p=lambda w: params_json("abrupt_learning", "claims", scale=SCALE,
                                 train=P("abrupt_learning", "train")),
         code=code_hash("abrupt_learning", report_only=True),
-        fail=maybe_fail("abrupt_learning_claims"),
     log: LOG("abrupt_learning", "claims")
     benchmark: BENCH("abrupt_learning", "claims")
     threads: 1
     resources: mem_mb=2000, runtime=10
-    shell: "{params.fail}python -m abrupt_learning claims --threads {threads} --params {params.p:q} --in runs={input.runs} --out out={output} 2> {log}"
+    shell: "python -m abrupt_learning claims --threads {threads} --params {params.p:q} --in runs={input.runs} --out claims_json={output} 2> {log}"
 
 
 rule abrupt_learning:

@@ -106,6 +106,14 @@ def R(paper, *parts):
     return str(Path("results", paper, SCALE, *parts))
 
 
+def in_list(**named_files):
+    """``--in name=f`` once per file of each named list, e.g. ``in_list(nets=input.nets)``: the
+    list inputs of a stage (repro_core.cli Stage.many)."""
+    import shlex
+
+    return " ".join(f"--in {name}={shlex.quote(str(f))}" for name, files in named_files.items() for f in files)
+
+
 def LOG(paper, name):
     return str(Path("results", paper, SCALE, "logs", f"{name}.log"))
 
@@ -168,14 +176,6 @@ def other_scale_claims(papers):
     """claims.json of the selected papers at the other scales, where they exist."""
     return [f for s in SCALES if s != SCALE for p in papers
             if (f := Path("results", p, s, "claims.json")).exists()]
-
-
-def maybe_fail(rule_name):
-    """Shell prefix that makes ``rule_name`` fail when config inject_failure names
-    it (used by the cluster tests to provoke a failure); empty otherwise."""
-    if config.get("inject_failure") == rule_name:
-        return f"echo 'injected failure in rule {rule_name} (config inject_failure)' >&2; exit 3; "
-    return ""
 
 
 def paper_targets(paper):

@@ -12,28 +12,7 @@ CORNN_GPU = 1 if CORNN_FULL else 0
 CORNN_THREADS = int(P("cornn", "threads"))
 
 
-def cornn_reps(exp):
-    return range(int(P("cornn", "reps_large" if exp == "large" else "reps")))
-
-
-def cornn_traces():
-    return [R("cornn", "fits", f"{exp}_rep{rep}.csv")
-            for exp in P("cornn", "run_experiments") for rep in cornn_reps(exp)]
-
-
-def cornn_flipflop_results():
-    return [R("cornn", "flipflop", f"fits_n{n}.csv") for n in P("cornn", "flipflop", "sizes")]
-
-
-def cornn_grid():
-    """The grid the result tables must cover (figures and claims check them against it)."""
-    return dict(flipflop=cornn_flipflop_results(), experiments=P("cornn", "run_experiments"),
-                reps={e: len(cornn_reps(e)) for e in P("cornn", "run_experiments")},
-                methods=P("cornn", "fit", "methods"), scaling_n=P("cornn", "benchmark", "scaling_n"),
-                flipflop_trials=P("cornn", "flipflop", "fit", "trials"),
-                timed_fractions=P("cornn", "timed", "fit", "fractions"),
-                timed_alpha_sd=P("cornn", "timed", "fit", "alpha_sd"),
-                timed_reps=P("cornn", "timed", "fit", "subsample_reps"))
+include: "helpers/cornn.smk"
 
 
 wildcard_constraints:
@@ -49,44 +28,43 @@ rule cornn_simulate:
         p=lambda w: params_json("cornn", "experiments", w.cornn_exp, exp=w.cornn_exp,
                                 rep=int(w.cornn_rep)),
         code=code_hash("cornn"),
-        fail=maybe_fail("cornn_simulate"),
     log: LOG("cornn", "simulate_{cornn_exp}_rep{cornn_rep}")
     threads: 1
     resources: **measured("cornn_simulate", mem_mb=4000 if CORNN_FULL else 2000, runtime=30 if CORNN_FULL else 10)
     cache: "omit-software"
-    shell: "{params.fail}python -m cornn simulate --threads {threads} --params {params.p:q} --out data={output} 2> {log}"
+    shell: "python -m cornn simulate --threads {threads} --params {params.p:q} --out data={output} 2> {log}"
 
 
 rule cornn_fit:
-    input: R("cornn", "data", "{cornn_exp}_rep{cornn_rep}.npz")
+    input: rules.cornn_simulate.output
     output: R("cornn", "fits", "{cornn_exp}_rep{cornn_rep}.csv")
     params:
         p=lambda w: params_json("cornn", "fit", **P("cornn", "fit_per_experiment", w.cornn_exp),
                                 exp=w.cornn_exp, rep=int(w.cornn_rep), device=config["device"]),
-        fail=maybe_fail("cornn_fit"),
     log: LOG("cornn", "fit_{cornn_exp}_rep{cornn_rep}")
     benchmark: BENCH("cornn", "fit_{cornn_exp}_rep{cornn_rep}")
     threads: CORNN_THREADS
     resources: **measured("cornn_fit", mem_mb=16000 if CORNN_FULL else 4000, runtime=90 if CORNN_FULL else 15, gpu=CORNN_GPU)
-    shell: "{params.fail}python -m cornn fit --threads {threads} --params {params.p:q} --in data={input} --out traces={output} 2> {log}"
+    shell: "python -m cornn fit --threads {threads} --params {params.p:q} --in data={input} --out traces={output} 2> {log}"
 
 
 rule cornn_benchmark:
-    input: cornn_traces()
+    input:
+        traces=cornn_traces(),
     output:
         bench=report(R("cornn", "tables", "bench.csv"), category="cornn",
                      caption="../report/cornn/bench.rst"),
         scaling=report(R("cornn", "tables", "scaling.csv"), category="cornn",
                        caption="../report/cornn/scaling_table.rst"),
     params:
-        p=lambda w: params_json("cornn", "benchmark", traces=cornn_traces(), device=config["device"],
+        p=lambda w: params_json("cornn", "benchmark", device=config["device"],
                                 methods=P("cornn", "fit", "methods")),
-        fail=maybe_fail("cornn_benchmark"),
+        traces=lambda w, input: in_list(traces=input.traces),
     log: LOG("cornn", "benchmark")
     benchmark: BENCH("cornn", "benchmark")
     threads: CORNN_THREADS
     resources: mem_mb=32000 if CORNN_FULL else 4000, runtime=60 if CORNN_FULL else 15, gpu=CORNN_GPU
-    shell: "{params.fail}python -m cornn benchmark --threads {threads} --params {params.p:q} --out bench={output.bench} --out scaling={output.scaling} 2> {log}"
+    shell: "python -m cornn benchmark --threads {threads} --params {params.p:q} {params.traces} --out bench={output.bench} --out scaling={output.scaling} 2> {log}"
 
 
 rule cornn_solver_bench:
@@ -99,12 +77,11 @@ rule cornn_solver_bench:
     output: R("cornn", "tables", "solver_bench.csv")
     params:
         p=lambda w: params_json("cornn", "solver_bench"),
-        fail=maybe_fail("cornn_solver_bench"),
     log: LOG("cornn", "solver_bench")
     benchmark: BENCH("cornn", "solver_bench")
     threads: 1
     resources: mem_mb=8000 if CORNN_FULL else 4000, runtime=60 if CORNN_FULL else 30
-    shell: "{params.fail}python -m cornn solver_bench --threads {threads} --params {params.p:q} --in data_exp1a={input.exp1a} --in data_exp1c={input.exp1c} --out table={output} 2> {log}"
+    shell: "python -m cornn solver_bench --threads {threads} --params {params.p:q} --in data_exp1a={input.exp1a} --in data_exp1c={input.exp1c} --out table={output} 2> {log}"
 
 
 rule cornn_flipflop_train:
@@ -113,12 +90,11 @@ rule cornn_flipflop_train:
         p=lambda w: params_json("cornn", "flipflop", "train", **P("cornn", "flipflop", "task"),
                                 n=int(w.cornn_n), device=config["device"]),
         code=code_hash("cornn"),
-        fail=maybe_fail("cornn_flipflop_train"),
     log: LOG("cornn", "flipflop_train_n{cornn_n}")
     threads: 1
     resources: **measured("cornn_flipflop_train", mem_mb=8000 if CORNN_FULL else 2000, runtime=240 if CORNN_FULL else 15, gpu=CORNN_GPU)
     cache: "omit-software"
-    shell: "{params.fail}python -m cornn flipflop_train --threads {threads} --params {params.p:q} --out generator={output} 2> {log}"
+    shell: "python -m cornn flipflop_train --threads {threads} --params {params.p:q} --out generator={output} 2> {log}"
 
 
 rule cornn_flipflop_fit:
@@ -127,12 +103,11 @@ rule cornn_flipflop_fit:
     params:
         p=lambda w: params_json("cornn", "flipflop", "fit", **P("cornn", "flipflop", "task"),
                                 n=int(w.cornn_n), device=config["device"]),
-        fail=maybe_fail("cornn_flipflop_fit"),
     log: LOG("cornn", "flipflop_fit_n{cornn_n}")
     benchmark: BENCH("cornn", "flipflop_fit_n{cornn_n}")
     threads: CORNN_THREADS
     resources: **measured("cornn_flipflop_fit", mem_mb=32000 if CORNN_FULL else 4000, runtime=120 if CORNN_FULL else 15, gpu=CORNN_GPU)
-    shell: "{params.fail}python -m cornn flipflop_fit --threads {threads} --params {params.p:q} --in generator={input} --out results={output} 2> {log}"
+    shell: "python -m cornn flipflop_fit --threads {threads} --params {params.p:q} --in generator={input} --out results={output} 2> {log}"
 
 
 rule cornn_timed_train:
@@ -142,12 +117,11 @@ rule cornn_timed_train:
                                 **{k: v for k, v in P("cornn", "timed", "task").items()
                                    if k != "steps"}),  # steps: length of the fitted trials
         code=code_hash("cornn"),
-        fail=maybe_fail("cornn_timed_train"),
     log: LOG("cornn", "timed_train")
     threads: 1
     resources: **measured("cornn_timed_train", mem_mb=16000 if CORNN_FULL else 2000, runtime=480 if CORNN_FULL else 15, gpu=CORNN_GPU)
     cache: "omit-software"
-    shell: "{params.fail}python -m cornn timed_train --threads {threads} --params {params.p:q} --out generator={output} 2> {log}"
+    shell: "python -m cornn timed_train --threads {threads} --params {params.p:q} --out generator={output} 2> {log}"
 
 
 rule cornn_timed_fit:
@@ -156,12 +130,11 @@ rule cornn_timed_fit:
     params:
         p=lambda w: params_json("cornn", "timed", "fit", **P("cornn", "timed", "task"),
                                 device=config["device"]),
-        fail=maybe_fail("cornn_timed_fit"),
     log: LOG("cornn", "timed_fit")
     benchmark: BENCH("cornn", "timed_fit")
     threads: CORNN_THREADS
     resources: **measured("cornn_timed_fit", mem_mb=32000 if CORNN_FULL else 4000, runtime=120 if CORNN_FULL else 15, gpu=CORNN_GPU)
-    shell: "{params.fail}python -m cornn timed_fit --threads {threads} --params {params.p:q} --in generator={input} --out results={output} 2> {log}"
+    shell: "python -m cornn timed_fit --threads {threads} --params {params.p:q} --in generator={input} --out results={output} 2> {log}"
 
 
 rule cornn_figures:
@@ -180,15 +153,15 @@ rule cornn_figures:
         timed=report(R("cornn", "figures", "timed.png"), category="cornn",
                      caption="../report/cornn/timed.rst"),
     params:
-        p=lambda w: params_json("cornn", traces=cornn_traces(), **cornn_grid()),
-        fail=maybe_fail("cornn_figures"),
+        p=lambda w: params_json("cornn", **cornn_grid()),
+        lists=lambda w, input: in_list(traces=input.traces, flipflop=input.flipflop),
     log: LOG("cornn", "figures")
     benchmark: BENCH("cornn", "figures")
     threads: 1
     resources: mem_mb=2000, runtime=10
     shell:
-        "{params.fail}python -m cornn figures --threads {threads} --params {params.p:q}"
-        " --in scaling={input.scaling} --in timed_results={input.timed}"
+        "python -m cornn figures --threads {threads} --params {params.p:q}"
+        " --in scaling={input.scaling} --in timed_results={input.timed} {params.lists}"
         " --out fig_accuracy={output.accuracy} --out fig_scaling={output.scaling}"
         " --out fig_flipflop={output.flipflop} --out fig_timed={output.timed} 2> {log}"
 
@@ -202,16 +175,16 @@ rule cornn_claims:
     output: R("cornn", "claims.json")
     params:
         p=lambda w: params_json("cornn", scale=SCALE, **cornn_grid()),
+        flipflop=lambda w, input: in_list(flipflop=input.flipflop),
         code=code_hash("cornn", report_only=True),
-        fail=maybe_fail("cornn_claims"),
     log: LOG("cornn", "claims")
     benchmark: BENCH("cornn", "claims")
     threads: 1
     resources: mem_mb=2000, runtime=5
     shell:
-        "{params.fail}python -m cornn claims --threads {threads} --params {params.p:q}"
+        "python -m cornn claims --threads {threads} --params {params.p:q}"
         " --in bench={input.bench} --in scaling={input.scaling} --in timed_results={input.timed}"
-        " --out claims_json={output} 2> {log}"
+        " {params.flipflop} --out claims_json={output} 2> {log}"
 
 
 rule cornn:

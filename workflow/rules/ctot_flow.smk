@@ -15,19 +15,7 @@ wildcard_constraints:
     ctot_seed="[0-9]+",
 
 
-def _ctot_process(ds):
-    """(process, timestamp noise) of a dataset: a main process or a noise-sweep level."""
-    if ds in CTOT_MAIN:
-        return ds, P("ctot_flow", "data", "time_noise")
-    return P("ctot_flow", "sweep", "process"), P("ctot_flow", "sweep", "noise")[int(ds.split("_")[1])]
-
-
-def _ctot_sim_params(ds):
-    d = _ctot_json.loads(params_json("ctot_flow", "data"))
-    ou_dim = d.pop("ou_dim")
-    process, noise = _ctot_process(ds)
-    d.update(dataset=ds, process=process, time_noise=noise, dim=ou_dim if process == "ou" else 2)
-    return _ctot_json.dumps(d, sort_keys=True)
+include: "helpers/ctot_flow.smk"
 
 
 rule ctot_flow_simulate:
@@ -36,7 +24,6 @@ rule ctot_flow_simulate:
     params:
         p=lambda w: _ctot_sim_params(w.ctot_ds),
         code=code_hash("ctot_flow"),
-        fail=maybe_fail("ctot_flow_simulate"),
     log:
         LOG("ctot_flow", "simulate_{ctot_ds}")
     threads: 1
@@ -44,7 +31,7 @@ rule ctot_flow_simulate:
         mem_mb=2000, runtime=10
     cache: "omit-software"
     shell:
-        "{params.fail}python -m ctot_flow simulate --threads {threads} --params {params.p:q} "
+        "python -m ctot_flow simulate --threads {threads} --params {params.p:q} "
         "--out data={output} 2> {log}"
 
 
@@ -56,7 +43,6 @@ rule ctot_flow_labels:
     params:
         p=lambda w: params_json("ctot_flow", "labels", dataset=w.ctot_ds),
         code=code_hash("ctot_flow"),
-        fail=maybe_fail("ctot_flow_labels"),
     log:
         LOG("ctot_flow", "labels_{ctot_ds}")
     threads: 1
@@ -64,20 +50,8 @@ rule ctot_flow_labels:
         **measured("ctot_flow_labels", mem_mb=4000, runtime=120 if CTOT_FULL else 20)
     cache: "omit-software"
     shell:
-        "{params.fail}python -m ctot_flow labels --threads {threads} --params {params.p:q} --in data={input} "
+        "python -m ctot_flow labels --threads {threads} --params {params.p:q} --in data={input} "
         "--out labels={output} 2> {log}"
-
-
-def _ctot_fit_params(ds, seed):
-    process, noise = _ctot_process(ds)
-    methods = P("ctot_flow", "methods", "main" if ds in CTOT_MAIN else "sweep")
-    return _ctot_json.dumps({
-        "train": _ctot_json.loads(params_json("ctot_flow", "train", dataset=ds, methods=list(methods),
-                                              train_seed=int(seed), device=config.get("device", "auto"))),
-        "evaluate": _ctot_json.loads(params_json("ctot_flow", "evaluate", dataset=ds, process=process,
-                                                 time_noise=noise, train_seed=int(seed),
-                                                 h=P("ctot_flow", "train", "h"))),
-    }, sort_keys=True)
 
 
 CTOT_EVALS = [R("ctot_flow", "eval", ds, f"s{s}.json") for ds in CTOT_DATASETS for s in CTOT_SEEDS]
@@ -96,7 +70,6 @@ rule ctot_flow_fit:
     params:
         p=lambda w: _ctot_fit_params(w.ctot_ds, w.ctot_seed),
         code=code_hash("ctot_flow"),
-        fail=maybe_fail("ctot_flow_fit"),
     log:
         LOG("ctot_flow", "fit_{ctot_ds}_s{ctot_seed}")
     threads: 1
@@ -104,7 +77,7 @@ rule ctot_flow_fit:
         **measured("ctot_flow_fit", mem_mb=4000, runtime=600 if CTOT_FULL else 40, gpu=1 if CTOT_FULL else 0)
     cache: "omit-software"
     shell:
-        "{params.fail}python -m ctot_flow fit --threads {threads} --params {params.p:q} --in data={input.data} "
+        "python -m ctot_flow fit --threads {threads} --params {params.p:q} --in data={input.data} "
         "--in labels={input.labels} --out models={output.models} "
         "--out metrics={output.metrics} --out paths={output.paths} 2> {log}"
 
@@ -122,7 +95,6 @@ rule ctot_flow_claims:
         p=params_json("ctot_flow", datasets=CTOT_MAIN, sweep=CTOT_SWEEP, seeds=len(CTOT_SEEDS), scale=SCALE),
         code=code_hash("ctot_flow", report_only=True),
         root=lambda w: R("ctot_flow"),
-        fail=maybe_fail("ctot_flow_claims"),
     log:
         LOG("ctot_flow", "summarize")
     benchmark:
@@ -131,8 +103,8 @@ rule ctot_flow_claims:
     resources:
         mem_mb=2000, runtime=10
     shell:
-        "{params.fail}python -m ctot_flow summarize --threads {threads} --params {params.p:q} "
-        "--in root={params.root} --out claims={output.claims} --out table={output.table} "
+        "python -m ctot_flow summarize --threads {threads} --params {params.p:q} "
+        "--in root={params.root} --out claims_json={output.claims} --out table={output.table} "
         "--out table_html={output.table_html} 2> {log}"
 
 
@@ -153,7 +125,6 @@ rule ctot_flow_figures:
     params:
         p=params_json("ctot_flow", datasets=CTOT_MAIN, sweep=CTOT_SWEEP, seeds=len(CTOT_SEEDS)),
         root=lambda w: R("ctot_flow"),
-        fail=maybe_fail("ctot_flow_figures"),
     log:
         LOG("ctot_flow", "figures")
     benchmark:
@@ -162,7 +133,7 @@ rule ctot_flow_figures:
     resources:
         mem_mb=2000, runtime=10
     shell:
-        "{params.fail}python -m ctot_flow figures --threads {threads} --params {params.p:q} "
+        "python -m ctot_flow figures --threads {threads} --params {params.p:q} "
         "--in root={params.root} --out fig_labels={output.labels} --out fig_traj={output.traj} "
         "--out fig_wdist={output.wdist} --out fig_noise={output.noise} 2> {log}"
 

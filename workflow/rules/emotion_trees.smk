@@ -19,8 +19,7 @@ ET_INFO = {m: {"family": ET_SPECS[m].get("family", m), "size_label": ET_SPECS[m]
            for m in ET_MODELS}
 
 
-def et_load_spec(m):
-    return {k: v for k, v in ET_SPECS[m].items() if k not in ET_INFO_KEYS}
+include: "helpers/emotion_trees.smk"
 
 
 wildcard_constraints:
@@ -31,12 +30,11 @@ rule emotion_trees_prompts:
     output: R("emotion_trees", "prompts.json")
     params:
         p=lambda w: params_json("emotion_trees", "prompts"),
-        fail=maybe_fail("emotion_trees_prompts"),
     log: LOG("emotion_trees", "prompts")
     benchmark: BENCH("emotion_trees", "prompts")
     threads: 1
     resources: mem_mb=1000, runtime=5
-    shell: "{params.fail}python -m emotion_trees prompts --threads {threads} --params {params.p:q} --out prompts={output} 2> {log}"
+    shell: "python -m emotion_trees prompts --threads {threads} --params {params.p:q} --out prompts={output} 2> {log}"
 
 
 rule emotion_trees_score:
@@ -46,7 +44,6 @@ rule emotion_trees_score:
         p=lambda w: params_json("emotion_trees", "score", model=et_load_spec(w.et_model),
                                 device=config["device"]),
         code=code_hash("emotion_trees"),
-        fail=maybe_fail("emotion_trees_score"),
     log: LOG("emotion_trees", "score_{et_model}")
     threads: 1 if SCALE == "smoke" else 2
     resources:
@@ -54,7 +51,7 @@ rule emotion_trees_score:
         runtime=240 if ET_FULL else 30,
         gpu=lambda w: ET_SPECS[w.et_model].get("gpus") or (1 if ET_FULL else 0),
     cache: "omit-software"
-    shell: "{params.fail}python -m emotion_trees score --threads {threads} --params {params.p:q} --in prompts={input} --out scores={output} 2> {log}"
+    shell: "python -m emotion_trees score --threads {threads} --params {params.p:q} --in prompts={input} --out scores={output} 2> {log}"
 
 
 rule emotion_trees_analyse:
@@ -70,12 +67,11 @@ rule emotion_trees_analyse:
     params:
         p=lambda w: params_json("emotion_trees", "analyse", models=ET_MODELS, model_info=ET_INFO),
         scores_dir=lambda w, input: str(Path(input.scores[0]).parent),
-        fail=maybe_fail("emotion_trees_analyse"),
     log: LOG("emotion_trees", "analyse")
     benchmark: BENCH("emotion_trees", "analyse")
     threads: 1
     resources: mem_mb=4000 if ET_FULL else 2000, runtime=20 if ET_FULL else 5
-    shell: "{params.fail}python -m emotion_trees analyse --threads {threads} --params {params.p:q} --in prompts={input.prompts} --in scores_dir={params.scores_dir} --out analysis={output.analysis} --out trees_table={output.trees} --out recognition_table={output.recognition} 2> {log}"
+    shell: "python -m emotion_trees analyse --threads {threads} --params {params.p:q} --in prompts={input.prompts} --in scores_dir={params.scores_dir} --out analysis={output.analysis} --out trees_table={output.trees} --out recognition_table={output.recognition} 2> {log}"
 
 
 rule emotion_trees_figures:
@@ -91,12 +87,11 @@ rule emotion_trees_figures:
                          caption="../report/emotion_trees/confusion.rst"),
     params:
         p=lambda w: params_json("emotion_trees"),
-        fail=maybe_fail("emotion_trees_figures"),
     log: LOG("emotion_trees", "figures")
     benchmark: BENCH("emotion_trees", "figures")
     threads: 1
     resources: mem_mb=2000, runtime=10
-    shell: "{params.fail}python -m emotion_trees figures --threads {threads} --params {params.p:q} --in analysis={input} --out trees_fig={output.trees} --out complexity_fig={output.complexity} --out recognition_fig={output.recognition} --out confusion_fig={output.confusion} 2> {log}"
+    shell: "python -m emotion_trees figures --threads {threads} --params {params.p:q} --in analysis={input} --out trees_fig={output.trees} --out complexity_fig={output.complexity} --out recognition_fig={output.recognition} --out confusion_fig={output.confusion} 2> {log}"
 
 
 rule emotion_trees_claims:
@@ -105,12 +100,11 @@ rule emotion_trees_claims:
     params:
         p=lambda w: params_json("emotion_trees", "claims", scale=SCALE),
         code=code_hash("emotion_trees", report_only=True),
-        fail=maybe_fail("emotion_trees_claims"),
     log: LOG("emotion_trees", "claims")
     benchmark: BENCH("emotion_trees", "claims")
     threads: 1
     resources: mem_mb=1000, runtime=5
-    shell: "{params.fail}python -m emotion_trees claims --threads {threads} --params {params.p:q} --in analysis={input} --out claims_json={output} 2> {log}"
+    shell: "python -m emotion_trees claims --threads {threads} --params {params.p:q} --in analysis={input} --out claims_json={output} 2> {log}"
 
 
 rule emotion_trees:

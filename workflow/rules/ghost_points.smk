@@ -12,12 +12,11 @@ rule ghost_points_onedim:
         summary=R("ghost_points", "onedim_summary.json"),
     params:
         p=lambda w: params_json("ghost_points", "onedim"),
-        fail=maybe_fail("ghost_points_onedim"),
     log: LOG("ghost_points", "onedim")
     benchmark: BENCH("ghost_points", "onedim")
     threads: 1
     resources: **measured("ghost_points_onedim", mem_mb=16000 if GP_FULL else 3000, runtime=240 if GP_FULL else 20, gpu=1 if GP_FULL else 0)
-    shell: "{params.fail}python -m ghost_points onedim --threads {threads} --params {params.p:q} --out data={output.data} --out summary={output.summary} 2> {log}"
+    shell: "python -m ghost_points onedim --threads {threads} --params {params.p:q} --out data={output.data} --out summary={output.summary} 2> {log}"
 
 
 rule ghost_points_rnn_train:
@@ -27,12 +26,11 @@ rule ghost_points_rnn_train:
     params:
         p=lambda w: params_json("ghost_points", "rnn"),
         code=code_hash("ghost_points"),
-        fail=maybe_fail("ghost_points_rnn_train"),
     log: LOG("ghost_points", "rnn_train")
     threads: 1
     resources: **measured("ghost_points_rnn_train", mem_mb=32000 if GP_FULL else 3000, runtime=2880 if GP_FULL else 30, gpu=1 if GP_FULL else 0)
     cache: "omit-software"
-    shell: "{params.fail}python -m ghost_points rnn_train --threads {threads} --params {params.p:q} --out data={output.data} --out runs={output.runs} 2> {log}"
+    shell: "python -m ghost_points rnn_train --threads {threads} --params {params.p:q} --out data={output.data} --out runs={output.runs} 2> {log}"
 
 
 rule ghost_points_slowpoints:
@@ -44,12 +42,11 @@ rule ghost_points_slowpoints:
         epochs=R("ghost_points", "latent_epochs.csv"),
     params:
         p=lambda w: params_json("ghost_points", "slowpoints"),
-        fail=maybe_fail("ghost_points_slowpoints"),
     log: LOG("ghost_points", "slowpoints")
     benchmark: BENCH("ghost_points", "slowpoints")
     threads: 1
     resources: mem_mb=32000 if GP_FULL else 3000, runtime=600 if GP_FULL else 20
-    shell: "{params.fail}python -m ghost_points slowpoints --threads {threads} --params {params.p:q} --in data={input.data} --in runs={input.runs} --out table={output.table} --out epochs={output.epochs} 2> {log}"
+    shell: "python -m ghost_points slowpoints --threads {threads} --params {params.p:q} --in data={input.data} --in runs={input.runs} --out table={output.table} --out epochs={output.epochs} 2> {log}"
 
 
 rule ghost_points_figures:
@@ -71,13 +68,12 @@ rule ghost_points_figures:
                    caption="../report/ghost_points/rnn.rst"),
     params:
         p=lambda w: params_json("ghost_points"),
-        fail=maybe_fail("ghost_points_figures"),
     log: LOG("ghost_points", "figures")
     benchmark: BENCH("ghost_points", "figures")
     threads: 1
     resources: mem_mb=16000 if GP_FULL else 3000, runtime=30 if GP_FULL else 10
     shell:
-        "{params.fail}python -m ghost_points figures --threads {threads} --params {params.p:q}"
+        "python -m ghost_points figures --threads {threads} --params {params.p:q}"
         " --in data={input.data} --in summary={input.summary} --in rnn={input.rnn} --in runs={input.runs}"
         " --in slowtab={input.slowtab} --in epochs={input.epochs} --out fig_phase={output.phase} --out fig_landscape={output.landscape}"
         " --out fig_lr={output.lr} --out fig_rnn={output.rnn} 2> {log}"
@@ -93,12 +89,11 @@ rule ghost_points_claims:
     params:
         p=lambda w: params_json("ghost_points", "rnn", scale=SCALE),
         code=code_hash("ghost_points", report_only=True),
-        fail=maybe_fail("ghost_points_claims"),
     log: LOG("ghost_points", "claims")
     benchmark: BENCH("ghost_points", "claims")
     threads: 1
     resources: mem_mb=2000, runtime=10
-    shell: "{params.fail}python -m ghost_points claims --threads {threads} --params {params.p:q} --in summary={input.summary} --in runs={input.runs} --in slowtab={input.slowtab} --in epochs={input.epochs} --out out={output} 2> {log}"
+    shell: "python -m ghost_points claims --threads {threads} --params {params.p:q} --in summary={input.summary} --in runs={input.runs} --in slowtab={input.slowtab} --in epochs={input.epochs} --out claims_json={output} 2> {log}"
 
 
 rule ghost_points:

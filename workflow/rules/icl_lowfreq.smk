@@ -7,8 +7,7 @@ ICL_LOWFREQ_FULL = SCALE == "full"
 ICL_LOWFREQ_THREADS = int(P("icl_lowfreq", "trained", "threads"))
 
 
-def icl_lowfreq_trained():
-    return [R("icl_lowfreq", "trained", f"{g}.json") for g in P("icl_lowfreq", "trained", "graphs")]
+include: "helpers/icl_lowfreq.smk"
 
 
 ICL_LOWFREQ_LM_MODELS = list(P("icl_lowfreq", "lm", "models"))
@@ -17,15 +16,6 @@ ICL_LOWFREQ_LM_UNKNOWN = [m for m in ICL_LOWFREQ_LM_MODELS if m not in ICL_LOWFR
 if ICL_LOWFREQ_LM_UNKNOWN:
     raise WorkflowError(f"config icl_lowfreq.lm.models names {', '.join(ICL_LOWFREQ_LM_UNKNOWN)}, not keys "
                         f"of icl_lowfreq.lm.model_specs ({', '.join(ICL_LOWFREQ_LM_SPECS)})")
-
-
-def icl_lowfreq_lm(ext="json"):
-    return [R("icl_lowfreq", "lm", f"{m}.{ext}") for m in ICL_LOWFREQ_LM_MODELS]
-
-
-def icl_lowfreq_lm_params(w):
-    d = {k: v for k, v in P("icl_lowfreq", "lm").items() if k not in ("models", "model_specs")}
-    return params_json("icl_lowfreq", model=ICL_LOWFREQ_LM_SPECS[w.icl_lowfreq_model], **d)
 
 
 wildcard_constraints:
@@ -39,13 +29,12 @@ rule icl_lowfreq_lm:
         table=R("icl_lowfreq", "lm", "{icl_lowfreq_model}.csv"),
     params:
         p=icl_lowfreq_lm_params,
-        fail=maybe_fail("icl_lowfreq_lm"),
     log: LOG("icl_lowfreq", "lm_{icl_lowfreq_model}")
     benchmark: BENCH("icl_lowfreq", "lm_{icl_lowfreq_model}")
     threads: 1
     resources: mem_mb=6000, runtime=60 if ICL_LOWFREQ_FULL else 30
     shell:
-        "{params.fail}python -m icl_lowfreq lm --threads {threads} --params {params.p:q}"
+        "python -m icl_lowfreq lm --threads {threads} --params {params.p:q}"
         " --out metrics={output.metrics} --out table={output.table} 2> {log}"
 
 
@@ -58,13 +47,12 @@ rule icl_lowfreq_figure_lm:
                caption="../report/icl_lowfreq/lm.rst"),
     params:
         p=lambda w: params_json("icl_lowfreq"),
-        fail=maybe_fail("icl_lowfreq_figure_lm"),
     log: LOG("icl_lowfreq", "figure_lm_{icl_lowfreq_model}")
     benchmark: BENCH("icl_lowfreq", "figure_lm_{icl_lowfreq_model}")
     threads: 1
     resources: mem_mb=2000, runtime=10
     shell:
-        "{params.fail}python -m icl_lowfreq figure_lm --threads {threads} --params {params.p:q}"
+        "python -m icl_lowfreq figure_lm --threads {threads} --params {params.p:q}"
         " --in metrics={input.metrics} --in table={input.table} --out fig_lm={output} 2> {log}"
 
 
@@ -74,12 +62,11 @@ rule icl_lowfreq_train:
         p=lambda w: params_json("icl_lowfreq", "trained", "train", **P("icl_lowfreq", "trained", "model"),
                                 graph=w.icl_lowfreq_graph, threads=ICL_LOWFREQ_THREADS),
         code=code_hash("icl_lowfreq"),
-        fail=maybe_fail("icl_lowfreq_train"),
     log: LOG("icl_lowfreq", "train_{icl_lowfreq_graph}")
     threads: ICL_LOWFREQ_THREADS
     resources: **measured("icl_lowfreq_train", mem_mb=16000 if ICL_LOWFREQ_FULL else 2000, runtime=240 if ICL_LOWFREQ_FULL else 15, gpu=1 if ICL_LOWFREQ_FULL else 0)
     cache: "omit-software"
-    shell: "{params.fail}python -m icl_lowfreq train --threads {threads} --params {params.p:q} --out model_out={output} 2> {log}"
+    shell: "python -m icl_lowfreq train --threads {threads} --params {params.p:q} --out model_out={output} 2> {log}"
 
 
 rule icl_lowfreq_analyse:
@@ -88,27 +75,27 @@ rule icl_lowfreq_analyse:
     params:
         p=lambda w: params_json("icl_lowfreq", "trained", "analyse", **P("icl_lowfreq", "trained", "model"),
                                 graph=w.icl_lowfreq_graph, threads=ICL_LOWFREQ_THREADS),
-        fail=maybe_fail("icl_lowfreq_analyse"),
     log: LOG("icl_lowfreq", "analyse_{icl_lowfreq_graph}")
     benchmark: BENCH("icl_lowfreq", "analyse_{icl_lowfreq_graph}")
     threads: ICL_LOWFREQ_THREADS
     resources: mem_mb=8000 if ICL_LOWFREQ_FULL else 2000, runtime=30 if ICL_LOWFREQ_FULL else 10
-    shell: "{params.fail}python -m icl_lowfreq analyse --threads {threads} --params {params.p:q} --in model_in={input} --out metrics={output} 2> {log}"
+    shell: "python -m icl_lowfreq analyse --threads {threads} --params {params.p:q} --in model_in={input} --out metrics={output} 2> {log}"
 
 
 rule icl_lowfreq_figure_trained:
-    input: icl_lowfreq_trained()
+    input:
+        trained=icl_lowfreq_trained(),
     output:
         report(R("icl_lowfreq", "figures", "trained.png"), category="icl_lowfreq",
                caption="../report/icl_lowfreq/trained.rst"),
     params:
-        p=lambda w: params_json("icl_lowfreq", trained=icl_lowfreq_trained()),
-        fail=maybe_fail("icl_lowfreq_figure_trained"),
+        p=lambda w: params_json("icl_lowfreq"),
+        trained=lambda w, input: in_list(trained=input.trained),
     log: LOG("icl_lowfreq", "figure_trained")
     benchmark: BENCH("icl_lowfreq", "figure_trained")
     threads: 1
     resources: mem_mb=2000, runtime=10
-    shell: "{params.fail}python -m icl_lowfreq figure_trained --threads {threads} --params {params.p:q} --out fig_trained={output} 2> {log}"
+    shell: "python -m icl_lowfreq figure_trained --threads {threads} --params {params.p:q} {params.trained} --out fig_trained={output} 2> {log}"
 
 
 rule icl_lowfreq_exact:
@@ -119,13 +106,12 @@ rule icl_lowfreq_exact:
         snapshots=R("icl_lowfreq", "exact", "snapshots.npz"),
     params:
         p=lambda w: params_json("icl_lowfreq", "exact"),
-        fail=maybe_fail("icl_lowfreq_exact"),
     log: LOG("icl_lowfreq", "exact")
     benchmark: BENCH("icl_lowfreq", "exact")
     threads: 1
     resources: mem_mb=8000 if ICL_LOWFREQ_FULL else 2000, runtime=60 if ICL_LOWFREQ_FULL else 10
     shell:
-        "{params.fail}python -m icl_lowfreq exact --threads {threads} --params {params.p:q}"
+        "python -m icl_lowfreq exact --threads {threads} --params {params.p:q}"
         " --out metrics={output.metrics} --out layers={output.layers}"
         " --out context={output.context} --out snapshots={output.snapshots} 2> {log}"
 
@@ -147,13 +133,12 @@ rule icl_lowfreq_figures:
                      caption="../report/icl_lowfreq/noise.rst"),
     params:
         p=lambda w: params_json("icl_lowfreq", "figures"),
-        fail=maybe_fail("icl_lowfreq_figures"),
     log: LOG("icl_lowfreq", "figures")
     benchmark: BENCH("icl_lowfreq", "figures")
     threads: 1
     resources: mem_mb=2000, runtime=10
     shell:
-        "{params.fail}python -m icl_lowfreq figures --threads {threads} --params {params.p:q}"
+        "python -m icl_lowfreq figures --threads {threads} --params {params.p:q}"
         " --in metrics={input.metrics} --in layers={input.layers} --in context={input.context}"
         " --in snapshots={input.snapshots} --out fig_pca={output.pca} --out fig_energy={output.energy}"
         " --out fig_spectrum={output.spectrum} --out fig_noise={output.noise} 2> {log}"
@@ -166,16 +151,16 @@ rule icl_lowfreq_claims:
         lm=icl_lowfreq_lm(),
     output: R("icl_lowfreq", "claims.json")
     params:
-        p=lambda w: params_json("icl_lowfreq", scale=SCALE, trained=icl_lowfreq_trained(), lm=icl_lowfreq_lm()),
+        p=lambda w: params_json("icl_lowfreq", scale=SCALE),
+        lists=lambda w, input: in_list(trained=input.trained, lm=input.lm),
         code=code_hash("icl_lowfreq", report_only=True),
-        fail=maybe_fail("icl_lowfreq_claims"),
     log: LOG("icl_lowfreq", "claims")
     benchmark: BENCH("icl_lowfreq", "claims")
     threads: 1
     resources: mem_mb=1000, runtime=5
     shell:
-        "{params.fail}python -m icl_lowfreq claims --threads {threads} --params {params.p:q}"
-        " --in metrics={input.metrics} --out claims_json={output} 2> {log}"
+        "python -m icl_lowfreq claims --threads {threads} --params {params.p:q}"
+        " --in metrics={input.metrics} {params.lists} --out claims_json={output} 2> {log}"
 
 
 rule icl_lowfreq:

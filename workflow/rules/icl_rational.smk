@@ -6,11 +6,7 @@ ICLR = "icl_rational"
 ICLR_FULL = SCALE == "full"
 
 
-def _iclr_groups():
-    """group name ("4_16_64") -> its D values, chunks of train.group_size."""
-    Ds = [int(d) for d in P(ICLR, "n_tasks")]
-    k = int(P(ICLR, "train", "group_size"))
-    return {"_".join(map(str, Ds[i:i + k])): Ds[i:i + k] for i in range(0, len(Ds), k)}
+include: "helpers/icl_rational.smk"
 
 
 ICLR_GROUPS = _iclr_groups()
@@ -18,32 +14,23 @@ ICLR_RUNS = [R(ICLR, "runs", f"D{g}_s{k}.npz") for k in range(int(P(ICLR, "train
              for g in ICLR_GROUPS]
 
 
-def iclr_train_params(w):
-    d = dict(P(ICLR, "train"))
-    d.pop("group_size"); d.pop("n_seeds")
-    d.update(n_tasks=ICLR_GROUPS[w.group], n_symbols=P(ICLR, "n_symbols"),
-             device=config.get("device", "auto"), seed=int(config["seed"]) + int(w.rep))
-    return json.dumps(d, sort_keys=True)
-
-
 wildcard_constraints:
-    group="[0-9_]+",
-    rep="[0-9]+",
+    iclr_group="[0-9_]+",
+    iclr_rep="[0-9]+",
 
 
 rule icl_rational_train:
-    output: R(ICLR, "runs", "D{group}_s{rep}.npz")
+    output: R(ICLR, "runs", "D{iclr_group}_s{iclr_rep}.npz")
     params:
         p=iclr_train_params,
         code=code_hash(ICLR),
-        fail=maybe_fail("icl_rational_train"),
-    log: LOG(ICLR, "train_D{group}_s{rep}")
+    log: LOG(ICLR, "train_D{iclr_group}_s{iclr_rep}")
     threads: 1
     resources:
         **measured("icl_rational_train", mem_mb=16000 if ICLR_FULL else 3000, runtime=720 if ICLR_FULL else 30,
                    gpu=1 if ICLR_FULL else 0),
     cache: "omit-software"
-    shell: "{params.fail}python -m icl_rational train --threads {threads} --params {params.p:q} --out run={output} 2> {log}"
+    shell: "python -m icl_rational train --threads {threads} --params {params.p:q} --out run={output} 2> {log}"
 
 
 rule icl_rational_analyze:
@@ -54,13 +41,12 @@ rule icl_rational_analyze:
         curves=R(ICLR, "curves.npz"),
     params:
         p=lambda w: params_json(ICLR, "analyze", runs=ICLR_RUNS, after_step=P(ICLR, "train", "warmup")),
-        fail=maybe_fail("icl_rational_analyze"),
     log: LOG(ICLR, "analyze")
     benchmark: BENCH(ICLR, "analyze")
     threads: 1
     resources: mem_mb=32000 if ICLR_FULL else 4000, runtime=240 if ICLR_FULL else 20
     shell:
-        "{params.fail}python -m icl_rational analyze --threads {threads} --params {params.p:q} "
+        "python -m icl_rational analyze --threads {threads} --params {params.p:q} "
         "--out summary={output.summary} --out table={output.table} --out curves={output.curves} 2> {log}"
 
 
@@ -80,13 +66,12 @@ rule icl_rational_figures:
                           caption="../report/icl_rational/transition.rst"),
     params:
         p=lambda w: params_json(ICLR, "figures"),
-        fail=maybe_fail("icl_rational_figures"),
     log: LOG(ICLR, "figures")
     benchmark: BENCH(ICLR, "figures")
     threads: 1
     resources: mem_mb=2000, runtime=10
     shell:
-        "{params.fail}python -m icl_rational figures --threads {threads} --params {params.p:q} "
+        "python -m icl_rational figures --threads {threads} --params {params.p:q} "
         "--in summary={input.summary} --in table={input.table} --in curves={input.curves} "
         "--out rel_distance={output.rel_distance} --out kl_curves={output.kl_curves} "
         "--out phase={output.phase} --out transition={output.transition} 2> {log}"
@@ -100,13 +85,12 @@ rule icl_rational_claims:
     params:
         p=lambda w: params_json(ICLR, scale=SCALE),
         code=code_hash("icl_rational", report_only=True),
-        fail=maybe_fail("icl_rational_claims"),
     log: LOG(ICLR, "claims")
     benchmark: BENCH(ICLR, "claims")
     threads: 1
     resources: mem_mb=1000, runtime=5
     shell:
-        "{params.fail}python -m icl_rational claims --threads {threads} --params {params.p:q} "
+        "python -m icl_rational claims --threads {threads} --params {params.p:q} "
         "--in summary={input.summary} --out claims_json={output.claims} --out note={output.note} 2> {log}"
 
 

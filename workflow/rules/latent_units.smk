@@ -10,7 +10,7 @@ LU_FIGS = ["dimensionality", "decoding", "scaling", "drift"]
 # Shell command of one stage (--in/--out named after the rule's input/output keys), and a
 # report()-marked figure path. Lambdas: the linter objects to functions mixed with rules.
 lu_cmd = lambda name, ins, outs: " ".join(
-    ["{params.fail}" f"python -m latent_units {name} --threads {{threads}} --params {{params.p:q}}"]
+    [f"python -m latent_units {name} --threads {{threads}} --params {{params.p:q}}"]
     + [f"--in {k}={{input.{k}}}" for k in ins] + [f"--out {k}={{output.{k}}}" for k in outs]
     + ["2> {log}"])
 lu_fig = lambda name: report(R("latent_units", "figures", f"{name}.png"), category="latent_units",
@@ -22,7 +22,6 @@ rule latent_units_networks:
         data=R("latent_units", "data", "networks.npz")
     params:
         p=lambda w: params_json("latent_units", "networks"), code=code_hash("latent_units"),
-        fail=maybe_fail("latent_units_networks")
     log:
         LOG("latent_units", "networks")
     threads:
@@ -43,7 +42,6 @@ rule latent_units_dimensionality:
         spectra=R("latent_units", "tables", "spectra.csv")
     params:
         p=lambda w: params_json("latent_units", "dimensionality"),
-        fail=maybe_fail("latent_units_dimensionality")
     log:
         LOG("latent_units", "dimensionality")
     benchmark:
@@ -63,7 +61,6 @@ rule latent_units_redundancy:
         table=R("latent_units", "tables", "redundancy.csv")
     params:
         p=lambda w: params_json("latent_units", "redundancy"),
-        fail=maybe_fail("latent_units_redundancy")
     log:
         LOG("latent_units", "redundancy")
     benchmark:
@@ -83,7 +80,6 @@ rule latent_units_decoding:
         table=R("latent_units", "tables", "decoding.csv")
     params:
         p=lambda w: params_json("latent_units", "decoding"),
-        fail=maybe_fail("latent_units_decoding")
     log:
         LOG("latent_units", "decoding")
     benchmark:
@@ -104,7 +100,6 @@ rule latent_units_drift:
         perturb=R("latent_units", "tables", "perturbation.csv")
     params:
         p=lambda w: params_json("latent_units", "drift"),
-        fail=maybe_fail("latent_units_drift")
     log:
         LOG("latent_units", "drift")
     benchmark:
@@ -124,7 +119,6 @@ rule latent_units_scaling:
         summary=R("latent_units", "tables", "scaling_summary.json")
     params:
         p=lambda w: params_json("latent_units", "scaling"), code=code_hash("latent_units"),
-        fail=maybe_fail("latent_units_scaling")
     log:
         LOG("latent_units", "scaling")
     threads:
@@ -153,7 +147,6 @@ rule latent_units_figures:
         fig_scaling=lu_fig("scaling"), fig_drift=lu_fig("drift")
     params:
         p=lambda w: params_json("latent_units", cfg=P("latent_units")),
-        fail=maybe_fail("latent_units_figures")
     log:
         LOG("latent_units", "figures")
     benchmark:
@@ -176,11 +169,10 @@ rule latent_units_claims:
         perturb=rules.latent_units_drift.output.perturb,
         summary=rules.latent_units_scaling.output.summary
     output:
-        out=R("latent_units", "claims.json")
+        claims_json=R("latent_units", "claims.json")
     params:
         p=lambda w: params_json("latent_units", scale=SCALE, cfg=P("latent_units")),
         code=code_hash("latent_units", report_only=True),
-        fail=maybe_fail("latent_units_claims")
     log:
         LOG("latent_units", "claims")
     benchmark:
@@ -190,10 +182,10 @@ rule latent_units_claims:
     resources:
         mem_mb=2000, runtime=5
     shell:
-        lu_cmd("claims", ["dims", "redundancy", "decoding", "drift", "perturb", "summary"], ["out"])
+        lu_cmd("claims", ["dims", "redundancy", "decoding", "drift", "perturb", "summary"], ["claims_json"])
 
 
 rule latent_units:
     input:
-        rules.latent_units_claims.output.out,
+        rules.latent_units_claims.output.claims_json,
         rules.latent_units_figures.output

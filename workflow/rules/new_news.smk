@@ -3,7 +3,10 @@
 #   -> replay (one job per source; cached) -> run (train + evaluate groups of conditions, one
 #   process per group so the model loads once; train.jobs groups, 0 = one job per condition;
 #   cached) -> analyse -> figures, claims
-# A condition is `base` or `<protocol>-<source>-b<budget>` (see new_news.stages).
+# A condition is `base` or `<protocol>-<source>-b<budget>`; the grammar and the experiment's
+# design (which conditions, replay counts, run groups) live in new_news.conditions.
+sys.path.insert(0, str(Path(workflow.basedir) / "packages" / "new_news" / "src"))
+from new_news import conditions as nn_conditions  # noqa: E402
 
 NN_FULL = SCALE == "full"
 NN_SPECS = {m: {**spec, "name": m} for m, spec in P("new_news", "model_specs").items()}
@@ -15,69 +18,20 @@ NN_SOURCES = list(P("new_news", "replay", "sources"))
 NN_MAIN = NN_SOURCES[0]
 NN_B = int(P("new_news", "train", "budget"))
 NN_BUDGETS = sorted(int(b) for b in P("new_news", "train", "budgets"))
-NN_PROTOCOLS = ["paraphrase", "implication", "selfqa"]
-NN_COMPARE = list(P("new_news", "replay", "compare_protocols"))   # trained from the other sources too
-NN_CONDS = ([f"naive-news-b{NN_B}"] + [f"{p}-{NN_MAIN}-b{NN_B}" for p in NN_PROTOCOLS]
-            + [f"{p}-{s}-b{NN_B}" for s in NN_SOURCES[1:] for p in NN_COMPARE]
-            + [f"selfqa-{NN_MAIN}-b{b}" for b in NN_BUDGETS if b != NN_B] + [f"shadow-{NN_MAIN}-b{NN_B}"])
-NN_ALL = ["base"] + NN_CONDS
-# replay samples per item of each (source, protocol)
-NN_COUNTS = {"news": {"naive": NN_B}}
-for _s in NN_SOURCES:
-    NN_COUNTS[_s] = {p: (max([NN_B] + NN_BUDGETS) if (_s == NN_MAIN and p == "selfqa") else NN_B)
-                     for p in (NN_PROTOCOLS if _s == NN_MAIN else NN_COMPARE)}
-NN_ICL_AFTER = {f"{p}-{'news' if p == 'naive' else NN_MAIN}-b{NN_B}" for p in P("new_news", "evaluate", "icl_after")}
-NN_MODES = {c: ["closed", "icl"] for c in NN_ALL if c == "base" or c in NN_ICL_AFTER}
+NN_DESIGN = nn_conditions.design(NN_SOURCES, NN_B, NN_BUDGETS, P("new_news", "replay", "compare_protocols"),
+                                 P("new_news", "evaluate", "icl_after"))
+NN_ALL = NN_DESIGN["conditions"]                 # base first
+NN_COUNTS = NN_DESIGN["counts"]                  # replay samples per item of each (source, protocol)
+NN_MODES = NN_DESIGN["modes"]
 NN_TRAIN = {k: v for k, v in P("new_news", "train").items() if k not in ("budget", "budgets", "jobs")}
 NN_EVAL = {k: v for k, v in P("new_news", "evaluate").items() if k != "icl_after"}
 NN_SYSTEM = P("new_news", "system")
 
 
-def nn_cost(cond):
-    """Rough training cost of a condition (replay turns x relative length), for load balancing."""
-    if cond == "base":
-        return 0
-    protocol, _, b = cond.split("-")
-    return int(b[1:]) * {"naive": 1.5, "shadow": 2.5}.get(protocol, 1.0)
+include: "helpers/new_news.smk"
 
 
-def nn_groups(conds, jobs):
-    """Conditions split into `jobs` run jobs (0: one per condition), longest first onto the
-    least loaded job; each job trains its conditions in one process."""
-    n = len(conds) if jobs == 0 else min(jobs, len(conds))
-    groups, load = [[] for _ in range(n)], [0.0] * n
-    for c in sorted(conds, key=lambda c: (-nn_cost(c), conds.index(c))):
-        i = load.index(min(load))
-        groups[i].append(c)
-        load[i] += nn_cost(c) + 1
-    return {f"g{i}": sorted(g, key=conds.index) for i, g in enumerate(groups)}
-
-
-NN_GROUPS = nn_groups(NN_ALL, int(P("new_news", "train", "jobs")))
-
-
-def nn_replay_files(group):
-    """The replay files a run job trains on: replay/<source>/<protocol>.json per condition."""
-    out = set()
-    for c in NN_GROUPS[group]:
-        if c != "base":
-            protocol, source, _ = c.split("-")
-            out.add(R("new_news", "replay", source, f"{'selfqa' if protocol == 'shadow' else protocol}.json"))
-    return sorted(out)
-
-
-def nn_code(*modules):
-    """Hash of repro_core and the named new_news modules: the code a job runs. Narrower than
-    code_hash("new_news") so that editing the analysis, figures or claims keeps the cached
-    self-play replay and fine-tuning runs (they never import those modules)."""
-    h = hashlib.sha256()
-    root = Path(workflow.basedir, "packages")
-    files = sorted((root / "repro_core" / "src").rglob("*.py"))
-    files += [root / "new_news" / "src" / "new_news" / f for f in modules]
-    for f in files:
-        h.update(str(f.relative_to(root)).encode())
-        h.update(f.read_bytes())
-    return h.hexdigest()[:16]
+NN_GROUPS = nn_conditions.groups(NN_ALL, int(P("new_news", "train", "jobs")))
 
 
 wildcard_constraints:
@@ -90,12 +44,11 @@ rule new_news_dataset:
     output: R("new_news", "dataset.json")
     params:
         p=lambda w: params_json("new_news", "dataset"),
-        fail=maybe_fail("new_news_dataset"),
     log: LOG("new_news", "dataset")
     benchmark: BENCH("new_news", "dataset")
     threads: 1
     resources: mem_mb=1000, runtime=5
-    shell: "{params.fail}python -m new_news dataset --threads {threads} --params {params.p:q} --out dataset={output} 2> {log}"
+    shell: "python -m new_news dataset --threads {threads} --params {params.p:q} --out dataset={output} 2> {log}"
 
 
 rule new_news_model:
@@ -105,12 +58,11 @@ rule new_news_model:
         # a spec's chat_template (base models whose GGUF has none) goes to the stage beside the spec
         p=lambda w: params_json("new_news", model={k: v for k, v in NN_SPEC.items() if k != "chat_template"},
                                 **({"chat_template": NN_SPEC["chat_template"]} if "chat_template" in NN_SPEC else {})),
-        fail=maybe_fail("new_news_model"),
     log: LOG("new_news", "model")
     benchmark: BENCH("new_news", "model")
     threads: 1
     resources: mem_mb=NN_SPEC.get("mem_mb") or (32000 if NN_FULL else 4000), runtime=60 if NN_FULL else 15
-    shell: "{params.fail}python -m new_news model --threads {threads} --params {params.p:q} --in dataset={input} --out model_dir={output} 2> {log}"
+    shell: "python -m new_news model --threads {threads} --params {params.p:q} --in dataset={input} --out model_dir={output} 2> {log}"
 
 
 rule new_news_replay:
@@ -126,7 +78,6 @@ rule new_news_replay:
                                sort_keys=True),
         out_dir=lambda w, output: str(Path(output[0]).parent),
         code=nn_code("replay.py", "lm.py"),
-        fail=maybe_fail("new_news_replay"),
     log: LOG("new_news", "replay_{nn_source}_{nn_protocol}")
     threads: 1
     resources:
@@ -134,7 +85,7 @@ rule new_news_replay:
         runtime=600 if NN_FULL else 40,
         gpu=lambda w: (NN_SPEC.get("gpus") or 1) if NN_FULL and w.nn_source == "model" else 0,
     cache: "omit-software"
-    shell: "{params.fail}python -m new_news replay --threads {threads} --params {params.p:q} --in model_dir={input.model} --in dataset={input.dataset} --out replay_dir={params.out_dir} 2> {log}"
+    shell: "python -m new_news replay --threads {threads} --params {params.p:q} --in model_dir={input.model} --in dataset={input.dataset} --out replay_dir={params.out_dir} 2> {log}"
 
 
 rule new_news_run:
@@ -149,8 +100,8 @@ rule new_news_run:
                                 "ckpt_dir": R("new_news", "checkpoints", w.nn_group),
                                 "seed": int(config["seed"])}, sort_keys=True),
         replay_root=R("new_news", "replay"),
-        code=nn_code("__init__.py", "__main__.py", "dataset.py", "lm.py", "replay.py", "stages.py", "train.py"),
-        fail=maybe_fail("new_news_run"),
+        code=nn_code("__init__.py", "__main__.py", "conditions.py", "dataset.py", "lm.py", "replay.py", "stages.py",
+                     "train.py"),
     log: LOG("new_news", "run_{nn_group}")
     threads: 1
     resources:
@@ -158,7 +109,7 @@ rule new_news_run:
         runtime=480 if NN_FULL else 40,
         gpu=(NN_SPEC.get("gpus") or 1) if NN_FULL else 0,
     cache: "omit-software"
-    shell: "{params.fail}python -m new_news run --threads {threads} --params {params.p:q} --in model_dir={input.model} --in dataset={input.dataset} --in replay_dir={params.replay_root} --out adapters_dir={output}/adapters --out evals_dir={output}/evals 2> {log}"
+    shell: "python -m new_news run --threads {threads} --params {params.p:q} --in model_dir={input.model} --in dataset={input.dataset} --in replay_dir={params.replay_root} --out adapters_dir={output}/adapters --out evals_dir={output}/evals 2> {log}"
 
 
 rule new_news_analyse:
@@ -177,12 +128,11 @@ rule new_news_analyse:
                                 "level": float(P("new_news", "claims", "level")),
                                 "seed": int(config["seed"])}, sort_keys=True),
         runs_dir=lambda w, input: str(Path(input.runs[0]).parent),
-        fail=maybe_fail("new_news_analyse"),
     log: LOG("new_news", "analyse")
     benchmark: BENCH("new_news", "analyse")
     threads: 1
     resources: mem_mb=1000, runtime=5
-    shell: "{params.fail}python -m new_news analyse --threads {threads} --params {params.p:q} --in runs_dir={params.runs_dir} --in dataset={input.dataset} --out summary={output.summary} --out table={output.table} 2> {log}"
+    shell: "python -m new_news analyse --threads {threads} --params {params.p:q} --in runs_dir={params.runs_dir} --in dataset={input.dataset} --out summary={output.summary} --out table={output.table} 2> {log}"
 
 
 rule new_news_figures:
@@ -198,12 +148,11 @@ rule new_news_figures:
                        caption="../report/new_news/scaling.rst"),
     params:
         p=lambda w: json.dumps({"seed": int(config["seed"])}),
-        fail=maybe_fail("new_news_figures"),
     log: LOG("new_news", "figures")
     benchmark: BENCH("new_news", "figures")
     threads: 1
     resources: mem_mb=2000, runtime=5
-    shell: "{params.fail}python -m new_news figures --threads {threads} --params {params.p:q} --in summary={input.summary} --in table={input.table} --out protocols_fig={output.protocols} --out shadowing_fig={output.shadowing} --out scaling_fig={output.scaling} 2> {log}"
+    shell: "python -m new_news figures --threads {threads} --params {params.p:q} --in summary={input.summary} --in table={input.table} --out protocols_fig={output.protocols} --out shadowing_fig={output.shadowing} --out scaling_fig={output.scaling} 2> {log}"
 
 
 rule new_news_claims:
@@ -212,12 +161,11 @@ rule new_news_claims:
     params:
         p=lambda w: params_json("new_news", "claims", scale=SCALE),
         code=code_hash("new_news", report_only=True),
-        fail=maybe_fail("new_news_claims"),
     log: LOG("new_news", "claims")
     benchmark: BENCH("new_news", "claims")
     threads: 1
     resources: mem_mb=1000, runtime=5
-    shell: "{params.fail}python -m new_news claims --threads {threads} --params {params.p:q} --in summary={input} --out claims_json={output} 2> {log}"
+    shell: "python -m new_news claims --threads {threads} --params {params.p:q} --in summary={input} --out claims_json={output} 2> {log}"
 
 
 rule new_news:

@@ -6,67 +6,40 @@ RLW_CONDS = sorted(P(RLW, "conditions"))
 RLW_RUNTIME = {"smoke": 5, "quick": 40, "full": 240}[SCALE]
 
 
-def rlw_data_params(w):
-    c = P(RLW, "conditions", w.cond)
-    task = {**P(RLW, "task"), "alpha_train": c["alpha_train"], "beta_train": c["beta_train"]}
-    return json.dumps({"task": task, **P(RLW, "data"), "n_rl": c["n_rl"], "seed": int(config["seed"])},
-                      sort_keys=True)
+include: "helpers/rl_wall.smk"
 
 
 RLW_GRPO_SEEDS = [int(s) for s in P(RLW, "grpo_seeds")]
 
 
-def rlw_files(cond):
-    """Inputs of the analysis of one condition: the SFT model's evaluation and history, and
-    those of every GRPO seed run from that one SFT model."""
-    return {"sft_eval": R(RLW, "eval", f"{cond}_sft.npz"), "sft_hist": R(RLW, "histories", f"{cond}_sft.npz"),
-            "grpo_seeds": RLW_GRPO_SEEDS,
-            "grpo_evals": [R(RLW, "eval", f"{cond}_grpo_s{s}.npz") for s in RLW_GRPO_SEEDS],
-            "grpo_hists": [R(RLW, "histories", f"{cond}_grpo_s{s}.npz") for s in RLW_GRPO_SEEDS]}
-
-
-def rlw_inputs(cond):
-    f = rlw_files(cond)
-    return [f["sft_eval"], f["sft_hist"], *f["grpo_evals"], *f["grpo_hists"]]
-
-
-def rlw_grpo_params(w):
-    """The grpo section with the run's seed: the global seed + the GRPO seed index."""
-    d = json.loads(params_json(RLW, "grpo", device=config.get("device", "auto")))
-    d["seed"] += int(w.gseed)
-    return json.dumps(d, sort_keys=True)
-
-
 wildcard_constraints:
-    cond="[a-z][a-z0-9]*",
-    stage="sft|grpo_s[0-9]+",
-    gseed="[0-9]+",
+    rlw_cond="[a-z][a-z0-9]*",
+    rlw_stage="sft|grpo_s[0-9]+",
+    rlw_gseed="[0-9]+",
 
 
 rule rl_wall_data:
-    output: R(RLW, "data", "{cond}.npz")
+    output: R(RLW, "data", "{rlw_cond}.npz")
     params:
         p=rlw_data_params,
         code=code_hash(RLW),
-        fail=maybe_fail("rl_wall_data"),
-    log: LOG(RLW, "data_{cond}")
+    log: LOG(RLW, "data_{rlw_cond}")
     priority: 10  # the longest chain of the default run: start it first
     threads: 1
     resources: mem_mb=4000, runtime=10
     cache: "omit-software"
-    shell: "{params.fail}python -m rl_wall data --threads {threads} --params {params.p:q} --out data={output} 2> {log}"
+    shell: "python -m rl_wall data --threads {threads} --params {params.p:q} --out data={output} 2> {log}"
 
 
 rule rl_wall_sft:
-    input: data=R(RLW, "data", "{cond}.npz")
+    input: data=R(RLW, "data", "{rlw_cond}.npz")
     output:
-        model=R(RLW, "models", "{cond}_sft.pt"),
-        history=R(RLW, "histories", "{cond}_sft.npz"),
+        model=R(RLW, "models", "{rlw_cond}_sft.pt"),
+        history=R(RLW, "histories", "{rlw_cond}_sft.npz"),
     params:
         p=lambda w: params_json(RLW, "sft", model=P(RLW, "model"), device=config.get("device", "auto")),
         code=code_hash(RLW),
-        fail=maybe_fail("rl_wall_sft"),
-    log: LOG(RLW, "sft_{cond}")
+    log: LOG(RLW, "sft_{rlw_cond}")
     priority: 10  # the longest chain of the default run: start it first
     # One thread below full: with two, the quick SFT used 1.04 cores (2870 CPU-s in 2768 s wall,
     # alone on 2 cores, 2026-12-07) and held the second core idle for 46 min; with one it starts
@@ -76,22 +49,21 @@ rule rl_wall_sft:
         **measured("rl_wall_sft", mem_mb=4000, runtime=RLW_RUNTIME, gpu=1 if SCALE == "full" else 0),
     cache: "omit-software"
     shell:
-        "{params.fail}python -m rl_wall sft --threads {threads} --params {params.p:q} --in data={input.data} "
+        "python -m rl_wall sft --threads {threads} --params {params.p:q} --in data={input.data} "
         "--out model_out={output.model} --out history_out={output.history} 2> {log}"
 
 
 rule rl_wall_grpo:
     input:
-        data=R(RLW, "data", "{cond}.npz"),
-        sft=R(RLW, "models", "{cond}_sft.pt"),
+        data=R(RLW, "data", "{rlw_cond}.npz"),
+        sft=R(RLW, "models", "{rlw_cond}_sft.pt"),
     output:
-        model=R(RLW, "models", "{cond}_grpo_s{gseed}.pt"),
-        history=R(RLW, "histories", "{cond}_grpo_s{gseed}.npz"),
+        model=R(RLW, "models", "{rlw_cond}_grpo_s{rlw_gseed}.pt"),
+        history=R(RLW, "histories", "{rlw_cond}_grpo_s{rlw_gseed}.npz"),
     params:
         p=rlw_grpo_params,
         code=code_hash(RLW),
-        fail=maybe_fail("rl_wall_grpo"),
-    log: LOG(RLW, "grpo_{cond}_s{gseed}")
+    log: LOG(RLW, "grpo_{rlw_cond}_s{rlw_gseed}")
     priority: 10  # the longest chain of the default run: start it first
     # One thread: the GRPO seeds run side by side on the 2 cores (1.5 CPU-s a step on 1 thread)
     threads: 1
@@ -99,27 +71,26 @@ rule rl_wall_grpo:
         **measured("rl_wall_grpo", mem_mb=6000, runtime=RLW_RUNTIME, gpu=1 if SCALE == "full" else 0),
     cache: "omit-software"
     shell:
-        "{params.fail}python -m rl_wall grpo --threads {threads} --params {params.p:q} --in data={input.data} "
+        "python -m rl_wall grpo --threads {threads} --params {params.p:q} --in data={input.data} "
         "--in sft_model={input.sft} --out model_out={output.model} --out history_out={output.history} 2> {log}"
 
 
 rule rl_wall_evaluate:
     input:
-        data=R(RLW, "data", "{cond}.npz"),
-        model=R(RLW, "models", "{cond}_{stage}.pt"),
-    output: R(RLW, "eval", "{cond}_{stage}.npz")
+        data=R(RLW, "data", "{rlw_cond}.npz"),
+        model=R(RLW, "models", "{rlw_cond}_{rlw_stage}.pt"),
+    output: R(RLW, "eval", "{rlw_cond}_{rlw_stage}.npz")
     params:
         p=lambda w: params_json(RLW, "evaluate", device=config.get("device", "auto")),
         code=code_hash(RLW),
-        fail=maybe_fail("rl_wall_evaluate"),
-    log: LOG(RLW, "evaluate_{cond}_{stage}")
+    log: LOG(RLW, "evaluate_{rlw_cond}_{rlw_stage}")
     priority: 10  # the longest chain of the default run: start it first
     threads: 1
     resources:
         **measured("rl_wall_evaluate", mem_mb=6000, runtime=RLW_RUNTIME, gpu=1 if SCALE == "full" else 0),
     cache: "omit-software"
     shell:
-        "{params.fail}python -m rl_wall evaluate --threads {threads} --params {params.p:q} --in data={input.data} "
+        "python -m rl_wall evaluate --threads {threads} --params {params.p:q} --in data={input.data} "
         "--in model={input.model} --out counts={output} 2> {log}"
 
 
@@ -130,13 +101,12 @@ rule rl_wall_analyze:
         data=R(RLW, "analysis", "data.npz"),
     params:
         p=lambda w: params_json(RLW, conditions={c: rlw_files(c) for c in RLW_CONDS}),
-        fail=maybe_fail("rl_wall_analyze"),
     log: LOG(RLW, "analyze")
     benchmark: BENCH(RLW, "analyze")
     threads: 1
     resources: mem_mb=2000, runtime=5
     shell:
-        "{params.fail}python -m rl_wall analyze --threads {threads} --params {params.p:q} "
+        "python -m rl_wall analyze --threads {threads} --params {params.p:q} "
         "--out summary={output.summary} --out data={output.data} 2> {log}"
 
 
@@ -153,13 +123,12 @@ rule rl_wall_figures:
         curves=report(R(RLW, "figures", "curves.png"), category=RLW, caption="../report/rl_wall/curves.rst"),
     params:
         p=lambda w: params_json(RLW, "figures"),
-        fail=maybe_fail("rl_wall_figures"),
     log: LOG(RLW, "figures")
     benchmark: BENCH(RLW, "figures")
     threads: 1
     resources: mem_mb=2000, runtime=5
     shell:
-        "{params.fail}python -m rl_wall figures --threads {threads} --params {params.p:q} --in summary={input.summary} "
+        "python -m rl_wall figures --threads {threads} --params {params.p:q} --in summary={input.summary} "
         "--in data={input.data} --out self_ranking={output.self_ranking} --out temperature={output.temperature} "
         "--out passk={output.passk} --out curves={output.curves} 2> {log}"
 
@@ -172,13 +141,12 @@ rule rl_wall_claims:
     params:
         p=lambda w: params_json(RLW, scale=SCALE),
         code=code_hash("rl_wall", report_only=True),
-        fail=maybe_fail("rl_wall_claims"),
     log: LOG(RLW, "claims")
     benchmark: BENCH(RLW, "claims")
     threads: 1
     resources: mem_mb=1000, runtime=5
     shell:
-        "{params.fail}python -m rl_wall claims --threads {threads} --params {params.p:q} --in summary={input.summary} "
+        "python -m rl_wall claims --threads {threads} --params {params.p:q} --in summary={input.summary} "
         "--out claims_json={output.claims} --out note={output.note} 2> {log}"
 
 

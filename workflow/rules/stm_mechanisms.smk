@@ -24,12 +24,11 @@ rule stm_mechanisms_sweep:
     params:
         p=lambda w: params_json("stm_mechanisms", "sweep", task=STM_TASK, chunk=int(w.stm_chunk)),
         code=code_hash("stm_mechanisms"),
-        fail=maybe_fail("stm_mechanisms_sweep"),
     log: LOG("stm_mechanisms", "sweep_chunk{stm_chunk}")
     threads: 1
     resources: **measured("stm_mechanisms_sweep", mem_mb=16000 if STM_FULL else 3000, runtime=600 if STM_FULL else 30, gpu=STM_GPU)
     cache: "omit-software"
-    shell: "{params.fail}python -m stm_mechanisms sweep --threads {threads} --params {params.p:q} --out nets={output} 2> {log}"
+    shell: "python -m stm_mechanisms sweep --threads {threads} --params {params.p:q} --out nets={output} 2> {log}"
 
 
 rule stm_mechanisms_reduced:
@@ -37,28 +36,28 @@ rule stm_mechanisms_reduced:
     params:
         p=lambda w: params_json("stm_mechanisms", "reduced", chunk=0),
         code=code_hash("stm_mechanisms"),
-        fail=maybe_fail("stm_mechanisms_reduced"),
     log: LOG("stm_mechanisms", "reduced")
     benchmark: BENCH("stm_mechanisms", "reduced")
     threads: 1
     resources: mem_mb=3000, runtime=30
-    shell: "{params.fail}python -m stm_mechanisms sweep --threads {threads} --params {params.p:q} --out nets={output} 2> {log}"
+    shell: "python -m stm_mechanisms sweep --threads {threads} --params {params.p:q} --out nets={output} 2> {log}"
 
 
 rule stm_mechanisms_analyse:
-    input: STM_CHUNKS
+    input:
+        nets=STM_CHUNKS,
     output:
         index=report(R("stm_mechanisms", "tables", "networks_index.csv"), category="stm_mechanisms",
                      caption="../report/stm_mechanisms/index.rst"),
         rasters=R("stm_mechanisms", "tables", "rasters.npz"),
     params:
-        p=lambda w, input: params_json("stm_mechanisms", "analyse", task=STM_TASK, nets=list(input)),
-        fail=maybe_fail("stm_mechanisms_analyse"),
+        p=lambda w: params_json("stm_mechanisms", "analyse", task=STM_TASK),
+        nets=lambda w, input: in_list(nets=input.nets),
     log: LOG("stm_mechanisms", "analyse")
     benchmark: BENCH("stm_mechanisms", "analyse")
     threads: 2
     resources: mem_mb=16000 if STM_FULL else 3000, runtime=240 if STM_FULL else 20, gpu=STM_GPU
-    shell: "{params.fail}python -m stm_mechanisms analyse --threads {threads} --params {params.p:q} --out index={output.index} --out rasters={output.rasters} 2> {log}"
+    shell: "python -m stm_mechanisms analyse --threads {threads} --params {params.p:q} {params.nets} --out index={output.index} --out rasters={output.rasters} 2> {log}"
 
 
 rule stm_mechanisms_benchmark:
@@ -67,12 +66,11 @@ rule stm_mechanisms_benchmark:
                      caption="../report/stm_mechanisms/benchmark_table.rst"),
     params:
         p=lambda w: params_json("stm_mechanisms", "benchmark", task=STM_TASK),
-        fail=maybe_fail("stm_mechanisms_benchmark"),
     log: LOG("stm_mechanisms", "benchmark")
     benchmark: BENCH("stm_mechanisms", "benchmark")
     threads: 2
     resources: **measured("stm_mechanisms_benchmark", mem_mb=8000 if STM_FULL else 3000, runtime=60 if STM_FULL else 15, gpu=STM_GPU)
-    shell: "{params.fail}python -m stm_mechanisms benchmark --threads {threads} --params {params.p:q} --out bench={output.bench} 2> {log}"
+    shell: "python -m stm_mechanisms benchmark --threads {threads} --params {params.p:q} --out bench={output.bench} 2> {log}"
 
 
 rule stm_mechanisms_figures:
@@ -91,12 +89,11 @@ rule stm_mechanisms_figures:
                      caption="../report/stm_mechanisms/benchmark.rst"),
     params:
         p=lambda w: params_json("stm_mechanisms", "figures", task=STM_TASK, sweep=P("stm_mechanisms", "sweep")),
-        fail=maybe_fail("stm_mechanisms_figures"),
     log: LOG("stm_mechanisms", "figures")
     benchmark: BENCH("stm_mechanisms", "figures")
     threads: 1
     resources: mem_mb=2000, runtime=10
-    shell: "{params.fail}python -m stm_mechanisms figures --threads {threads} --params {params.p:q} --in index={input.index} --in rasters={input.rasters} --in bench={input.bench} --out fig_phase={output.phase} --out fig_mechanism={output.mechanism} --out fig_rasters={output.rasters} --out fig_bench={output.bench} 2> {log}"
+    shell: "python -m stm_mechanisms figures --threads {threads} --params {params.p:q} --in index={input.index} --in rasters={input.rasters} --in bench={input.bench} --out fig_phase={output.phase} --out fig_mechanism={output.mechanism} --out fig_rasters={output.rasters} --out fig_bench={output.bench} 2> {log}"
 
 
 rule stm_mechanisms_claims:
@@ -109,12 +106,11 @@ rule stm_mechanisms_claims:
         p=lambda w: params_json("stm_mechanisms", "claims", task=STM_TASK, scale=SCALE,
                                 sweep=P("stm_mechanisms", "sweep"), reduced=P("stm_mechanisms", "reduced")),
         code=code_hash("stm_mechanisms", report_only=True),
-        fail=maybe_fail("stm_mechanisms_claims"),
     log: LOG("stm_mechanisms", "claims")
     benchmark: BENCH("stm_mechanisms", "claims")
     threads: 1
     resources: mem_mb=2000, runtime=10
-    shell: "{params.fail}python -m stm_mechanisms claims --threads {threads} --params {params.p:q} --in index={input.index} --in bench={input.bench} --in reduced={input.reduced} --out out={output} 2> {log}"
+    shell: "python -m stm_mechanisms claims --threads {threads} --params {params.p:q} --in index={input.index} --in bench={input.bench} --in reduced={input.reduced} --out claims_json={output} 2> {log}"
 
 
 rule stm_mechanisms:

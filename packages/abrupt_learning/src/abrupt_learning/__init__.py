@@ -8,5 +8,5 @@ Modules: :mod:`.tasks` (delayed addition, evidence accumulation, 3-bit
 flip-flop), :mod:`.model` (leaky tanh RNN, regulariser, BPTT and RFLO,
 Procrustes distance), :mod:`.train` (vmapped grid training with checkpoints),
 :mod:`.detect` (plateau / drop / GR detectors), :mod:`.fixed_points`
-(q-minimisation), :mod:`.stages`, :mod:`.claims`, :mod:`.plots`.
+(q-minimisation), :mod:`.stages`, :mod:`.claims`, :mod:`.figures`.
 """

@@ -87,7 +87,6 @@ class AnalyseConfig:
     fp_tol: float = 0.05
     fp_every: int = 1                 # analyse every fp_every-th parameter snapshot
     fp_end_tasks: list = field(default_factory=lambda: ["flipflop"])   # fixed points of every final network
-    inputs: list = field(default_factory=list)   # the train outputs (the rule passes them)
     seed: int = 0
 
 
@@ -174,12 +173,13 @@ def fixed_point_table(z: dict, cfg: AnalyseConfig):
     return rows, pts
 
 
-def analyse(cfg: AnalyseConfig, runs: Path, fixed: Path, points: Path) -> None:
-    """Detect plateau / drop / GR per network; fixed points of snapshot networks."""
-    if not cfg.inputs:
-        raise ConfigError("config key analyse.inputs is empty (the train outputs)")
+def analyse(cfg: AnalyseConfig, trains: list[Path], runs: Path, fixed: Path, points: Path) -> None:
+    """Detect plateau / drop / GR per network of the train outputs ``trains``; fixed points of
+    snapshot networks."""
+    if not trains:
+        raise ValueError("analyse: no trains given (the train outputs, --in trains=... per file)")
     tables, fp_rows, fp_pts = [], [], []
-    for f in repro_core.progress(cfg.inputs, desc="analyse"):
+    for f in repro_core.progress(trains, desc="analyse"):
         z = repro_core.load_npz(f)
         tables.append(run_table(z, cfg))
         if str(z["rule"]) == cfg.fp_rule:
@@ -263,7 +263,6 @@ def read_fixed(path: Path, grid=None) -> pd.DataFrame:
 # ------------------------------------------------------------------ figures
 @dataclass
 class FiguresConfig:
-    inputs: list = field(default_factory=list)
     lam_ref: float = 0.1
     plateau_gains: list = field(default_factory=list)   # (the claims section, passed whole by the rule)
     strong_gains: list = field(default_factory=list)
@@ -272,20 +271,20 @@ class FiguresConfig:
     seed: int = 0
 
 
-def figures(cfg: FiguresConfig, runs: Path, fixed: Path, points: Path, fig_aligned: Path, fig_phase: Path,
-            fig_speedup: Path, fig_gain: Path) -> None:
-    from . import plots
+def figures(cfg: FiguresConfig, trains: list[Path], runs: Path, fixed: Path, points: Path, fig_aligned: Path,
+            fig_phase: Path, fig_speedup: Path, fig_gain: Path) -> None:
+    from . import figures as figs
 
-    trains = {(str(z["task"]), str(z["rule"])): z for z in map(repro_core.load_npz, cfg.inputs)}
+    trains = {(str(z["task"]), str(z["rule"])): z for z in map(repro_core.load_npz, trains)}
     pts = repro_core.load_npz(points)
     # the expected grids come from the train outputs (and the analysed snapshots the analyse stage
     # recorded in fixed_points.npz; an older file without them: the table's own span)
     rt = read_runs(runs, runs_grid_from_trains(trains.values()) if trains else None)
     fp = read_fixed(fixed, fixed_grid(trains.values(), pts) if trains and "fp_rule" in pts else None)
-    plots.aligned(trains, rt, fig_aligned)
-    plots.phase(trains, rt, fp, pts, fig_phase)
-    plots.speedup(rt, cfg.lam_ref, fig_speedup)
-    plots.gain(rt, cfg.lam_ref, fig_gain)
+    figs.aligned(trains, rt, fig_aligned)
+    figs.phase(trains, rt, fp, pts, fig_phase)
+    figs.speedup(rt, cfg.lam_ref, fig_speedup)
+    figs.gain(rt, cfg.lam_ref, fig_gain)
 
 
 # ------------------------------------------------------------------- claims
@@ -303,20 +302,21 @@ class ClaimsConfig:
     seed: int = 0
 
 
-def claims(cfg: ClaimsConfig, runs: Path, out: Path) -> None:
+def claims(cfg: ClaimsConfig, runs: Path, claims_json: Path) -> None:
     """Evaluate the paper's claims on runs.csv (read complete, or fail naming the file)."""
     from .claims import CLAIMS, build_context
 
     ctx = build_context(read_runs(runs, runs_grid_from_train(cfg.train) if cfg.train else None), cfg.lam_ref,
                         cfg.plateau_gains, cfg.strong_gains, cfg.tasks, cfg.attractor_task)
     records = repro_core.evaluate_claims(CLAIMS, ctx, cfg.scale, paper="abrupt_learning")
-    repro_core.write_claims(records, out)
+    repro_core.write_claims(records, claims_json)
 
 
 STAGES = {
-    "train": Stage(train, TrainConfig, outputs=("out",)),
-    "analyse": Stage(analyse, AnalyseConfig, outputs=("runs", "fixed", "points")),
-    "figures": Stage(figures, FiguresConfig, inputs=("runs", "fixed", "points"),
-                     outputs=("fig_aligned", "fig_phase", "fig_speedup", "fig_gain")),
-    "claims": Stage(claims, ClaimsConfig, inputs=("runs",), outputs=("out",)),
+    "train": Stage(train, TrainConfig, outputs=("out",), section="train"),
+    "analyse": Stage(analyse, AnalyseConfig, inputs=("trains",), outputs=("runs", "fixed", "points"),
+                     many=("trains",), section="analyse"),
+    "figures": Stage(figures, FiguresConfig, inputs=("trains", "runs", "fixed", "points"),
+                     outputs=("fig_aligned", "fig_phase", "fig_speedup", "fig_gain"), many=("trains",), section="claims"),
+    "claims": Stage(claims, ClaimsConfig, inputs=("runs",), outputs=("claims_json",), section="claims"),
 }

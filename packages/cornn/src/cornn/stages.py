@@ -111,7 +111,6 @@ def fit(cfg: FitConfig, data: Path, traces: Path) -> None:
 # ----------------------------------------------------------------------------- benchmark
 @dataclass
 class BenchmarkConfig:
-    traces: list
     methods: list = field(default_factory=list)  # every trace file has rows of each (if given)
     scaling_n: list = field(default_factory=lambda: [100, 200, 500, 1000])
     scaling_T_per_n: int = 20
@@ -127,13 +126,13 @@ class BenchmarkConfig:
     seed: int = 0
 
 
-def benchmark(cfg: BenchmarkConfig, bench: Path, scaling: Path) -> None:
-    """Time to r* per method and speed-up over CORNN (from the fit traces, all measured
+def benchmark(cfg: BenchmarkConfig, traces: list[Path], bench: Path, scaling: Path) -> None:
+    """Time to r* per method and speed-up over CORNN (from the fit ``traces``, all measured
     in one process per data set), and CORNN's wall time vs n at T = 20 n."""
     from . import random_nets
 
     repro_core.seed_everything(cfg.seed)
-    traces = read_traces(cfg.traces, cfg.methods)
+    traces = read_traces(traces, cfg.methods)
     repro_core.save_csv(random_nets.summarize(traces), bench)   # r* per data set, from the fit
     sc = random_nets.scaling_run(cfg.scaling_n, cfg.scaling_T_per_n, cfg.g, cfg.alpha,
                                  cfg.sigma_in, cfg.sigma_conv, cfg.l2, cfg.threshold,
@@ -387,7 +386,6 @@ TIMED_COLUMNS = ["experiment", "alpha_sd", "fraction", "observed", "rep", "r2"]
 @dataclass
 class ResultsGrid:
     """The grid every result table must cover, as the config asks for it."""
-    flipflop: list              # flip-flop result files, one per network size
     experiments: list
     reps: dict                  # experiment -> number of networks
     methods: list
@@ -408,9 +406,9 @@ def read_scaling(path, g: ResultsGrid) -> pd.DataFrame:
     return repro_core.read_table(path, SCALING_COLUMNS, grid={"n": g.scaling_n})
 
 
-def read_flipflop(g: ResultsGrid) -> pd.DataFrame:
+def read_flipflop(paths, g: ResultsGrid) -> pd.DataFrame:
     return pd.concat([repro_core.read_table(p, FLIPFLOP_COLUMNS, grid={"trials": g.flipflop_trials})
-                      for p in g.flipflop], ignore_index=True)
+                      for p in paths], ignore_index=True)
 
 
 def read_timed(path, g: ResultsGrid) -> pd.DataFrame:
@@ -422,18 +420,18 @@ def read_timed(path, g: ResultsGrid) -> pd.DataFrame:
 
 @dataclass
 class FiguresConfig(ResultsGrid):
-    traces: list = field(default_factory=list)
     seed: int = 0
 
 
-def make_figures(cfg: FiguresConfig, scaling: Path, timed_results: Path, fig_accuracy: Path,
-                 fig_scaling: Path, fig_flipflop: Path, fig_timed: Path) -> None:
+def make_figures(cfg: FiguresConfig, traces: list[Path], scaling: Path, timed_results: Path,
+                 flipflop: list[Path], fig_accuracy: Path, fig_scaling: Path, fig_flipflop: Path,
+                 fig_timed: Path) -> None:
     """Accuracy-vs-time (paper Fig. 2/3), scaling, flip-flop and timed-response panels. Every
     table is read (and checked complete) before anything is drawn."""
     from . import figures
 
-    traces, sc = read_traces(cfg.traces, cfg.methods), read_scaling(scaling, cfg)
-    ff, tm = read_flipflop(cfg), read_timed(timed_results, cfg)
+    traces, sc = read_traces(traces, cfg.methods), read_scaling(scaling, cfg)
+    ff, tm = read_flipflop(flipflop, cfg), read_timed(timed_results, cfg)
     figures.accuracy_time(traces, fig_accuracy)
     figures.scaling(sc, fig_scaling)
     figures.flipflop(ff, fig_flipflop)
@@ -446,22 +444,23 @@ class ClaimsConfig(ResultsGrid):
     seed: int = 0
 
 
-def read_results(cfg: ClaimsConfig, bench: Path, scaling: Path, timed_results: Path) -> dict:
+def read_results(cfg: ClaimsConfig, bench: Path, scaling: Path, timed_results: Path,
+                 flipflop: list[Path]) -> dict:
     """Every result table the claims judge, each checked against the grid the config
     asks for: a table cut short or missing rows fails here, naming the file."""
     b = repro_core.read_table(bench, BENCH_COLUMNS, nullable=BENCH_NAN_OK,
                               grid=[{"exp": [e], "rep": range(int(cfg.reps[e])), "method": cfg.methods}
                                     for e in cfg.experiments])
-    return {"bench": b, "scaling": read_scaling(scaling, cfg), "flipflop": read_flipflop(cfg),
+    return {"bench": b, "scaling": read_scaling(scaling, cfg), "flipflop": read_flipflop(flipflop, cfg),
             "timed": read_timed(timed_results, cfg)}
 
 
-def claims(cfg: ClaimsConfig, bench: Path, scaling: Path, timed_results: Path,
+def claims(cfg: ClaimsConfig, bench: Path, scaling: Path, timed_results: Path, flipflop: list[Path],
            claims_json: Path) -> None:
     """Evaluate every claim of the paper on our results; write claims.json."""
     from .claims import CLAIMS
 
-    ctx = read_results(cfg, bench, scaling, timed_results)
+    ctx = read_results(cfg, bench, scaling, timed_results, flipflop)
     records = repro_core.evaluate_claims(CLAIMS, ctx, cfg.scale, paper="cornn")
     repro_core.write_claims(records, claims_json)
 
@@ -469,17 +468,19 @@ def claims(cfg: ClaimsConfig, bench: Path, scaling: Path, timed_results: Path,
 # ----------------------------------------------------------------------------- registry
 STAGES = {
     "simulate": Stage(simulate, SimulateConfig, outputs=("data",)),
-    "fit": Stage(fit, FitConfig, inputs=("data",), outputs=("traces",)),
-    "benchmark": Stage(benchmark, BenchmarkConfig, outputs=("bench", "scaling")),
+    "fit": Stage(fit, FitConfig, inputs=("data",), outputs=("traces",), section="fit"),
+    "benchmark": Stage(benchmark, BenchmarkConfig, inputs=("traces",), outputs=("bench", "scaling"),
+                       many=("traces",), section="benchmark"),
     "solver_bench": Stage(solver_bench, SolverBenchConfig, inputs=("data_exp1a", "data_exp1c"),
-                          outputs=("table",)),
-    "flipflop_train": Stage(flipflop_train, FlipFlopTrainConfig, outputs=("generator",)),
+                          outputs=("table",), section="solver_bench"),
+    "flipflop_train": Stage(flipflop_train, FlipFlopTrainConfig, outputs=("generator",), section="flipflop.train"),
     "flipflop_fit": Stage(flipflop_fit, FlipFlopFitConfig, inputs=("generator",),
-                          outputs=("results",)),
-    "timed_train": Stage(timed_train, TimedTrainConfig, outputs=("generator",)),
-    "timed_fit": Stage(timed_fit, TimedFitConfig, inputs=("generator",), outputs=("results",)),
-    "figures": Stage(make_figures, FiguresConfig, inputs=("scaling", "timed_results"),
-                     outputs=("fig_accuracy", "fig_scaling", "fig_flipflop", "fig_timed")),
-    "claims": Stage(claims, ClaimsConfig, inputs=("bench", "scaling", "timed_results"),
-                    outputs=("claims_json",)),
+                          outputs=("results",), section="flipflop.fit"),
+    "timed_train": Stage(timed_train, TimedTrainConfig, outputs=("generator",), section="timed.train"),
+    "timed_fit": Stage(timed_fit, TimedFitConfig, inputs=("generator",), outputs=("results",), section="timed.fit"),
+    "figures": Stage(make_figures, FiguresConfig, inputs=("traces", "scaling", "timed_results", "flipflop"),
+                     outputs=("fig_accuracy", "fig_scaling", "fig_flipflop", "fig_timed"),
+                     many=("traces", "flipflop")),
+    "claims": Stage(claims, ClaimsConfig, inputs=("bench", "scaling", "timed_results", "flipflop"),
+                    outputs=("claims_json",), many=("flipflop",)),
 }

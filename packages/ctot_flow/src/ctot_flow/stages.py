@@ -83,12 +83,12 @@ def sampling_floor(proc: Process, test: np.ndarray, times: np.ndarray, reps: int
 
 
 # ---------------------------------------------------------------- labels
-@dataclass
+@dataclass(kw_only=True)
 class LabelsConfig:
     dataset: str
-    m_grid: list = field(default_factory=lambda: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
-    batch: int = 250
-    n_rep: int = 2
+    m_grid: list
+    batch: int
+    n_rep: int
     seed: int = 0
 
 
@@ -280,7 +280,7 @@ def _load_results(root: Path, names, seeds: int) -> dict:
     return {n: [load_json(Path(root) / "eval" / n / f"s{s}.json") for s in range(seeds)] for n in names}
 
 
-def summarize(cfg: SummaryConfig, root: Path, claims: Path, table: Path, table_html: Path) -> None:
+def summarize(cfg: SummaryConfig, root: Path, claims_json: Path, table: Path, table_html: Path) -> None:
     """claims.json and the per-dataset table of label errors and W-distances."""
     import pandas as pd
 
@@ -290,7 +290,7 @@ def summarize(cfg: SummaryConfig, root: Path, claims: Path, table: Path, table_h
 
     ctx = {"main": _load_results(root, cfg.datasets, cfg.seeds),
            "sweep": _load_results(root, cfg.sweep, cfg.seeds)}
-    write_claims(evaluate_claims(CLAIMS, ctx, cfg.scale, paper="ctot_flow"), claims)
+    write_claims(evaluate_claims(CLAIMS, ctx, cfg.scale, paper="ctot_flow"), claims_json)
     df: pd.DataFrame = results_table({**ctx["main"], **ctx["sweep"]})
     save_csv(df, table)
     save_text(df.to_html(index=False, float_format=lambda x: f"{x:.4g}"), table_html)
@@ -321,13 +321,13 @@ def figures(cfg: FiguresConfig, root: Path, fig_labels: Path, fig_traj: Path, fi
 
 STAGES = {
     "simulate": Stage(simulate, SimulateConfig, inputs=(), outputs=("data",)),
-    "labels": Stage(labels, LabelsConfig, inputs=("data",), outputs=("labels",)),
+    "labels": Stage(labels, LabelsConfig, inputs=("data",), outputs=("labels",), section="labels"),
     "train": Stage(train, TrainStageConfig, inputs=("data", "labels"), outputs=("models",)),
     "evaluate": Stage(evaluate, EvaluateConfig, inputs=("data", "labels", "models"),
                       outputs=("metrics", "paths")),
     "fit": Stage(fit, FitConfig, inputs=("data", "labels"), outputs=("models", "metrics", "paths")),
     "summarize": Stage(summarize, SummaryConfig, inputs=("root",),
-                       outputs=("claims", "table", "table_html")),
+                       outputs=("claims_json", "table", "table_html")),
     "figures": Stage(figures, FiguresConfig, inputs=("root",),
                      outputs=("fig_labels", "fig_traj", "fig_wdist", "fig_noise")),
 }

@@ -10,5 +10,5 @@ with small pretrained LMs that run offline. Modules:
                        Llama) and top-k / per-label next-token scoring
 - :mod:`.trees`        co-occurrence, the parent rule, the paper's cleanup and tree metrics
 - :mod:`.recognition`  first-match emotion recognition and confusion matrices
-- :mod:`.plots`, :mod:`.stages`, :mod:`.claims`
+- :mod:`.figures`, :mod:`.stages`, :mod:`.claims`
 """

@@ -164,13 +164,13 @@ class FiguresConfig:
 def figures(cfg: FiguresConfig, analysis: Path, trees_fig: Path, complexity_fig: Path,
             recognition_fig: Path, confusion_fig: Path) -> None:
     """Tree drawings, complexity vs model size, persona accuracies, confusion heatmaps."""
-    from . import plots
+    from . import figures as figs
 
     a = load_json(analysis)
-    plots.trees_figure(a, trees_fig)
-    plots.complexity_figure(a, complexity_fig)
-    plots.recognition_figure(a, recognition_fig)
-    plots.confusion_figure(a, confusion_fig)
+    figs.trees_figure(a, trees_fig)
+    figs.complexity_figure(a, complexity_fig)
+    figs.recognition_figure(a, recognition_fig)
+    figs.confusion_figure(a, confusion_fig)
 
 
 @dataclass
@@ -194,11 +194,11 @@ def claims(cfg: ClaimsConfig, analysis: Path, claims_json: Path) -> None:
 
 
 STAGES = {
-    "prompts": Stage(make_prompts, PromptsConfig, inputs=(), outputs=("prompts",)),
-    "score": Stage(score, ScoreConfig, inputs=("prompts",), outputs=("scores",)),
+    "prompts": Stage(make_prompts, PromptsConfig, inputs=(), outputs=("prompts",), section="prompts"),
+    "score": Stage(score, ScoreConfig, inputs=("prompts",), outputs=("scores",), section="score"),
     "analyse": Stage(analyse, AnalyseConfig, inputs=("prompts", "scores_dir"),
-                     outputs=("analysis", "trees_table", "recognition_table")),
+                     outputs=("analysis", "trees_table", "recognition_table"), section="analyse"),
     "figures": Stage(figures, FiguresConfig, inputs=("analysis",),
                      outputs=("trees_fig", "complexity_fig", "recognition_fig", "confusion_fig")),
-    "claims": Stage(claims, ClaimsConfig, inputs=("analysis",), outputs=("claims_json",)),
+    "claims": Stage(claims, ClaimsConfig, inputs=("analysis",), outputs=("claims_json",), section="claims"),
 }

@@ -29,7 +29,7 @@ Modules
 :mod:`.slow`
     Slow points by q-minimisation (scipy L-BFGS-B with an analytic gradient),
     ghost/fixed-point classification, exact 1-D latent flow for rank one.
-:mod:`.stages`, :mod:`.claims`, :mod:`.plots`
+:mod:`.stages`, :mod:`.claims`, :mod:`.figures`
     The pipeline stages (``python -m ghost_points <stage>``), the paper's
     claims checked on our results, and the figures.
 """

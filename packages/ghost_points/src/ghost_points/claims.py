@@ -68,7 +68,7 @@ def _ev(fn, n_key: str, unit: str, test: str, p_key: str):
 
 def build_context(summary: dict, rt: pd.DataFrame, gs: pd.DataFrame, cfg) -> dict:
     """The claims' context: the 1-D summary, the run table and the per-run ghost
-    summary of the replayed rank-one runs (``stages.ghost_summary``)."""
+    summary of the replayed rank-one runs (``analysis.ghost_summary``)."""
     ctx = {"s": summary, "runs": rt, "cfg": cfg, "remedy_lrs": [float(x) for x in cfg.remedy_lrs]}
     gs = gs[gs.conf == 10.0]
     ctx["ghost_all"] = gs                               # the paper's rank-one network (a = 10), dropped

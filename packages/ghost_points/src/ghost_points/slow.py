@@ -4,9 +4,10 @@ For the map ``x_{t+1} = x_t + alpha F(x_t)`` with
 ``F(x) = -x + tanh(U V^T x + b)`` the kinetic energy ``q(x) = |F(x)|^2 / 2`` is
 zero exactly at fixed points; its other local minima are slow points. A slow
 point with q > 0 on the path of the trial is a *ghost*: trajectories linger
-there although nothing attracts them. We minimise q with scipy's L-BFGS-B
-(analytic gradient ``grad q = J^T F``, ``J = -I + diag(1 - phi^2) U V^T``),
-started from the states of the trial itself.
+there although nothing attracts them. We minimise q with
+``repro_core.slow_points.find_slow_points(method="lbfgs")`` (scipy's L-BFGS-B on the map
+``x -> tanh(U V^T x + b)``, whose step minus ``x`` is F; analytic gradient
+``grad q = J^T F``, ``J = -I + diag(1 - phi^2) U V^T``), started from the states of the trial.
 
 For rank-one networks the same structure is visible in the exact 1-D latent
 flow ``g(kappa) = -kappa + n . tanh(m kappa + b)`` (see :mod:`ghost_points.rnn`):
@@ -17,18 +18,30 @@ against each other in the tests.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import minimize
+
+from repro_core.slow_points import find_slow_points
+from repro_core.slow_points import q_and_grad as _q_and_grad
 
 
 def velocity(x, U, V, b):
     return -x + np.tanh(U @ (V.T @ x) + b)
 
 
+def _map_and_vjp(U, V, b):
+    """The map ``x -> tanh(U V^T x + b)`` (its step minus x is the velocity) and its
+    vector-Jacobian product ``v -> V U^T diag(1 - phi^2) v``."""
+    def F(x):
+        return np.tanh(U @ (V.T @ x) + b)
+
+    def vjp(x, v):
+        phi = np.tanh(U @ (V.T @ x) + b)
+        return V @ (U.T @ ((1 - phi ** 2) * v))
+    return F, vjp
+
+
 def q_and_grad(x, U, V, b):
-    phi = np.tanh(U @ (V.T @ x) + b)
-    F = phi - x
-    g = -F + V @ (U.T @ ((1 - phi ** 2) * F))
-    return 0.5 * float(F @ F), g
+    """q(x) = |F(x)|^2 / 2 with F the velocity, and its analytic gradient."""
+    return _q_and_grad(*_map_and_vjp(U, V, b), x)
 
 
 def trial_states(U, V, b, T: int, alpha: float, x0: float) -> np.ndarray:
@@ -44,9 +57,10 @@ def trial_states(U, V, b, T: int, alpha: float, x0: float) -> np.ndarray:
 def minimise_q(x_init, U, V, b, tol: float = 1e-14, maxiter: int = 2000):
     """Local minimum of q from x_init: (x*, q*)."""
     U, V, b = (np.asarray(a, float) for a in (U, V, b))
-    res = minimize(q_and_grad, np.asarray(x_init, float), args=(U, V, b), jac=True,
-                   method="L-BFGS-B", options={"ftol": tol, "gtol": 1e-12, "maxiter": maxiter})
-    return res.x, float(res.fun)
+    F, vjp = _map_and_vjp(U, V, b)
+    X, q = find_slow_points(F, np.asarray(x_init, float)[None], steps=maxiter, method="lbfgs", vjp=vjp,
+                            tol=tol, gtol=1e-12)
+    return X[0], float(q[0])
 
 
 def latent_flow(kappa, m, n, b):

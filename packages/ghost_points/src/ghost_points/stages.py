@@ -12,51 +12,54 @@ import repro_core
 from repro_core.cli import Stage
 from repro_core.seeding import derive_seed
 
+from .analysis import RUN_COLUMNS, ghost_summary, rank_one_latent, read_runs, read_slow
+from .claims import CLAIMS, build_context
+
 
 # ================================================================== 1-D analysis
-@dataclass
+@dataclass(kw_only=True)
 class OnedimConfig:
     # normal form dx/dt = x^2 + r (paper Sec. 2): task delay T, output threshold x_th
-    T: float = 10.0
-    x_th: float = 1.0
-    dt: float = 0.025
-    x_clip: float = 100.0
+    T: float
+    x_th: float
+    dt: float
+    x_clip: float
     # delay scaling: Euler crossing times for r in [r_min, r_max] (threshold scaling_xth)
-    scaling_n: int = 9
-    scaling_rmin: float = 1e-4
-    scaling_rmax: float = 1e-1
-    scaling_dt: float = 1e-3
-    scaling_xth: float = 1000.0
+    scaling_n: int
+    scaling_rmin: float
+    scaling_rmax: float
+    scaling_dt: float
+    scaling_xth: float
     # leaky tanh unit near its saddle-node
-    unit_w: float = 2.0
-    unit_alpha: float = 0.5
-    eps_min: float = 1e-7
-    eps_max: float = 1e-3
-    n_eps: int = 9
+    unit_w: float
+    unit_alpha: float
+    eps_min: float
+    eps_max: float
+    n_eps: int
     # loss landscape of the unit on the delayed-activation task, GD paths on it
-    land_T: int = 20
-    land_x0: float = -0.9
-    land_conf: float = 10.0
-    land_w: list = field(default_factory=lambda: [0.0, 4.0, 81])
-    land_b: list = field(default_factory=lambda: [-1.0, 2.0, 61])
-    path_lrs: list = field(default_factory=lambda: [0.02, 0.5])
-    path_inits: list = field(default_factory=lambda: [[0.5, 0.2], [1.5, 0.4], [3.5, 1.2]])
-    path_steps: int = 400
+    land_T: int
+    land_x0: float
+    land_conf: float
+    land_w: list
+    land_b: list
+    path_lrs: list
+    path_inits: list
+    path_steps: int
     # learning-rate sweep (vmapped over learning rates x initial r)
-    lr_min: float = 0.1               # x the analytic critical learning rate
-    lr_max: float = 10.0
-    n_lr: int = 21
-    n_init: int = 20
-    r0_min: float = 3.0               # x r*
-    r0_max: float = 10.0
-    n_steps: int = 2000
-    confs: list = field(default_factory=lambda: [10.0, 3.0, 1.0])
-    record_every: int = 10
+    lr_min: float  # x the analytic critical learning rate
+    lr_max: float
+    n_lr: int
+    n_init: int
+    r0_min: float  # x r*
+    r0_max: float
+    n_steps: int
+    confs: list
+    record_every: int
     # plateau experiment: GD from r0 = f * (no-learning edge) at confidence plateau_conf
-    plateau_factors: list = field(default_factory=lambda: [0.7, 0.6, 0.5, 0.4, 0.3])
-    plateau_conf: float = 10.0
-    plateau_lr: float = 0.5           # x eta_c(x_th)
-    plateau_steps: int = 1000
+    plateau_factors: list
+    plateau_conf: float
+    plateau_lr: float  # x eta_c(x_th)
+    plateau_steps: int
     osc_tail: int = 100               # oscillatory minimum: the last steps judged
     seed: int = 0
 
@@ -166,26 +169,26 @@ def onedim(cfg: OnedimConfig, data: Path, summary: Path) -> None:
 
 
 # ====================================================================== RNNs
-@dataclass
+@dataclass(kw_only=True)
 class RnnConfig:
-    N: int = 100                      # paper: N = 100
-    alpha: float = 0.5                # dt / tau
-    T: int = 20                       # delay (trial = 2T steps)
-    x0: float = -0.3
-    lrs: list = field(default_factory=lambda: [0.01, 0.02])
-    n_seeds: int = 4
+    N: int  # paper: N = 100
+    alpha: float  # dt / tau
+    T: int  # delay (trial = 2T steps)
+    x0: float
+    lrs: list
+    n_seeds: int
     # [rank K, confidence a] or [rank K, confidence a, readout]; readout "latent"
     # (default: sigmoid(a (kappa_1 - 1)), the paper's rank-one network) or "linear"
     # (sigmoid(a (w . x + c)), the paper's rank-K network of Fig. 6)
-    conditions: list = field(default_factory=lambda: [[1, 10.0], [1, 3.0], [3, 1.0, "linear"]])
+    conditions: list
     # the learning rates of the remedy claims, fixed before any run: the lrs of the
     # sweep above the paper's rank-one critical lr (0.02 fails in ~95% of seeds, Fig. 3)
-    remedy_lrs: list = field(default_factory=list)
-    epochs: int = 2000
-    chunk: int = 500                  # epochs per jit call = interval of parameter snapshots
-    ckpt_every: int = 10              # chunks between checkpoints
-    loss_every: int = 10              # stored loss resolution
-    acc_min: float = 0.95             # learned: final thresholded output right on >= this fraction
+    remedy_lrs: list
+    epochs: int
+    chunk: int  # epochs per jit call = interval of parameter snapshots
+    ckpt_every: int  # chunks between checkpoints
+    loss_every: int  # stored loss resolution
+    acc_min: float  # learned: final thresholded output right on >= this fraction
     seed: int = 0
 
 
@@ -296,32 +299,18 @@ def rnn_train(cfg: RnnConfig, data: Path, runs: Path) -> None:
 
 
 # =============================================================== slow points
-RUN_COLUMNS = ["cond", "K", "conf", "readout", "lr", "seed", "acc", "learned", "loss0", "loss_final",
-               "learned_paper", "drop_epoch"]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SlowConfig:
-    q_fp: float = 1e-10               # q below this: a fixed point
-    v_ghost: float = 0.02             # |F| at a non-fixed slow point below this: a q-ghost (snapshots)
-    stride: int = 1                   # analyse every stride-th snapshot (plus the ones around the drop)
-    max_runs: int = 1000              # analyse at most this many learning runs
-    replay_chunks: int = 2            # per-epoch replay: this many chunks from the snapshot before the drop
-    replay_conf: float = 10.0         # replay the rank-one runs of this confidence (the paper's a = 10)
-    osc_window: int = 100             # epochs after the drop kept from the replay (oscillatory minimum)
+    q_fp: float  # q below this: a fixed point
+    v_ghost: float  # |F| at a non-fixed slow point below this: a q-ghost (snapshots)
+    stride: int  # analyse every stride-th snapshot (plus the ones around the drop)
+    max_runs: int  # analyse at most this many learning runs
+    replay_chunks: int  # per-epoch replay: this many chunks from the snapshot before the drop
+    replay_conf: float  # replay the rank-one runs of this confidence (the paper's a = 10)
+    osc_window: int  # epochs after the drop kept from the replay (oscillatory minimum)
     seed: int = 0
-
-
-def read_runs(runs: Path, n_runs: int | None = None) -> pd.DataFrame:
-    """The run table, failing (naming the file) when it is cut short or misses runs."""
-    rt = repro_core.read_table(runs, columns=RUN_COLUMNS)
-    if n_runs is not None and len(rt) != n_runs:
-        raise repro_core.IncompleteTableError(f"{runs}: {len(rt)} runs, the RNN data has {n_runs}")
-    return rt
-
-
-def _rank_one_latent(rt: pd.DataFrame) -> pd.Series:
-    return (rt.K == 1) & (rt.readout == "latent")
 
 
 def slowpoints(cfg: SlowConfig, data: Path, runs: Path, table: Path, epochs: Path) -> None:
@@ -356,7 +345,7 @@ def slowpoints(cfg: SlowConfig, data: Path, runs: Path, table: Path, epochs: Pat
     repro_core.save_csv(pd.DataFrame(rows, columns=cols), table)
 
     # ---- per-epoch replay of the rank-one runs around their drop
-    ones = [i for i in idx if _rank_one_latent(rt).loc[i] and rt.conf[i] == cfg.replay_conf]
+    ones = [i for i in idx if rank_one_latent(rt).loc[i] and rt.conf[i] == cfg.replay_conf]
     erows = []
     if ones:
         j0 = np.array([max(int(np.searchsorted(ep_all, rt.drop_epoch[i])) - 1, 0) for i in ones])
@@ -383,92 +372,47 @@ def slowpoints(cfg: SlowConfig, data: Path, runs: Path, table: Path, epochs: Pat
     repro_core.save_csv(pd.DataFrame(erows, columns=ecols), epochs)
 
 
-def ghost_summary(rt: pd.DataFrame, sp: pd.DataFrame, pe: pd.DataFrame) -> pd.DataFrame:
-    """Per rank-one run whose loss dropped (the paper's Fig. 3 network): the
-    drop epoch of its per-epoch replay (``replay_drop``, -1 if the replay did
-    not reach it), whether a ghost lay on the trial's path at any epoch up to
-    the drop (``ghost_before_drop``) and the first such epoch, whether a fixed
-    point lay on the path one epoch before the drop (``fixed_before_drop``),
-    whether the latent fixed-point count stayed constant from the start up to
-    the drop (chunk snapshots + every replayed epoch), the minimum speed on
-    the path up to the drop, and ``loss_alternation``: the fraction of epochs
-    after the drop at which the loss change flips sign (period-2 bouncing
-    across a kink gives ~1, a settling descent ~0)."""
-    out = []
-    for i, g in pe.groupby("run"):
-        g = g.sort_values("epoch")
-        dropped = bool(g.dropped.astype(bool).any())
-        drop = int(g.epoch[g.dropped.astype(bool)].iloc[0]) if dropped else int(g.epoch.max())
-        post = g[g.epoch >= drop].loss.to_numpy()
-        d = np.diff(post)
-        alternation = float(np.mean(np.sign(d[1:]) != np.sign(d[:-1]))) if len(d) > 1 else 0.0
-        g = g[g.epoch <= drop]
-        ghost = g[g.ghost_on_path.astype(bool)]
-        snaps = sp[(sp.run == i) & (sp.epoch < g.epoch.min())]["n_fixed_latent"]
-        counts = pd.concat([snaps, g.n_fixed])
-        out.append({"run": i, "K": int(rt.K[i]), "conf": rt.conf[i], "lr": rt.lr[i],
-                    "replay_drop": drop if dropped else -1, "post_epochs": int(len(post) - 1),
-                    "loss_alternation": alternation,
-                    "ghost_before_drop": bool(len(ghost)),
-                    "first_ghost": int(ghost.epoch.min()) if len(ghost) else -1,
-                    "fixed_before_drop": bool(g.fixed_on_path.astype(bool).iloc[-2]) if len(g) > 1 else False,
-                    "fp_count_constant": bool(counts.nunique() == 1),
-                    "n_fixed_max": int(counts.max()),
-                    "min_speed_path": float(g.min_speed_path.min())})
-    return pd.DataFrame(out, columns=["run", "K", "conf", "lr", "replay_drop", "post_epochs", "loss_alternation",
-                                      "ghost_before_drop", "first_ghost",
-                                      "fixed_before_drop", "fp_count_constant", "n_fixed_max", "min_speed_path"])
-
-
 # ================================================================== figures
 @dataclass
 class FiguresConfig:
     seed: int = 0
 
 
-def _read_slow(slowtab: Path, epochs: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    sp = repro_core.read_table(slowtab, columns=["run", "epoch", "kind"])
-    pe = repro_core.read_table(epochs, columns=["run", "epoch", "loss", "dropped", "n_fixed", "fixed_on_path",
-                                                "ghost_on_path", "min_speed_path"])
-    return sp, pe
-
-
 def figures(cfg: FiguresConfig, data: Path, summary: Path, rnn: Path, runs: Path, slowtab: Path, epochs: Path,
             fig_phase: Path, fig_landscape: Path, fig_lr: Path, fig_rnn: Path) -> None:
-    from . import plots
+    from . import figures as figs   # matplotlib only for this stage
 
     d, s, r = repro_core.load_npz(data), repro_core.load_json(summary), repro_core.load_npz(rnn)
     rt = read_runs(runs, r["loss"].shape[0])
-    sp, pe = _read_slow(slowtab, epochs)
-    plots.phase(d, s, fig_phase)
-    plots.landscape(d, s, fig_landscape)
-    plots.lr_sweeps(d, s, fig_lr)
-    plots.rnn_panel(r, rt, sp, ghost_summary(rt, sp, pe), fig_rnn)
+    sp, pe = read_slow(slowtab, epochs)
+    figs.phase(d, s, fig_phase)
+    figs.landscape(d, s, fig_landscape)
+    figs.lr_sweeps(d, s, fig_lr)
+    figs.rnn_panel(r, rt, sp, ghost_summary(rt, sp, pe), fig_rnn)
 
 
 # =================================================================== claims
-@dataclass
+@dataclass(kw_only=True)
 class ClaimsConfig(RnnConfig):
     """The RNN sweep's config (its expected run grid and the remedy lrs fixed in
     advance) plus the scale being judged."""
     scale: str = "quick"
 
 
-def claims(cfg: ClaimsConfig, summary: Path, runs: Path, slowtab: Path, epochs: Path, out: Path) -> None:
-    from .claims import CLAIMS, build_context
-
+def claims(cfg: ClaimsConfig, summary: Path, runs: Path, slowtab: Path, epochs: Path, claims_json: Path) -> None:
     rt = repro_core.read_table(runs, columns=RUN_COLUMNS, grid=run_grid(cfg))
-    sp, pe = _read_slow(slowtab, epochs)
+    sp, pe = read_slow(slowtab, epochs)
     ctx = build_context(repro_core.load_json(summary), rt, ghost_summary(rt, sp, pe), cfg)
     records = repro_core.evaluate_claims(CLAIMS, ctx, cfg.scale, paper="ghost_points")
-    repro_core.write_claims(records, out)
+    repro_core.write_claims(records, claims_json)
 
 
 STAGES = {
-    "onedim": Stage(onedim, OnedimConfig, outputs=("data", "summary")),
-    "rnn_train": Stage(rnn_train, RnnConfig, outputs=("data", "runs")),
-    "slowpoints": Stage(slowpoints, SlowConfig, inputs=("data", "runs"), outputs=("table", "epochs")),
+    "onedim": Stage(onedim, OnedimConfig, outputs=("data", "summary"), section="onedim"),
+    "rnn_train": Stage(rnn_train, RnnConfig, outputs=("data", "runs"), section="rnn"),
+    "slowpoints": Stage(slowpoints, SlowConfig, inputs=("data", "runs"), outputs=("table", "epochs"), section="slowpoints"),
     "figures": Stage(figures, FiguresConfig, inputs=("data", "summary", "rnn", "runs", "slowtab", "epochs"),
                      outputs=("fig_phase", "fig_landscape", "fig_lr", "fig_rnn")),
-    "claims": Stage(claims, ClaimsConfig, inputs=("summary", "runs", "slowtab", "epochs"), outputs=("out",)),
+    "claims": Stage(claims, ClaimsConfig, inputs=("summary", "runs", "slowtab", "epochs"),
+                    outputs=("claims_json",), section="rnn"),
 }

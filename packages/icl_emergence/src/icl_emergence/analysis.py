@@ -16,13 +16,13 @@ LN2 = math.log(2)
 
 
 # ------------------------------------------------------------------ stage: bayes
-@dataclass
+@dataclass(kw_only=True)
 class BayesConfig:
     p: float = 0.4
     q: float = 0.25
     n_coins: list[int] = field(default_factory=lambda: [2, 10, 100, 1000])
     seq_len: int = 100
-    max_len: int = 400           # coin curves to this length (excess sums, l * excess -> 1/2)
+    max_len: int  # coin curves to this length (excess sums, l * excess -> 1/2)
     seed: int = 0
 
 
@@ -96,16 +96,16 @@ def value_at(steps: np.ndarray, values: np.ndarray, step: int) -> float:
 
 
 # ------------------------------------------------------------------ stage: analyze
-@dataclass
+@dataclass(kw_only=True)
 class AnalyzeConfig:
     # run name -> {"kind": mr_name|coins, "arch": ..., "n_coins": N, "history": [path per seed],
     #              "model": [path per seed]}; written by the workflow from the train outputs
     runs: dict = field(default_factory=dict)
     seq_len: int = 100
-    fit_min: int = 8               # power-law fit window l in [fit_min, fit_max] (issue)
-    fit_max: int = 100
-    n_heldout: int = 1024          # held-out-bias sequences for the prior-coupling test
-    sharp_window: int = 30         # steps: the paper's fall 1.96 -> 0.71 nats is between steps 20 and 50
+    fit_min: int  # power-law fit window l in [fit_min, fit_max] (issue)
+    fit_max: int
+    n_heldout: int  # held-out-bias sequences for the prior-coupling test
+    sharp_window: int  # steps: the paper's fall 1.96 -> 0.71 nats is between steps 20 and 50
     seed: int = 0
 
 

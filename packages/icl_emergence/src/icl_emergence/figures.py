@@ -17,9 +17,9 @@ from repro_core.plotting import subplots
 LN2 = math.log(2)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class FiguresConfig:
-    n_checkpoints: int = 4      # training checkpoints drawn in the per-position loss figure
+    n_checkpoints: int  # training checkpoints drawn in the per-position loss figure
     seed: int = 0
 
 

@@ -15,10 +15,10 @@ from .figures import FiguresConfig, figures
 from .train import TrainConfig, train
 
 STAGES = {
-    "bayes": Stage(bayes, BayesConfig, outputs=("curves",)),
+    "bayes": Stage(bayes, BayesConfig, outputs=("curves",), section="bayes"),
     "train": Stage(train, TrainConfig, outputs=("model_out", "history_out")),
-    "analyze": Stage(analyze, AnalyzeConfig, inputs=("curves",), outputs=("summary", "data")),
+    "analyze": Stage(analyze, AnalyzeConfig, inputs=("curves",), outputs=("summary", "data"), section="analysis"),
     "figures": Stage(figures, FiguresConfig, inputs=("summary", "data"),
-                     outputs=("position_loss", "transition", "power_law", "coupling")),
+                     outputs=("position_loss", "transition", "power_law", "coupling"), section="figures"),
     "claims": Stage(claims, ClaimsConfig, inputs=("summary",), outputs=("claims_json", "note")),
 }

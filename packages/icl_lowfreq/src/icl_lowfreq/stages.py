@@ -405,15 +405,14 @@ def figures(cfg: FiguresConfig, metrics: Path, layers: Path, context: Path, snap
 
 @dataclass
 class FigureTrainedConfig:
-    trained: list[str] = field(default_factory=list)
     seed: int = 0
 
 
-def figure_trained(cfg: FigureTrainedConfig, fig_trained: Path) -> None:
+def figure_trained(cfg: FigureTrainedConfig, trained: list[Path], fig_trained: Path) -> None:
     """Track B: per-layer energy and low-mode fraction of the trained model; training loss."""
     from . import figures as F
 
-    F.trained(_load_trained(cfg.trained), fig_trained)
+    F.trained(load_trained(trained), fig_trained)
 
 
 @dataclass
@@ -434,12 +433,11 @@ def figure_lm(cfg: FigureLMConfig, metrics: Path, table: Path, fig_lm: Path) -> 
 @dataclass
 class ClaimsConfig:
     scale: str = "quick"
-    trained: list[str] = field(default_factory=list)   # Track B metrics.json paths
-    lm: list[str] = field(default_factory=list)        # Track C metrics.json paths
     seed: int = 0
 
 
-def _load_trained(paths: list[str]) -> dict:
+def load_trained(paths: list[Path]) -> dict:
+    """Track B metrics files by graph."""
     out = {}
     for p in paths:
         m = repro_core.load_json(p)
@@ -447,25 +445,28 @@ def _load_trained(paths: list[str]) -> dict:
     return out
 
 
-def claims(cfg: ClaimsConfig, metrics: Path, claims_json: Path) -> None:
-    """Evaluate the paper's claims on our exact-model (and trained-model) results."""
+def claims(cfg: ClaimsConfig, metrics: Path, trained: list[Path], lm: list[Path], claims_json: Path) -> None:
+    """Evaluate the paper's claims on our exact-model results, the trained models' metrics
+    (Track B, ``trained``) and the pretrained LMs' metrics (Track C, ``lm``)."""
     from .claims import CLAIMS
 
     ctx = repro_core.load_json(metrics)
-    ctx["trained"] = _load_trained(cfg.trained)
-    ctx["lm"] = {m["model"]: m for m in map(repro_core.load_json, cfg.lm)}
+    ctx["trained"] = load_trained(trained)
+    ctx["lm"] = {m["model"]: m for m in map(repro_core.load_json, lm)}
     records = repro_core.evaluate_claims(CLAIMS, ctx, cfg.scale, paper="icl_lowfreq")
     repro_core.write_claims(records, claims_json)
 
 
 STAGES = {
-    "exact": Stage(exact, ExactConfig, outputs=("metrics", "layers", "context", "snapshots")),
+    "exact": Stage(exact, ExactConfig, outputs=("metrics", "layers", "context", "snapshots"), section="exact"),
     "figures": Stage(figures, FiguresConfig, inputs=("metrics", "layers", "context", "snapshots"),
-                     outputs=("fig_pca", "fig_energy", "fig_spectrum", "fig_noise")),
-    "claims": Stage(claims, ClaimsConfig, inputs=("metrics",), outputs=("claims_json",)),
-    "train": Stage(train, TrainConfig, outputs=("model_out",)),
-    "figure_trained": Stage(figure_trained, FigureTrainedConfig, outputs=("fig_trained",)),
-    "analyse": Stage(analyse, AnalyseConfig, inputs=("model_in",), outputs=("metrics",)),
+                     outputs=("fig_pca", "fig_energy", "fig_spectrum", "fig_noise"), section="figures"),
+    "claims": Stage(claims, ClaimsConfig, inputs=("metrics", "trained", "lm"), outputs=("claims_json",),
+                    many=("trained", "lm")),
+    "train": Stage(train, TrainConfig, outputs=("model_out",), section="trained.train"),
+    "figure_trained": Stage(figure_trained, FigureTrainedConfig, inputs=("trained",), outputs=("fig_trained",),
+                            many=("trained",)),
+    "analyse": Stage(analyse, AnalyseConfig, inputs=("model_in",), outputs=("metrics",), section="trained.analyse"),
     "lm": Stage(lm, LMConfig, outputs=("metrics", "table")),
     "figure_lm": Stage(figure_lm, FigureLMConfig, inputs=("metrics", "table"), outputs=("fig_lm",)),
 }

@@ -33,18 +33,18 @@ from . import bms, urns
 KEYS = ("K_M", "K_G", "L_M", "L_G")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class AnalyzeConfig:
     runs: list                   # npz files written by the train stage (any seeds)
-    n_loss: int = 2000           # sequences for each strategy's in-distribution loss L_s
-    fit_fraction: float = 0.8    # fit on the first 80% of checkpoints and of D values (paper)
-    crossing: float = 0.5        # relative distance taken as "at M" (> ) or "at G" (<)
+    n_loss: int  # sequences for each strategy's in-distribution loss L_s
+    fit_fraction: float  # fit on the first 80% of checkpoints and of D values (paper)
+    crossing: float  # relative distance taken as "at M" (> ) or "at G" (<)
     after_step: int = 0          # transient G phase: only checkpoints from here on (end of
                                  # warm-up: before it the barely trained model is near uniform)
-    interpolation_filter: bool = True     # the authors' row filter for the fit and correlations
-    interpolation_percentile: float = 0.2  # authors' threshold_percentile (urns / categorical)
+    interpolation_filter: bool  # the authors' row filter for the fit and correlations
+    interpolation_percentile: float  # authors' threshold_percentile (urns / categorical)
     n_boot: int = 2000           # bootstrap resamples for the transition-time slope
-    n_boot_noise: int = 100      # bootstrap resamples of the evaluation sequences (noise ceiling)
+    n_boot_noise: int            # bootstrap resamples of the evaluation sequences (noise ceiling)
     seed: int = 0
 
 

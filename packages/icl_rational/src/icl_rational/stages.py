@@ -15,8 +15,8 @@ from .train import TrainConfig, train
 
 STAGES = {
     "train": Stage(train, TrainConfig, outputs=("run",)),
-    "analyze": Stage(analyze, AnalyzeConfig, outputs=("summary", "table", "curves")),
+    "analyze": Stage(analyze, AnalyzeConfig, outputs=("summary", "table", "curves"), section="analyze"),
     "figures": Stage(figures, FiguresConfig, inputs=("summary", "table", "curves"),
-                     outputs=("rel_distance", "kl_curves", "phase", "transition")),
+                     outputs=("rel_distance", "kl_curves", "phase", "transition"), section="figures"),
     "claims": Stage(claims, ClaimsConfig, inputs=("summary",), outputs=("claims_json", "note")),
 }

@@ -289,27 +289,27 @@ def read_results(cfg: ClaimsConfig, dims: Path, redundancy: Path, decoding: Path
 
 
 def claims(cfg: ClaimsConfig, dims: Path, redundancy: Path, decoding: Path, drift: Path,
-           perturb: Path, summary: Path, out: Path) -> None:
+           perturb: Path, summary: Path, claims_json: Path) -> None:
     """Evaluate the paper's claims on our results and write claims.json."""
     from repro_core import evaluate_claims, write_claims
 
     from .claims import CLAIMS
     ctx = read_results(cfg, dims, redundancy, decoding, drift, perturb, summary)
-    write_claims(evaluate_claims(CLAIMS, ctx, cfg.scale, paper="latent_units"), out)
+    write_claims(evaluate_claims(CLAIMS, ctx, cfg.scale, paper="latent_units"), claims_json)
 
 
 STAGES = {
-    "networks": Stage(networks, NetworksConfig, outputs=("data",)),
-    "dimensionality": Stage(dimensionality, DimsConfig, inputs=("data",), outputs=("dims", "spectra")),
-    "redundancy": Stage(redundancy, RedundancyConfig, inputs=("data",), outputs=("table",)),
-    "decoding": Stage(decoding, DecodingConfig, inputs=("data",), outputs=("table",)),
-    "drift": Stage(drift, DriftConfig, inputs=("data",), outputs=("table", "perturb")),
-    "scaling": Stage(scaling, ScalingConfig, outputs=("trajectories", "decoding", "summary")),
+    "networks": Stage(networks, NetworksConfig, outputs=("data",), section="networks"),
+    "dimensionality": Stage(dimensionality, DimsConfig, inputs=("data",), outputs=("dims", "spectra"), section="dimensionality"),
+    "redundancy": Stage(redundancy, RedundancyConfig, inputs=("data",), outputs=("table",), section="redundancy"),
+    "decoding": Stage(decoding, DecodingConfig, inputs=("data",), outputs=("table",), section="decoding"),
+    "drift": Stage(drift, DriftConfig, inputs=("data",), outputs=("table", "perturb"), section="drift"),
+    "scaling": Stage(scaling, ScalingConfig, outputs=("trajectories", "decoding", "summary"), section="scaling"),
     "figures": Stage(figures, FiguresConfig,
                      inputs=("dims", "spectra", "redundancy", "decoding", "drift", "perturb", "trajectories",
                              "decoding_1d", "summary"),
                      outputs=("fig_dimensionality", "fig_decoding", "fig_scaling", "fig_drift")),
     "claims": Stage(claims, ClaimsConfig, inputs=("dims", "redundancy", "decoding", "drift", "perturb",
                                                   "summary"),
-                    outputs=("out",)),
+                    outputs=("claims_json",)),
 }

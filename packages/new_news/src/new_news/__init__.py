@@ -6,5 +6,5 @@ Reproduces Park, Zhang & Tanaka (arXiv 2505.01812) with a small offline LM. Modu
 - :mod:`.replay`    self-play (model) and template replay: paraphrase, implication, Self-QA
 - :mod:`.lm`        chat formatting, log-likelihood scoring, sampling, LoRA adapters
 - :mod:`.train`     fine-tuning (checkpointed) and multiple-choice evaluation
-- :mod:`.analysis`, :mod:`.plots`, :mod:`.stages`, :mod:`.claims`
+- :mod:`.analysis`, :mod:`.figures`, :mod:`.stages`, :mod:`.claims`
 """

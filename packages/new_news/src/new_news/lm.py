@@ -67,7 +67,7 @@ def _body_and_head(model):
     return base.model, base.lm_head
 
 
-def _batch(pairs, idx, pad_id):
+def pad_batch(pairs, idx, pad_id):
     import torch
 
     L = max(len(pairs[i][0]) + len(pairs[i][1]) for i in idx)
@@ -108,7 +108,7 @@ def score_pairs(model, tok, pairs: Sequence[tuple[list[int], list[int]]], batch_
     total = np.zeros(len(pairs))
     for s in progress(range(0, len(pairs), batch_size), desc=desc):
         idx = order[s:s + batch_size]
-        batch = _batch(pairs, idx, pad)
+        batch = pad_batch(pairs, idx, pad)
         with torch.inference_mode():
             lp = continuation_logprobs(model, pairs, batch).double()
         sums = torch.zeros(len(idx), dtype=torch.float64).index_add_(0, batch[2], lp.cpu())

@@ -35,11 +35,11 @@ GEN_PROMPT = {
     "answer": "Here is a piece of news:\n{news}\n\nUsing the news, answer this question: {question}",
 }
 
-_PARA_FRAMES = ["{x}", "Here is some recent news. {x}", "News update: {x}", "{x} That is the latest news.",
+PARA_FRAMES = ["{x}", "Here is some recent news. {x}", "News update: {x}", "{x} That is the latest news.",
                 "I just read the following. {x}", "Recent reports say this. {x}", "Breaking news: {x}"]
-_IMPL_FRAMES = ["{x}", "It follows that {lx}", "One consequence of the news: {x}",
+IMPL_FRAMES = ["{x}", "It follows that {lx}", "One consequence of the news: {x}",
                 "This means that {lx}", "So, given the news, {lx}"]
-_QA_FRAMES = [("What is new about {t}?", "{x}"), ("Tell me one fact about {t}.", "{x}"),
+QA_FRAMES = [("What is new about {t}?", "{x}"), ("Tell me one fact about {t}.", "{x}"),
               ("What did the recent news say about {t}?", "{x}"),
               ("Is it true that {lx_q}?", "Yes. {x}"), ("What do you know about {t}?", "{x}")]
 
@@ -56,17 +56,17 @@ def template_samples(item: dict, protocol: str, n: int, rng: np.random.Generator
         if protocol == "paraphrase":
             order = rng.permutation(len(facts))
             body = " ".join(facts[i] for i in order)
-            frame = _PARA_FRAMES[int(rng.integers(len(_PARA_FRAMES)))]
+            frame = PARA_FRAMES[int(rng.integers(len(PARA_FRAMES)))]
             user, reply = USER_TURN["paraphrase"], frame.format(x=body)
         elif protocol == "implication":
             pool = facts + impl
             x = pool[int(rng.integers(len(pool)))]
-            frame = _IMPL_FRAMES[int(rng.integers(len(_IMPL_FRAMES)))]
+            frame = IMPL_FRAMES[int(rng.integers(len(IMPL_FRAMES)))]
             user, reply = USER_TURN["implication"], frame.format(x=x, lx=_lower_first(x))
         elif protocol == "selfqa":
             pool = facts + impl
             x = pool[int(rng.integers(len(pool)))]
-            qf, af = _QA_FRAMES[int(rng.integers(len(_QA_FRAMES)))]
+            qf, af = QA_FRAMES[int(rng.integers(len(QA_FRAMES)))]
             user = qf.format(t=item["title"], lx_q=_lower_first(x).rstrip(".!?"))
             reply = af.format(x=x)
         else:

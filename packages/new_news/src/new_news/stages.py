@@ -9,7 +9,6 @@ source model (self-play) or template; budget = replay samples per news item.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,20 +16,9 @@ from repro_core import atomic_dir, load_json, read_table, save_csv, save_json, s
 from repro_core.cli import Stage
 from repro_core.lm import ModelSpec, drop_quantization_marks
 
+from .conditions import parse_condition
 from .dataset import DatasetConfig, build_dataset
 from .lm import LoraSpec
-
-COND_RE = re.compile(r"^(naive|paraphrase|implication|selfqa|shadow)-(news|model|template)-b(\d+)$")
-
-
-def parse_condition(cond: str) -> dict:
-    """``{'protocol', 'source', 'budget'}`` of a condition name (``base``: no fine-tuning)."""
-    if cond == "base":
-        return {"protocol": "base", "source": "", "budget": 0}
-    m = COND_RE.match(cond)
-    if not m:
-        raise ValueError(f"condition {cond!r} is not base or <protocol>-<source>-b<budget>")
-    return {"protocol": m.group(1), "source": m.group(2), "budget": int(m.group(3))}
 
 
 def make_dataset(cfg: DatasetConfig, dataset: Path) -> None:
@@ -60,12 +48,12 @@ def make_model(cfg: ModelStageConfig, dataset: Path, model_dir: Path) -> None:
     from repro_core.lm import load_model, materialise, vocabulary
 
     from .lm import TINY_CHAT_TEMPLATE, TINY_WORDS
-    from .replay import GEN_PROMPT, NAIVE_USER, USER_TURN, _IMPL_FRAMES, _PARA_FRAMES, _QA_FRAMES
+    from .replay import GEN_PROMPT, NAIVE_USER, USER_TURN, IMPL_FRAMES, PARA_FRAMES, QA_FRAMES
 
     seed_everything(cfg.seed)
     ds = load_json(dataset)
-    texts = [NAIVE_USER, *USER_TURN.values(), *GEN_PROMPT.values(), *_PARA_FRAMES, *_IMPL_FRAMES,
-             *[a + " " + b for a, b in _QA_FRAMES], "Options"]
+    texts = [NAIVE_USER, *USER_TURN.values(), *GEN_PROMPT.values(), *PARA_FRAMES, *IMPL_FRAMES,
+             *[a + " " + b for a, b in QA_FRAMES], "Options"]
     for it in ds["items"]:
         texts += [it["news"], it["title"], *it["implications"]]
         texts += [q["question"] + " " + " ".join(q["options"]) for q in it["questions"]]
@@ -138,7 +126,7 @@ def finetune_condition(cfg: RunConfig, cond: str, base_model, tok, items, replay
     import torch
 
     from .lm import adapt, trainable_state
-    from .train import _save_ckpt, fit, training_pairs
+    from .train import save_ckpt, fit, training_pairs
 
     c = parse_condition(cond)
     replay = load_json(replay_file(replay_dir, cond))["samples"]
@@ -151,7 +139,7 @@ def finetune_condition(cfg: RunConfig, cond: str, base_model, tok, items, replay
     losses = fit(model, tok, pairs, t.lr, t.epochs, t.batch_size, t.max_len, cfg.system, cfg.seed,
                  ckpt, t.ckpt_every, desc=cond)
     state = {"trainable": trainable_state(model), "losses": losses, "condition": cond, "n_pairs": len(pairs)}
-    _save_ckpt(adapter, state)
+    save_ckpt(adapter, state)
     print(f"{cond}: loss first {losses[0]:.3f} last {losses[-1]:.3f}")
     return model, losses
 
@@ -282,13 +270,13 @@ class FiguresConfig:
 def figures(cfg: FiguresConfig, summary: Path, table: Path, protocols_fig: Path, shadowing_fig: Path,
             scaling_fig: Path) -> None:
     """Accuracy by protocol and domain; shadowing and overexposure; accuracy vs replay budget."""
-    from . import plots
+    from . import figures as figs
 
     s = load_json(summary)
     tab = read_accuracy(table, s)
-    plots.protocols_figure(s, tab, protocols_fig)
-    plots.shadowing_figure(s, shadowing_fig)
-    plots.scaling_figure(s, scaling_fig)
+    figs.protocols_figure(s, tab, protocols_fig)
+    figs.shadowing_figure(s, shadowing_fig)
+    figs.scaling_figure(s, scaling_fig)
 
 
 @dataclass
@@ -315,7 +303,7 @@ def claims(cfg: ClaimsConfig, summary: Path, claims_json: Path) -> None:
 
 
 STAGES = {
-    "dataset": Stage(make_dataset, DatasetConfig, inputs=(), outputs=("dataset",)),
+    "dataset": Stage(make_dataset, DatasetConfig, inputs=(), outputs=("dataset",), section="dataset"),
     "model": Stage(make_model, ModelStageConfig, inputs=("dataset",), outputs=("model_dir",)),
     "replay": Stage(make_replay, ReplayConfig, inputs=("model_dir", "dataset"), outputs=("replay_dir",)),
     "run": Stage(run, RunConfig, inputs=("model_dir", "dataset", "replay_dir"),
@@ -323,5 +311,5 @@ STAGES = {
     "analyse": Stage(analyse, AnalyseConfig, inputs=("runs_dir", "dataset"), outputs=("summary", "table")),
     "figures": Stage(figures, FiguresConfig, inputs=("summary", "table"),
                      outputs=("protocols_fig", "shadowing_fig", "scaling_fig")),
-    "claims": Stage(claims, ClaimsConfig, inputs=("summary",), outputs=("claims_json",)),
+    "claims": Stage(claims, ClaimsConfig, inputs=("summary",), outputs=("claims_json",), section="claims"),
 }

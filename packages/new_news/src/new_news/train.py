@@ -12,7 +12,7 @@ import numpy as np
 from repro_core import progress
 from repro_core.io import save_torch
 
-from .lm import _batch, continuation_logprobs, encode_pairs, trainable_state
+from .lm import pad_batch, continuation_logprobs, encode_pairs, trainable_state
 
 
 def training_pairs(replay: list[dict], items: list[dict], budget: int, shadow: bool) -> list[tuple[str, str]]:
@@ -30,7 +30,7 @@ def training_pairs(replay: list[dict], items: list[dict], budget: int, shadow: b
     return pairs
 
 
-def _save_ckpt(path: Path, obj) -> None:
+def save_ckpt(path: Path, obj) -> None:
     save_torch(obj, path)
 
 
@@ -60,7 +60,7 @@ def fit(model, tok, pairs, lr: float, epochs: int, batch_size: int, max_len: int
     bar = progress(total=steps, initial=start, desc=desc)
     for step in range(start, steps):
         idx = order[step * batch_size:(step + 1) * batch_size]
-        lp = continuation_logprobs(model, enc, _batch(enc, idx, pad))
+        lp = continuation_logprobs(model, enc, pad_batch(enc, idx, pad))
         loss = -lp.mean()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -71,7 +71,7 @@ def fit(model, tok, pairs, lr: float, epochs: int, batch_size: int, max_len: int
         bar.update(1)
         bar.set_postfix(loss=f"{losses[-1]:.3f}")
         if (step + 1) % ckpt_every == 0 or step + 1 == steps:   # the final one marks the run done
-            _save_ckpt(ckpt, {"trainable": trainable_state(model), "optim": opt.state_dict(),
+            save_ckpt(ckpt, {"trainable": trainable_state(model), "optim": opt.state_dict(),
                               "sched": sched.state_dict(), "step": step + 1, "losses": losses})
             if os.environ.get("NEW_NEWS_STOP_AFTER_CKPT") and step + 1 < steps:   # tests: simulate a killed job
                 raise SystemExit(f"stopped after checkpoint at step {step + 1}")

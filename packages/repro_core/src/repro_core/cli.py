@@ -3,6 +3,10 @@
     python -m <pkg> <stage> --params '<json>' [--params-file cfg.yaml] \
         [--in name=path ...] [--out name=path ...] [--threads N]
 
+A name a stage lists in ``Stage.many`` takes a list of files: ``--in nets=a --in nets=b`` gives
+``nets=[a, b]`` (every file checked to exist; no ``--in nets=...`` at all gives ``[]``); any
+other name is given once.
+
 A paper's ``__main__.py`` is two lines::
 
     from repro_core.cli import main
@@ -16,6 +20,7 @@ config dataclass and the names of its input and output paths.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -53,15 +58,32 @@ class Stage:
     inputs: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
     help: str = ""
+    many: tuple[str, ...] = ()          # inputs that are lists of files (--in name=... repeated)
+    section: str = ""                   # the config section it reads (dotted path in the paper's schema)
 
 
-def _pairs(items: Sequence[str] | None, flag: str) -> dict[str, Path]:
-    out: dict[str, Path] = {}
+def _pairs(items: Sequence[str] | None, flag: str) -> dict[str, list[Path]]:
+    """name=path items, the paths of a repeated name gathered in order."""
+    out: dict[str, list[Path]] = {}
     for item in items or []:
         if "=" not in item:
             raise SystemExit(f"{flag} expects name=path, got {item!r}")
         k, v = item.split("=", 1)
-        out[k] = Path(v)
+        out.setdefault(k, []).append(Path(v))
+    return out
+
+
+def _collect(stage: Stage, name: str, given: Mapping[str, list[Path]]) -> dict[str, Path | list[Path]]:
+    """One path per name, or the list of paths of a name in ``stage.many``."""
+    out: dict[str, Path | list[Path]] = {}
+    for k, v in given.items():
+        if k in stage.many:
+            out[k] = list(v)
+        elif len(v) > 1:
+            raise SystemExit(f"stage {name}: {k} given {len(v)} times; only "
+                             f"{', '.join(stage.many) or 'no name'} may be repeated")
+        else:
+            out[k] = v[0]
     return out
 
 
@@ -76,15 +98,22 @@ def load_params(params: str | None, params_file: str | None) -> dict:
     return data
 
 
-def run_stage(stage: Stage, name: str, params: Mapping[str, Any], paths: Mapping[str, Path]) -> Any:
+def run_stage(stage: Stage, name: str, params: Mapping[str, Any], paths: Mapping[str, Any]) -> Any:
+    """Check the paths (every input present and existing; a ``many`` input a list of files,
+    empty when none is given) and call the stage's function with its config built from ``params``."""
     expected = set(stage.inputs) | set(stage.outputs)
+    paths = {**{k: [] for k in stage.many}, **paths}      # a list input given no file: empty
     missing, unknown = sorted(expected - set(paths)), sorted(set(paths) - expected)
     if missing or unknown:
         raise SystemExit(f"stage {name}: missing paths {missing}, unknown paths {unknown}; "
                          f"inputs: {list(stage.inputs)}, outputs: {list(stage.outputs)}")
     for k in stage.inputs:
-        if not paths[k].exists():
-            raise SystemExit(f"stage {name}: input {k}={paths[k]} does not exist")
+        files = paths[k] if k in stage.many else [paths[k]]
+        if isinstance(files, (str, Path)):
+            raise SystemExit(f"stage {name}: input {k} takes a list of files")
+        for f in files:
+            if not Path(f).exists():
+                raise SystemExit(f"stage {name}: input {k}={f} does not exist")
     cfg = from_dict(stage.config, params, where=name) if stage.config else dict(params)
     return stage.fn(cfg, **paths)
 
@@ -95,15 +124,85 @@ def _summary(stage: Stage) -> str:
     return stage.help or " ".join(doc.split("\n\n")[0].split())
 
 
-def param_keys(config: type | None) -> str:
-    """The --params keys of a config dataclass: name, type and default, one per line."""
+def schema_file(fn: Callable[..., Any], prog: str) -> Path | None:
+    """workflow/schemas/<prog>.schema.yaml of the repository holding the stage's package
+    (packages/<prog>/src/<prog>/...), or None outside a checkout."""
+    try:
+        src = Path(fn.__code__.co_filename).resolve()
+    except AttributeError:
+        return None
+    for parent in src.parents:
+        f = parent / "workflow" / "schemas" / f"{prog}.schema.yaml"
+        if f.exists():
+            return f
+    return None
+
+
+def section_schema(schema: Mapping[str, Any], section: str) -> dict:
+    """The (``$ref``- and ``allOf``-resolved) schema of a dotted ``section`` of a paper's schema;
+    {} where the schema has no such section."""
+    def resolve(node):
+        node = dict(node or {})
+        while "$ref" in node:
+            ref = node.pop("$ref")
+            target = schema
+            for part in ref.lstrip("#/").split("/"):
+                target = target.get(part, {})
+            node = {**target, **node}
+        for sub in node.pop("allOf", []):
+            sub = resolve(sub)
+            node = {**sub, **node, "properties": {**sub.get("properties", {}), **node.get("properties", {})}}
+        return node
+
+    node = resolve(schema)
+    for part in [p for p in section.split(".") if p]:
+        node = resolve(node.get("properties", {}).get(part, {}))
+    return node
+
+
+def key_descriptions(stage: Stage, prog: str) -> dict[str, str]:
+    """key -> the schema's description of it, for the stage's config section."""
+    if not stage.section or not prog:
+        return {}
+    f = schema_file(stage.fn, prog)
+    if f is None:
+        return {}
+    schema = _load_schema(str(f))
+    props = section_schema(schema, stage.section).get("properties", {})
+    return {k: _describe(v, schema) for k, v in props.items()}
+
+
+@functools.lru_cache(maxsize=None)
+def _load_schema(path: str) -> dict:
+    import yaml
+
+    return yaml.safe_load(Path(path).read_text())
+
+
+def _describe(node: Mapping[str, Any], schema: Mapping[str, Any]) -> str:
+    if "description" in node:
+        return str(node["description"])
+    ref = node.get("$ref")
+    if ref:
+        target = schema
+        for part in ref.lstrip("#/").split("/"):
+            target = target.get(part, {})
+        return _describe(target, schema)
+    return ""
+
+
+def param_keys(config: type | None, descriptions: Mapping[str, str] | None = None) -> str:
+    """The --params keys of a config dataclass: name, type and default, one per line, each
+    followed by its description from the paper's schema where it has one."""
     import dataclasses
+    import textwrap
     import typing
 
     if config is None:
         return "parameters: free-form JSON object"
+    descriptions = descriptions or {}
     hints = typing.get_type_hints(config)
-    lines = ["parameter keys (--params JSON):"]
+    lines = ["parameter keys (--params JSON; values from config/<paper>.yaml, described in its schema):"]
     for f in dataclasses.fields(config):
         h = hints[f.name]
         tp = h.__name__ if isinstance(h, type) else str(h).replace("typing.", "")
@@ -114,6 +213,8 @@ def param_keys(config: type | None) -> str:
         else:
             default = "required"
         lines.append(f"  {f.name}: {tp}, {default}")
+        if descriptions.get(f.name):
+            lines += textwrap.wrap(descriptions[f.name], 96, initial_indent="      ", subsequent_indent="      ")
     return "\n".join(lines)
 
 
@@ -121,12 +222,14 @@ def main(stages: Mapping[str, Stage], argv: Sequence[str] | None = None, prog: s
     parser = argparse.ArgumentParser(prog=prog, description=f"Stages of {prog}")
     sub = parser.add_subparsers(dest="stage", required=True)
     for name, st in stages.items():
-        p = sub.add_parser(name, help=_summary(st), description=_summary(st), epilog=param_keys(st.config),
+        p = sub.add_parser(name, help=_summary(st), description=_summary(st),
+                           epilog=param_keys(st.config, key_descriptions(st, prog)),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         p.add_argument("--params", help="stage parameters as a JSON object")
         p.add_argument("--params-file", help="stage parameters as a YAML/JSON file")
+        lists = f" ({', '.join(st.many)}: repeat for a list)" if st.many else ""
         p.add_argument("--in", dest="inputs", action="append", metavar="NAME=PATH",
-                       help=f"inputs: {', '.join(st.inputs) or 'none'}")
+                       help=f"inputs: {', '.join(st.inputs) or 'none'}{lists}")
         p.add_argument("--out", dest="outputs", action="append", metavar="NAME=PATH",
                        help=f"outputs: {', '.join(st.outputs) or 'none'}")
         p.add_argument("--threads", type=int, default=None, help="CPU threads for torch/BLAS")
@@ -138,10 +241,12 @@ def main(stages: Mapping[str, Stage], argv: Sequence[str] | None = None, prog: s
             os.environ[var] = str(args.threads)
         if "torch" in sys.modules:
             sys.modules["torch"].set_num_threads(args.threads)
-    paths = {**_pairs(args.inputs, "--in"), **_pairs(args.outputs, "--out")}
+    stage = stages[args.stage]
+    paths = {**_collect(stage, args.stage, _pairs(args.inputs, "--in")),
+             **_collect(Stage(stage.fn), args.stage, _pairs(args.outputs, "--out"))}
     t0 = time.perf_counter()
     try:
-        run_stage(stages[args.stage], args.stage, load_params(args.params, args.params_file), paths)
+        run_stage(stage, args.stage, load_params(args.params, args.params_file), paths)
     except ConfigError as exc:
         print(f"{prog} {args.stage}: config error: {exc}", file=sys.stderr)
         raise SystemExit(2)

@@ -29,13 +29,12 @@ def pass_at_k(n: int, c, k: int) -> np.ndarray:
     return np.vectorize(lambda x: 1.0 - comb(n - int(x), k) / total, otypes=[float])(c)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class EvalConfig:
-    n_problems: int = 512
-    k: int = 128
-    temperatures: list = field(default_factory=lambda: [0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8,
-                                                        1.0, 1.2, 1.4, 1.6, 1.8, 2.0])
-    max_rows: int = 4096            # sequences per forward pass
+    n_problems: int
+    k: int
+    temperatures: list
+    max_rows: int  # sequences per forward pass
     device: str = "auto"
     seed: int = 0
 

@@ -16,9 +16,9 @@ from .claims import BASE
 # through stages.py, and seaborn alone costs seconds per process.
 
 
-@dataclass
+@dataclass(kw_only=True)
 class FiguresConfig:
-    condition: str = BASE
+    condition: str
     seed: int = 0
 
 

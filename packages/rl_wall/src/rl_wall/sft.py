@@ -18,18 +18,18 @@ from .model import ModelConfig, build_model, n_params, save_model, solve_counts,
 from .task import load_split
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SFTConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
-    batch: int = 64
-    lr: float = 1.0e-3
-    warmup_frac: float = 0.05
-    weight_decay: float = 0.0       # transformers Trainer default
-    grad_clip: float = 1.0          # transformers Trainer default
-    steps: int = 0                  # 0: one epoch over the SFT split
-    eval_every: int = 100
-    n_eval: int = 64                # test problems for the greedy accuracy curve
-    ckpt_every: int = 200
+    batch: int
+    lr: float
+    warmup_frac: float
+    weight_decay: float  # transformers Trainer default
+    grad_clip: float  # transformers Trainer default
+    steps: int  # 0: one epoch over the SFT split
+    eval_every: int
+    n_eval: int  # test problems for the greedy accuracy curve
+    ckpt_every: int
     device: str = "auto"
     seed: int = 0
 

@@ -1,19 +1,28 @@
-"""The paper's headline claims as checks on our sweep (context: stages.claims_context).
+"""The paper's headline claims as checks on our sweep (context: claims_context below).
 
 Paper claims: the no-solution boundary exponent (log lr against log of the failure onset x0,
 2.72 +- 0.07) and the slow-point-manifold boundary exponent (4.05 +- 0.10), both measured with
-the paper's estimator (stages.boundary_points / power_fit), the mechanism's trend with the delay
+the paper's estimator (analysis.boundary_points / power_fit), the mechanism's trend with the delay
 and sequential tiling. Checks: ``reduced_model_slope`` (the top edge of our reduced network
 against our reduced model's prediction), ``theory_matches_numerics`` (our closed form against
 GD on the reduced loss) and ``vmap_speedup`` (a benchmark, a goal of ours)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from pathlib import Path
+
 import numpy as np
 from scipy import stats
 
+import repro_core
 from repro_core import Claim, Evidence
 from repro_core.stats import z_test
+
+from . import theory
+from .analysis import (boundary, boundary_points, fit_loglog, index_grid, power_fit, read_bench, read_index,
+                       read_reduced, theory_table)
+from .task import TaskConfig
 
 # A fit needs at least this many learning rates (or delays) with a boundary point; with fewer
 # there is no slope, which fails the criterion (a finding at that scale, reported with n).
@@ -189,3 +198,50 @@ CLAIMS = [
           compute=_speedup, holds=lambda v: v >= 10, criterion="networks/s speed-up >= 10",
           kind="check", evaluate_at=("quick", "full")),
 ]
+
+
+# ---------------------------------------------------------------- the claims stage
+@dataclass(kw_only=True)
+class ClaimsConfig:
+    task: TaskConfig  # the task section (the rule passes it)
+    momentum: float
+    min_learned_per_delay: int
+    min_tiling_delay: int
+    min_fraction: float  # the paper skips a learning rate whose fraction stays below this
+    x0_lo_ms: float  # the paper's fit window of the boundary (ms)
+    x0_hi_ms: float
+    sp_lr_min: float  # slow-point boundary over the paper's 25 largest lrs (>= 0.0052)
+    scale: str = "quick"
+    # the config's sweep section (delays, lrs, n_seeds): the grid networks_index.csv must cover;
+    # empty: every combination of the delays, lrs and seeds the table itself holds
+    sweep: dict = field(default_factory=dict)
+    # the reduced-model sweep's section (its task, delays, lrs, n_seeds): the grid of ``reduced``
+    reduced: dict = field(default_factory=dict)
+    seed: int = 0
+
+
+def claims_context(cfg: ClaimsConfig, index: Path, bench: Path, reduced: Path) -> dict:
+    """The claims' context; every table read complete, or IncompleteTableError naming the file."""
+    idx = read_index(index, index_grid(cfg.sweep) if cfg.sweep else None)
+    b = read_bench(bench)
+    ns = boundary_points(idx, "failed", cfg.min_fraction)
+    sp = boundary_points(idx, "slow_point", cfg.min_fraction, cfg.sp_lr_min)
+    red = read_reduced(reduced, cfg.reduced)
+    rtask = TaskConfig(**cfg.reduced["task"]) if cfg.reduced.get("task") else cfg.task
+    bd = boundary(red)
+    pos = sorted(d for d in red["delay"].unique() if d > 0)
+    th = theory_table(rtask, pos, cfg.momentum)
+    fit = fit_loglog(bd["delay"], bd["eta_star"])
+    fitted = bd.dropna(subset=["eta_star"])
+    pred = theory.predicted_slope([rtask.spec(d) for d in fitted["delay"] if d > 0], cfg.momentum) \
+        if (fitted["delay"] > 0).sum() >= 2 else np.nan
+    return dict(index=idx, no_solution=ns, no_solution_fit=power_fit(ns["lr"], ns["x0_ms"], cfg.x0_lo_ms,
+                                                                     cfg.x0_hi_ms),
+                slow_point=sp, slow_point_fit=power_fit(sp["lr"], sp["x0_ms"], cfg.x0_lo_ms, cfg.x0_hi_ms),
+                reduced=red, boundary=bd, theory=th, fit=fit, predicted_slope=pred, bench=b, cfg=cfg)
+
+
+def claims(cfg: ClaimsConfig, index: Path, bench: Path, reduced: Path, claims_json: Path) -> None:
+    ctx = claims_context(cfg, index, bench, reduced)
+    recs = repro_core.evaluate_claims(CLAIMS, ctx, cfg.scale, paper="stm_mechanisms")
+    repro_core.write_claims(recs, claims_json)

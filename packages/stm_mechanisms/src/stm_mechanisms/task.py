@@ -84,3 +84,18 @@ def stacked(specs: list[TaskSpec], n_trials: int):
                 pre=np.array([s.resp_start for s in specs], np.int32),
                 resp=np.array([s.resp for s in specs], np.int32),
                 length=np.array([s.length for s in specs], np.int32))
+
+
+@dataclass(kw_only=True)
+class TaskConfig:
+    """The task section of config/stm_mechanisms.yaml (described in its schema)."""
+    dt_ms: float
+    cue: int
+    resp: int
+    post: int
+    off_weight: float
+
+    def spec(self, delay: int) -> TaskSpec:
+        return TaskSpec(cue=self.cue, delay=int(delay), resp=self.resp, post=self.post,
+                        off_weight=self.off_weight)
+

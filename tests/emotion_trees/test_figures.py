@@ -1,7 +1,7 @@
 """Figures on analyses whose top-k trees are keyed by token id (node names carry the token's
 leading space, e.g. " outrage": the quick run's figures stage once failed on them)."""
 
-from emotion_trees import plots
+from emotion_trees import figures as plots
 
 
 def _analysis():
