@@ -316,7 +316,11 @@ def main(argv=None) -> None:
         print(f"{rule}: probing {base['job']} ({len(js)} jobs) at fractions {s['fractions']}", flush=True)
         try:
             p1, p2 = (prober.run(job, f) for f in sorted(s["fractions"]))
-        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        except subprocess.TimeoutExpired as exc:
+            print(f"  {exc}", flush=True)
+            table = save_row(table, base | {"status": f"probe timed out ({exc.timeout:.0f} s wall; --timeout)"})
+            continue
+        except RuntimeError as exc:
             print(f"  {exc}", flush=True)
             table = save_row(table, base | {"status": f"probe failed: {str(exc)[:120]}"})
             continue
