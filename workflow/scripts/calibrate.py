@@ -210,6 +210,8 @@ def refit(table: pd.DataFrame, spec: dict, safety: float) -> pd.DataFrame:
         runtime, mem = request(full["wall_s"], full["rss_mb"], safety)
         table.loc[i, ["full_cpu_s", "full_rss_mb", "runtime_min", "mem_mb", "safety"]] = [
             round(full["cpu_s"], 1), round(full["rss_mb"]), runtime, mem, safety]
+    for c in ("full_rss_mb", "runtime_min", "mem_mb"):
+        table[c] = pd.to_numeric(table[c]).round().astype("Int64")   # integers, empty where not probed
     return table
 
 
