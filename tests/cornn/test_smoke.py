@@ -10,10 +10,10 @@ from tests.helpers import run_smoke
 @pytest.mark.slow
 def test_smoke_end_to_end(tmp_workdir):
     base, claims = run_smoke(tmp_workdir, "cornn")
-    assert len(claims) == 13
+    assert len(claims) == 14
     # wall-clock claims stay out of smoke (deterministic claims.json)
     timed_ids = {"cornn.speedup_vs_adam", "cornn.ahead_at_cornn_time",
-                 "cornn.million_weights_subminute", "cornn.flipflop_time_linear"}
+                 "cornn.million_weights_subminute", "cornn.flipflop_time_linear", "cornn.beats_force"}
     assert {i for i, c in claims.items() if c["status"] == "not evaluated"} == timed_ids
     for fig in ("accuracy_time", "scaling", "flipflop", "timed"):
         assert (base / "figures" / f"{fig}.png").stat().st_size > 1000

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
-from cornn import bptt, flipflop, random_nets, stages
+from cornn import bptt, claims, flipflop, random_nets, stages
 from repro_core.cli import run_stage
 from repro_core.config import ConfigError
 
@@ -62,7 +62,7 @@ def test_benchmark_summary_lower_bound_and_speedup():
         "method": ["cornn"] * 3 + ["adam_ce"] * 3,
         "iteration": [0, 1, 2] * 2,
         "time_s": [0.1, 0.2, 0.3, 1.0, 10.0, 30.0],
-        "r": [0.9, 0.96, 0.97, 0.5, 0.8, 0.9], "r_star": 0.95})
+        "r": [0.9, 0.96, 0.97, 0.5, 0.8, 0.9], "r_star": 0.95, "r_cornn_final": 0.97})
     s = random_nets.summarize(tr).set_index("method")      # r* from the traces' column
     assert s.loc["cornn", "time_to_r_star_s"] == pytest.approx(0.2)
     assert not s.loc["adam_ce", "reached"]
@@ -70,11 +70,33 @@ def test_benchmark_summary_lower_bound_and_speedup():
     assert s.loc["adam_ce", "speedup_vs_cornn"] == pytest.approx(150.0)
     assert np.isnan(s.loc["adam_ce", "r_at_cornn_time"])  # Adam had no point by 0.2 s
     assert s.loc["cornn", "r_at_cornn_time"] == pytest.approx(0.96)
+    # at CORNN's converged r (0.97, reached at 0.3 s): Adam never got there -> 30/0.3 bound
+    assert s.loc["cornn", "speedup_at_cornn_final"] == pytest.approx(1.0)
+    assert not s.loc["adam_ce", "reached_cornn_final"]
+    assert s.loc["adam_ce", "speedup_at_cornn_final"] == pytest.approx(100.0)
+
+
+def test_force_from_a_start_above_r_star_is_judged_at_cornns_final_r():
+    """FORCE starting above r* passes r* at once (speed-up < 1, vacuous); at CORNN's final r
+    it is behind when it never gets there."""
+    tr = pd.DataFrame({
+        "exp": "e", "rep": 0, "method": ["cornn"] * 3 + ["force"] * 3,
+        "iteration": [0, 1, 2] * 2, "time_s": [0.1, 0.2, 1.4, 0.1, 5.0, 10.0],
+        "r": [0.985, 0.987, 0.989, 0.985, 0.985, 0.984], "r_star": 0.97, "r_cornn_final": 0.989})
+    s = random_nets.summarize(tr)
+    f = s.set_index("method").loc["force"]
+    assert f["reached"] and f["speedup_vs_cornn"] == pytest.approx(1.0)   # vacuous at r*
+    assert not f["reached_cornn_final"]
+    ctx = {"bench": s}
+    v = claims.force_comparison(ctx)
+    assert v["cornn_ahead"] == 1 and v["force_reached_cornn_final"] == 0
+    reached = s.assign(reached_cornn_final=True, speedup_at_cornn_final=2.0)
+    assert claims.force_comparison({"bench": reached})["cornn_ahead"] == 0
 
 
 def claims_inputs(tmp_path: Path, speedups=(250.0, 300.0)) -> tuple[dict, dict]:
     """Small but complete result tables for the claims stage, and its params."""
-    methods = ["cornn", "adam_ce"]
+    methods = ["cornn", "adam_ce", "force"]
     rows = []
     for exp, sp in zip(["exp1a", "exp1c"], speedups):
         for m in methods:
@@ -85,7 +107,11 @@ def claims_inputs(tmp_path: Path, speedups=(250.0, 300.0)) -> tuple[dict, dict]:
                          "r_final": 0.985 if m == "cornn" else 0.9,
                          "r_at_cornn_time": 0.96 if m == "cornn" else np.nan,
                          "speedup_vs_cornn": 1.0 if m == "cornn" else sp,
-                         "speedup_is_lower_bound": m != "cornn"})
+                         "speedup_is_lower_bound": m != "cornn", "r_cornn_final": 0.985,
+                         "reached_cornn_final": m == "cornn",
+                         "time_to_cornn_final_s": 0.3 if m == "cornn" else np.nan,
+                         "speedup_at_cornn_final": 1.0 if m == "cornn" else 100.0,
+                         "r_best": 0.985 if m == "cornn" else 0.9})
     paths = {"bench": tmp_path / "bench.csv", "scaling": tmp_path / "scaling.csv",
              "timed_results": tmp_path / "timed.csv", "claims_json": tmp_path / "claims.json"}
     pd.DataFrame(rows).to_csv(paths["bench"], index=False)
@@ -206,7 +232,7 @@ def _figure_inputs(tmp_path):
         t = tmp_path / f"{exp}_rep0.csv"
         pd.DataFrame([{"exp": exp, "rep": 0, "method": m, "iteration": i, "time_s": 0.1 * (i + 1),
                        "r": np.nan if (m == "force" and i == 0) else 0.9 + 0.01 * i,
-                       "slope": 1.0, "rmse": 0.1, "r_star": 0.95}
+                       "slope": 1.0, "rmse": 0.1, "r_star": 0.95, "r_cornn_final": 0.985}
                       for m in params["methods"] for i in range(3)]
                      ).to_csv(t, index=False)
         traces.append(t)
@@ -309,6 +335,7 @@ def test_r_star_is_a_fraction_of_cornns_final_r_and_baselines_stop_there():
     final = tr[tr["method"] == "cornn"]["r"].iloc[-1]
     assert tr["r_star"].nunique() == 1 and tr["r_star"].iloc[0] == pytest.approx(0.9 * final)
     adam = tr[tr["method"] == "adam_ce"]
-    assert (adam["r"].iloc[:-1] < tr["r_star"].iloc[0]).all()   # stops at the first hit
+    assert (adam["r"].iloc[:-1] < final).all()   # stops at CORNN's final r, first hit
+    assert (tr["r_cornn_final"] == final).all()
     with pytest.raises(ValueError, match="start with 'cornn'"):
         random_nets.run_methods(W, r, 0.1, dict(reversed(list(methods.items()))), "cpu")

@@ -370,13 +370,15 @@ def timed_fit(cfg: TimedFitConfig, generator: Path, results: Path) -> None:
 # ----------------------------------------------------------------------------- figures, claims
 # Result tables and the columns that must be filled; the grids they must cover come from the
 # config (ResultsGrid). A table cut short or missing rows fails naming the file.
-TRACE_COLUMNS = ["exp", "rep", "method", "iteration", "time_s", "r_star"]
+TRACE_COLUMNS = ["exp", "rep", "method", "iteration", "time_s", "r_star", "r_cornn_final"]
 TRACE_NAN_OK = ["r", "slope", "rmse"]
 BENCH_COLUMNS = ["exp", "rep", "method", "r_star", "reached", "total_time_s",
-                 "speedup_is_lower_bound"]
+                 "speedup_is_lower_bound", "r_cornn_final", "reached_cornn_final",
+                 "speedup_at_cornn_final"]
 # may be NaN: not reached / no estimate yet.
 # A NaN reaching a claim's value makes that claim an error, never a finding.
-BENCH_NAN_OK = ["r_init", "r_final", "time_to_r_star_s", "r_at_cornn_time", "speedup_vs_cornn"]
+BENCH_NAN_OK = ["r_init", "r_final", "time_to_r_star_s", "r_at_cornn_time", "speedup_vs_cornn",
+                "time_to_cornn_final_s"]
 SCALING_COLUMNS = ["n", "T", "r_init", "r_final", "time_to_target_s", "total_time_s"]
 FLIPFLOP_COLUMNS = ["n", "trials", "r", "output_corr", "fp_states", "fp_generator",
                     "fp_recovered", "time_s"]
