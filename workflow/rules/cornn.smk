@@ -74,8 +74,9 @@ rule cornn_solver_bench:
     input:
         exp1a=R("cornn", "data", "exp1a_rep0.npz"),
         exp1c=R("cornn", "data", "exp1c_rep0.npz"),
-    output: report(R("cornn", "tables", "solver_bench.csv"), category="cornn",
-                   caption="../report/cornn/solver_bench.rst")
+    output:
+        report(R("cornn", "tables", "solver_bench.csv"), category="cornn",
+               caption="../report/cornn/solver_bench.rst"),
     params:
         p=lambda w: params_json("cornn", "solver_bench"),
     log: LOG("cornn", "solver_bench")
