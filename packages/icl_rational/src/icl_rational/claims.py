@@ -25,7 +25,9 @@ PAPER_R = {"id": 0.992, "ood": 0.973}     # authors' categorical-sequence_bms_co
 AT_M, AT_G = 0.8, 0.2                     # issue 26: "ends at M" r >= 0.8, "at G" r <= 0.2
 TRANS_LOW, TRANS_HIGH = 0.35, 0.65        # issue 26: transient = min r <= 0.35 after warm-up, then >= 0.65
 UNDER = ("quick trains 3e4 steps x batch 32 at context 32 and V = 8 (paper: 1e5 x 64 at context 128, "
-         "V = 12); the README's Results say, per claim, what was measured")
+         "V = 12). Measured (README, context pilot, D = 64 and 1024, seed 0): at context 64 and 128 "
+         "D = 1024 stays at G (final r 0.04 against 0.20 at context 32) and the two-D ID correlation "
+         "rises from 0.986 to 0.994 / 0.997; the README's Results say, per claim, what was measured")
 
 
 def _smallest(ctx):
