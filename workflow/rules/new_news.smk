@@ -109,7 +109,9 @@ rule new_news_run:
         runtime=480 if NN_FULL else 40,
         gpu=(NN_SPEC.get("gpus") or 1) if NN_FULL else 0,
     cache: "omit-software"
-    shell: "python -m new_news run --threads {threads} --params {params.p:q} --in model_dir={input.model} --in dataset={input.dataset} --in replay_dir={params.replay_root} --out adapters_dir={output}/adapters --out evals_dir={output}/evals 2> {log}"
+    # a group of base-only conditions has no replay input, and its job may run before any replay
+    # job made the folder: --in replay_dir must still name an existing folder
+    shell: "mkdir -p {params.replay_root} && python -m new_news run --threads {threads} --params {params.p:q} --in model_dir={input.model} --in dataset={input.dataset} --in replay_dir={params.replay_root} --out adapters_dir={output}/adapters --out evals_dir={output}/evals 2> {log}"
 
 
 rule new_news_analyse:
