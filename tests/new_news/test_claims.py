@@ -117,6 +117,37 @@ def test_selfqa_below_the_midpoint_does_not_close_the_gap():
     assert r["status"] == "does not hold" and r["ours"]["fraction_closed"] < 0.5
 
 
+def test_reduced_run_without_greedy_replies_keeps_its_claims_and_names_what_was_not_run():
+    """A reduced design (the Gemma-3-270M quick run): no greedy replies (evaluate.greedy_tokens 0)
+    and naive FT not evaluated in context. The exact-match metric is dropped (not NaN in a claim),
+    every claim whose conditions ran keeps its verdict; a claim whose condition did not run
+    (shadowing here) is an error naming the missing comparison, never a "does not hold"."""
+    lv = {k: v for k, v in _paper_like().items() if k != ("naive-news-b4", "icl")}
+    evals = _evals(lv)
+    for e in evals.values():
+        for r in e["modes"].values():
+            del r["exact"]
+    qt = question_table(evals, _items())
+    tab = accuracy_table(qt)
+    assert qt.exact.isna().all() and tab.exact_match.isna().all()
+
+    s = summarise(tab, "model", 4, [2, 4, 8], 0.25)
+    s["paired"] = paired_comparisons(qt, "model", 4, [2, 4, 8])
+
+    def records(s):
+        return {r["id"]: r for r in apply_conditions(
+            evaluate_claims(CLAIMS, {"s": s, "cfg": ClaimsConfig()}, "quick", "new_news"))}
+
+    assert "exact" not in s["paired"]["metrics"] and "overexposure_naive" not in s["paired"]["comparisons"]
+    assert all(r["status"] == "holds" for r in records(s).values())
+    # shadowing not run: its comparison is absent, as overexposure_naive is above
+    s["paired"]["comparisons"].pop("shadowing")
+    recs = records(s)
+    assert recs["new_news.contextual_shadowing"]["status"] == "error"
+    assert "shadowing" in recs["new_news.contextual_shadowing"]["error"]
+    assert all(r["status"] == "holds" for k, r in recs.items() if k != "new_news.contextual_shadowing")
+
+
 def test_accuracy_table_has_domain_and_stratum_rows():
     _, tab, _ = _records(_paper_like())
     base = tab[(tab.condition == "base") & (tab["mode"] == "icl")]
