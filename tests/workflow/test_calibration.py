@@ -85,3 +85,17 @@ def test_the_committed_table_is_what_full_scale_requests(tmp_workdir):
         for res in _resources(out, rule):
             assert (int(res["runtime"]), int(res["mem_mb"])) == (int(float(r["runtime_min"])),
                                                                  int(float(r["mem_mb"]))), rule
+
+
+def test_inputs_are_made_at_the_smallest_fraction_unless_the_consumer_needs_full_size(tmp_path):
+    """A probe's inputs come from their producer at its smallest probe fraction; a consumer whose
+    cost depends on the data's size (inputs_at_full) gets them from the whole producer job."""
+    make = {"rule": "sim", "output": ["data.npz"], "input": []}
+    fit = {"rule": "fit", "output": ["fit.csv"], "input": ["data.npz"]}
+    ran = []
+    for spec, want in (({"sim": {"knobs": ["T"], "fractions": [0.05, 0.1]}}, 0.05),
+                       ({"sim": {"knobs": ["T"], "fractions": [0.05, 0.1]}, "fit": {"inputs_at_full": True}}, None)):
+        prober = calibrate.Prober([make, fit], spec, tmp_path, timeout=1)
+        prober.run = lambda job, fraction: ran.append((job["rule"], fraction))
+        prober.ensure_inputs(fit)
+        assert ran[-1] == ("sim", want)

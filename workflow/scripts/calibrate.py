@@ -135,6 +135,11 @@ class Prober:
         return toks, x
 
     def ensure_inputs(self, job: dict) -> None:
+        """Make the job's inputs in the scratch directory: each producer runs at its smallest
+        probe fraction, or whole when the consumer's spec says ``inputs_at_full: true`` (its
+        cost depends on the size of the data, e.g. a fit whose time caps scale with the
+        solver's time on that data)."""
+        full_inputs = bool(self.spec.get(job["rule"], {}).get("inputs_at_full"))
         for path in job["input"]:
             if (self.work / path).exists():
                 continue
@@ -146,7 +151,7 @@ class Prober:
                     continue
                 raise RuntimeError(f"no job makes {path}")
             spec = self.spec.get(prod["rule"], {})
-            frac = min(spec["fractions"]) if spec.get("knobs") else None
+            frac = min(spec["fractions"]) if spec.get("knobs") and not full_inputs else None
             self.run(prod, frac)
 
     def run(self, job: dict, fraction: float | None) -> dict:
