@@ -86,3 +86,37 @@ def test_sgd_momentum_optimizer_by_hand():
     np.testing.assert_allclose(u2["w"], -0.1 * 1.9 * g["w"], rtol=1e-6)
     with pytest.raises(ValueError, match="sgd"):
         model.optimizer(0.1, 0.0, "rmsprop")
+
+
+def test_full_batch_sgd_is_plain_gradient_descent_on_the_fixed_set():
+    """With ``train_trials > 0`` every step is a gradient step on the same fixed training set
+    (the authors' full-batch SGD): the trained grid equals gradient descent by hand, and the
+    training set is neither the probe batch nor a fresh batch."""
+    from abrupt_learning import train
+
+    spec = train.GridSpec(task="addition", rule="bptt", N=6, alpha=0.5, batch=4, probe_batch=4,
+                          n_steps=3, eval_every=3, lr=0.05, clip=0.0, seeds=(0, 1), gains=(0.7,),
+                          lams=(0.0,), task_spec=tasks.TaskSpec(T=12), optimizer="sgd", momentum=0.0,
+                          train_trials=5)
+    params, fb = train.init_grid(spec)
+    chunk, tx = train.make_chunk(spec)
+    out, _, L, _ = chunk(params, jax.vmap(tx.init)(params), fb, jnp.zeros(2), jnp.int32(0))
+    data = train.train_set(spec)
+    assert data[0].shape[0] == 5
+    assert not np.allclose(data[0][:4], train.probe_batch(spec)[0])
+    for n in range(2):
+        p = {k: v[n] for k, v in params.items()}
+        losses = []
+        for _ in range(3):
+            g, (l, _) = BPTT(p, None, data, 0.0, 0.5)
+            losses.append(float(l))
+            p = {k: p[k] - 0.05 * g[k] for k in model.KEYS}
+        np.testing.assert_allclose(np.asarray(L[n]), losses, rtol=1e-5)
+        assert losses[2] < losses[0]
+        for k in model.KEYS:
+            np.testing.assert_allclose(out[k][n], p[k], rtol=1e-4, atol=1e-6, err_msg=k)
+    # fresh batches (train_trials = 0): the loss of an unchanged network differs from step to step
+    fresh = train.GridSpec(**{**spec.__dict__, "train_trials": 0, "lr": 0.0})
+    chunk0, tx0 = train.make_chunk(fresh)
+    _, _, L0, _ = chunk0(params, jax.vmap(tx0.init)(params), fb, jnp.zeros(2), jnp.int32(0))
+    assert np.ptp(np.asarray(L0[0])) > 1e-4
