@@ -120,3 +120,31 @@ def test_full_batch_sgd_is_plain_gradient_descent_on_the_fixed_set():
     chunk0, tx0 = train.make_chunk(fresh)
     _, _, L0, _ = chunk0(params, jax.vmap(tx0.init)(params), fb, jnp.zeros(2), jnp.int32(0))
     assert np.ptp(np.asarray(L0[0])) > 1e-4
+
+
+def test_initial_weights_depend_on_seed_and_gain_only():
+    """Runs with and without the regulariser start from the same network (the paired speed-up
+    test relies on it), and a network's weights do not depend on the rest of the grid."""
+    from abrupt_learning import train
+
+    def spec(seeds, lams):
+        return train.GridSpec(task="addition", rule="bptt", N=5, alpha=0.5, batch=2, probe_batch=2, n_steps=2,
+                              eval_every=2, lr=0.01, clip=1.0, seeds=seeds, gains=(0.6, 0.7), lams=lams,
+                              task_spec=tasks.TaskSpec(T=8))
+
+    big = spec((3, 4, 5), (0.0, 3.0))
+    p, fb = train.init_grid(big)
+    S, G, LAM = train.grid(big)
+    small = spec((4,), (0.0,))
+    q, fq = train.init_grid(small)
+    S2, G2, _ = train.grid(small)
+    for k in model.KEYS:
+        v = np.asarray(p[k])
+        np.testing.assert_array_equal(v[LAM == 0.0], v[LAM == 3.0], err_msg=k)
+        for n in range(len(S2)):
+            m = np.flatnonzero((S == S2[n]) & (G == G2[n]) & (LAM == 0.0))[0]
+            np.testing.assert_array_equal(v[m], np.asarray(q[k])[n], err_msg=k)
+    np.testing.assert_array_equal(np.asarray(fb)[LAM == 0.0], np.asarray(fb)[LAM == 3.0])
+    assert not np.allclose(np.asarray(p["W"])[0], np.asarray(p["W"])[2])    # other gain, same seed: scaled copy
+    np.testing.assert_allclose(np.asarray(p["W"])[2] / 0.7, np.asarray(p["W"])[0] / 0.6, rtol=1e-5)
+    assert not np.allclose(np.asarray(p["W"])[0], np.asarray(p["W"])[4])    # another seed

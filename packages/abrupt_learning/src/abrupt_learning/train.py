@@ -65,7 +65,10 @@ def init_grid(spec: GridSpec):
 
     @jax.jit
     def init(seeds, gains):
-        base = jax.random.fold_in(_key(spec.seed), 17)
+        # threefry keys here: random draws from RngBitGenerator ("rbg") keys under vmap are not
+        # per key (two equal keys in one batch give different weights, and a network's weights
+        # depend on its place in the grid), which broke the lambda pairs' shared initialisation
+        base = jax.random.fold_in(jax.random.key(int(spec.seed), impl="threefry2x32"), 17)
         keys = jax.vmap(lambda s: jax.random.fold_in(base, s))(seeds)
         return jax.vmap(lambda k, g: model.init_params(k, spec.N, n_in, n_out, g))(keys, gains)
 
