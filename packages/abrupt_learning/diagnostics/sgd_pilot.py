@@ -11,7 +11,9 @@ network (leaky tanh RNN, alpha = 0.5, N = 32, the quick size; the paper's leaky 
 BPTT, temporal-consistency regulariser, training loop (``train.train_grid``, vmapped over
 networks), detector (``stages.run_table`` -> ``detect.analyse_run``) and claim statistics
 (``claims._abrupt``, ``_gr``, ``_speed``).  Each setting trains 8 seeds x 2 gains x 2 lambdas
-(32 networks) from the same initial weights.
+(32 networks); the settings share their initial networks net by net.  Run at 388d649, before 2214cff
+fixed the package's init: the lambda = 3 copies were then other draws than the lambda = 0 ones (and
+``sgd_long``'s smaller grid drew other networks); a rerun now gives other numbers.
 
 Fixed BEFORE the run (2026-12-07 ~17:10 UTC), everything below:
 
