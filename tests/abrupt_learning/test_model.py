@@ -86,3 +86,65 @@ def test_sgd_momentum_optimizer_by_hand():
     np.testing.assert_allclose(u2["w"], -0.1 * 1.9 * g["w"], rtol=1e-6)
     with pytest.raises(ValueError, match="sgd"):
         model.optimizer(0.1, 0.0, "rmsprop")
+
+
+def test_full_batch_sgd_is_plain_gradient_descent_on_the_fixed_set():
+    """With ``train_trials > 0`` every step is a gradient step on the same fixed training set
+    (the authors' full-batch SGD): the trained grid equals gradient descent by hand, and the
+    training set is neither the probe batch nor a fresh batch."""
+    from abrupt_learning import train
+
+    spec = train.GridSpec(task="addition", rule="bptt", N=6, alpha=0.5, batch=4, probe_batch=4,
+                          n_steps=3, eval_every=3, lr=0.05, clip=0.0, seeds=(0, 1), gains=(0.7,),
+                          lams=(0.0,), task_spec=tasks.TaskSpec(T=12), optimizer="sgd", momentum=0.0,
+                          train_trials=5)
+    params, fb = train.init_grid(spec)
+    chunk, tx = train.make_chunk(spec)
+    out, _, L, _ = chunk(params, jax.vmap(tx.init)(params), fb, jnp.zeros(2), jnp.int32(0))
+    data = train.train_set(spec)
+    assert data[0].shape[0] == 5
+    assert not np.allclose(data[0][:4], train.probe_batch(spec)[0])
+    for n in range(2):
+        p = {k: v[n] for k, v in params.items()}
+        losses = []
+        for _ in range(3):
+            g, (l, _) = BPTT(p, None, data, 0.0, 0.5)
+            losses.append(float(l))
+            p = {k: p[k] - 0.05 * g[k] for k in model.KEYS}
+        np.testing.assert_allclose(np.asarray(L[n]), losses, rtol=1e-5)
+        assert losses[2] < losses[0]
+        for k in model.KEYS:
+            np.testing.assert_allclose(out[k][n], p[k], rtol=1e-4, atol=1e-6, err_msg=k)
+    # fresh batches (train_trials = 0): the loss of an unchanged network differs from step to step
+    fresh = train.GridSpec(**{**spec.__dict__, "train_trials": 0, "lr": 0.0})
+    chunk0, tx0 = train.make_chunk(fresh)
+    _, _, L0, _ = chunk0(params, jax.vmap(tx0.init)(params), fb, jnp.zeros(2), jnp.int32(0))
+    assert np.ptp(np.asarray(L0[0])) > 1e-4
+
+
+def test_initial_weights_depend_on_seed_and_gain_only():
+    """Runs with and without the regulariser start from the same network (the paired speed-up
+    test relies on it), and a network's weights do not depend on the rest of the grid."""
+    from abrupt_learning import train
+
+    def spec(seeds, lams):
+        return train.GridSpec(task="addition", rule="bptt", N=5, alpha=0.5, batch=2, probe_batch=2, n_steps=2,
+                              eval_every=2, lr=0.01, clip=1.0, seeds=seeds, gains=(0.6, 0.7), lams=lams,
+                              task_spec=tasks.TaskSpec(T=8))
+
+    big = spec((3, 4, 5), (0.0, 3.0))
+    p, fb = train.init_grid(big)
+    S, G, LAM = train.grid(big)
+    small = spec((4,), (0.0,))
+    q, fq = train.init_grid(small)
+    S2, G2, _ = train.grid(small)
+    for k in model.KEYS:
+        v = np.asarray(p[k])
+        np.testing.assert_array_equal(v[LAM == 0.0], v[LAM == 3.0], err_msg=k)
+        for n in range(len(S2)):
+            m = np.flatnonzero((S == S2[n]) & (G == G2[n]) & (LAM == 0.0))[0]
+            np.testing.assert_array_equal(v[m], np.asarray(q[k])[n], err_msg=k)
+    np.testing.assert_array_equal(np.asarray(fb)[LAM == 0.0], np.asarray(fb)[LAM == 3.0])
+    assert not np.allclose(np.asarray(p["W"])[0], np.asarray(p["W"])[2])    # other gain, same seed: scaled copy
+    np.testing.assert_allclose(np.asarray(p["W"])[2] / 0.7, np.asarray(p["W"])[0] / 0.6, rtol=1e-5)
+    assert not np.allclose(np.asarray(p["W"])[0], np.asarray(p["W"])[4])    # another seed

@@ -39,6 +39,9 @@ class GridSpec:
     seed: int = 0
     optimizer: str = "adam"     # "adam" or "sgd" (with momentum)
     momentum: float = 0.9       # SGD only
+    train_trials: int = 0       # 0: a fresh batch of `batch` trials every step; > 0: one fixed training
+                                # set of this many trials, the full batch at every step (the authors'
+                                # full-batch SGD); the probe batch stays a separate held-out set
 
 
 def _key(seed: int):
@@ -62,7 +65,10 @@ def init_grid(spec: GridSpec):
 
     @jax.jit
     def init(seeds, gains):
-        base = jax.random.fold_in(_key(spec.seed), 17)
+        # threefry keys here: random draws from RngBitGenerator ("rbg") keys under vmap are not
+        # per key (two equal keys in one batch give different weights, and a network's weights
+        # depend on its place in the grid), which broke the lambda pairs' shared initialisation
+        base = jax.random.fold_in(jax.random.key(int(spec.seed), impl="threefry2x32"), 17)
         keys = jax.vmap(lambda s: jax.random.fold_in(base, s))(seeds)
         return jax.vmap(lambda k, g: model.init_params(k, spec.N, n_in, n_out, g))(keys, gains)
 
@@ -74,6 +80,14 @@ def data_keys(spec: GridSpec):
     return jax.random.fold_in(base, 1), jax.random.fold_in(base, 2)   # training stream, probe
 
 
+def train_set(spec: GridSpec):
+    """The fixed training set of full-batch training (``spec.train_trials`` trials; its own key,
+    apart from the fresh-batch stream and the probe batch)."""
+    base = jax.random.fold_in(_key(spec.seed), tasks.TASKS.index(spec.task))
+    sample = jax.jit(tasks.sample, static_argnums=(0, 1, 3))
+    return sample(spec.task, spec.task_spec, jax.random.fold_in(base, 3), spec.train_trials)
+
+
 def probe_batch(spec: GridSpec):
     sample = jax.jit(tasks.sample, static_argnums=(0, 1, 3))
     return sample(spec.task, spec.task_spec, data_keys(spec)[1], spec.probe_batch)
@@ -81,15 +95,18 @@ def probe_batch(spec: GridSpec):
 
 def make_chunk(spec: GridSpec):
     """jitted ``(params, opt_state, feedback, lams, step0) -> (params, opt_state, L, R)``
-    advancing every network ``eval_every`` steps (L, R: ``[nets, eval_every]``)."""
+    advancing every network ``eval_every`` steps (L, R: ``[nets, eval_every]``), on a fresh
+    batch every step or, with ``train_trials > 0``, on the whole fixed training set (full batch)."""
     tx = model.optimizer(spec.lr, spec.clip, spec.optimizer, spec.momentum)
     rule = model.RULES[spec.rule]
     stream, _ = data_keys(spec)
     grad = jax.vmap(lambda p, fb, batch, lam: rule(p, fb, batch, lam, spec.alpha), in_axes=(0, 0, None, 0))
+    fixed = train_set(spec) if spec.train_trials > 0 else None
 
     def one_step(carry, k):
         p, st, fb, lams = carry
-        batch = tasks.sample(spec.task, spec.task_spec, jax.random.fold_in(stream, k), spec.batch)
+        batch = fixed if fixed is not None else tasks.sample(spec.task, spec.task_spec,
+                                                             jax.random.fold_in(stream, k), spec.batch)
         g, (L, R) = grad(p, fb, batch, lams)
         upd, st = jax.vmap(tx.update)(g, st, p)
         p = jax.vmap(optax.apply_updates)(p, upd)
