@@ -28,12 +28,12 @@ def make_prompts(cfg: PromptsConfig, prompts: Path) -> None:
           f"{len(ps['personas'])} personas")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ScoreConfig:
     model: ModelSpec
-    top_k: int = 100
-    batch_size: int = 32
-    ckpt_every: int = 10         # batches between checkpoints
+    top_k: int
+    batch_size: int
+    ckpt_every: int              # batches between checkpoints
     device: str = "auto"         # auto | cpu | cuda
     seed: int = 0
 
@@ -77,13 +77,13 @@ def score(cfg: ScoreConfig, prompts: Path, scores: Path) -> None:
     print(json.dumps(meta))
 
 
-@dataclass
+@dataclass(kw_only=True)
 class AnalyseConfig:
     models: list[str] = field(default_factory=list)
-    threshold: float = 0.3        # paper: t = 0.3
-    rank_limit: int = 100         # top-k ranks that count (paper: 100)
-    renormalise_dense: bool = False   # dense mode: divide each row of Y by its sum
-    tree_keys: str = "token_id"   # token_id (the authors': a node per vocabulary id) | label (merged)
+    threshold: float              # paper: t = 0.3
+    rank_limit: int               # top-k ranks that count (paper: 100)
+    renormalise_dense: bool       # dense mode: divide each row of Y by its sum
+    tree_keys: str                # token_id (the authors': a node per vocabulary id) | label (merged)
     # per model: {"family": ..., "size_label": parameters as the authors label the model, or None}
     model_info: dict = field(default_factory=dict)
     seed: int = 0
@@ -173,10 +173,10 @@ def figures(cfg: FiguresConfig, analysis: Path, trees_fig: Path, complexity_fig:
     figs.confusion_figure(a, confusion_fig)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ClaimsConfig:
     scale: str = "quick"
-    purity_min_edges: int = 5     # a tree counts as non-trivial from this many edges
+    purity_min_edges: int         # a tree counts as non-trivial from this many edges
     seed: int = 0
 
 
