@@ -34,19 +34,21 @@ rule icl_rational_train:
 
 
 rule icl_rational_analyze:
-    input: ICLR_RUNS
+    input:
+        runs=ICLR_RUNS,
     output:
         summary=R(ICLR, "summary.json"),
         table=R(ICLR, "table.csv"),
         curves=R(ICLR, "curves.npz"),
     params:
-        p=lambda w: params_json(ICLR, "analyze", runs=ICLR_RUNS, after_step=P(ICLR, "train", "warmup")),
+        p=lambda w: params_json(ICLR, "analyze", after_step=P(ICLR, "train", "warmup")),
+        runs=lambda w, input: in_list(runs=input.runs),
     log: LOG(ICLR, "analyze")
     benchmark: BENCH(ICLR, "analyze")
     threads: 1
     resources: mem_mb=32000 if ICLR_FULL else 4000, runtime=240 if ICLR_FULL else 20
     shell:
-        "python -m icl_rational analyze --threads {threads} --params {params.p:q} "
+        "python -m icl_rational analyze --threads {threads} --params {params.p:q} {params.runs} "
         "--out summary={output.summary} --out table={output.table} --out curves={output.curves} 2> {log}"
 
 
