@@ -47,20 +47,21 @@ rule icl_emergence_train:
 rule icl_emergence_analyze:
     input:
         curves=rules.icl_emergence_bayes.output,
-        histories=[iclem_out("history", run, r) for run in ICLEM_RUNS for r in iclem_reps(run)],
-        models=[iclem_out("model", run, r) for run in ICLEM_RUNS for r in iclem_reps(run)],
+        histories=iclem_outs("history"),
+        models=iclem_outs("model"),
     output:
         summary=R(ICLEM, "summary.json"),
         data=R(ICLEM, "analysis", "data.npz"),
     params:
         p=lambda w: params_json(ICLEM, "analysis", seq_len=P(ICLEM, "seq_len"), runs=iclem_runs_param()),
+        lists=lambda w, input: in_list(histories=input.histories, models=input.models),
     log: LOG(ICLEM, "analyze")
     benchmark: BENCH(ICLEM, "analyze")
     threads: 1
     resources: mem_mb=4000, runtime=20
     shell:
         "python -m icl_emergence analyze --threads {threads} --params {params.p:q} --in curves={input.curves} "
-        "--out summary={output.summary} --out data={output.data} 2> {log}"
+        "{params.lists} --out summary={output.summary} --out data={output.data} 2> {log}"
 
 
 rule icl_emergence_figures:

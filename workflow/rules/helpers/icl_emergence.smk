@@ -33,8 +33,12 @@ def iclem_out(kind, run, rep):
         else R(ICLEM, "histories", f"{run}_s{rep}.npz")
 
 
+def iclem_outs(kind):
+    """Every train output of ``kind`` (history or model), in the order the analyze stage reads
+    them (icl_emergence.analysis.run_files): runs by name, each run's seeds in iclem_reps order."""
+    return [iclem_out(kind, run, r) for run in sorted(ICLEM_RUNS) for r in iclem_reps(run)]
+
+
 def iclem_runs_param():
-    return {run: {"kind": k, "arch": a, "n_coins": n,
-                  "history": [iclem_out("history", run, r) for r in iclem_reps(run)],
-                  "model": [iclem_out("model", run, r) for r in iclem_reps(run)]}
+    return {run: {"kind": k, "arch": a, "n_coins": n, "seeds": iclem_reps(run)}
             for run, (k, a, n) in ICLEM_RUNS.items()}
