@@ -100,7 +100,7 @@ rule cornn_flipflop_train:
 
 
 rule cornn_flipflop_fit:
-    input: R("cornn", "models", "flipflop_n{cornn_n}.npz")
+    input: rules.cornn_flipflop_train.output
     output: R("cornn", "flipflop", "fits_n{cornn_n}.csv")
     params:
         p=lambda w: params_json("cornn", "flipflop", "fit", **P("cornn", "flipflop", "task"),
@@ -127,7 +127,7 @@ rule cornn_timed_train:
 
 
 rule cornn_timed_fit:
-    input: R("cornn", "models", "timed.npz")
+    input: rules.cornn_timed_train.output
     output: R("cornn", "timed", "results.csv")
     params:
         p=lambda w: params_json("cornn", "timed", "fit", **P("cornn", "timed", "task"),
@@ -142,8 +142,8 @@ rule cornn_timed_fit:
 rule cornn_figures:
     input:
         traces=cornn_traces(),
-        scaling=R("cornn", "tables", "scaling.csv"),
-        timed=R("cornn", "timed", "results.csv"),
+        scaling=rules.cornn_benchmark.output.scaling,
+        timed=rules.cornn_timed_fit.output,
         flipflop=cornn_flipflop_results(),
     output:
         accuracy=report(R("cornn", "figures", "accuracy_time.png"), category="cornn",
@@ -170,9 +170,9 @@ rule cornn_figures:
 
 rule cornn_claims:
     input:
-        bench=R("cornn", "tables", "bench.csv"),
-        scaling=R("cornn", "tables", "scaling.csv"),
-        timed=R("cornn", "timed", "results.csv"),
+        bench=rules.cornn_benchmark.output.bench,
+        scaling=rules.cornn_benchmark.output.scaling,
+        timed=rules.cornn_timed_fit.output,
         flipflop=cornn_flipflop_results(),
     output: R("cornn", "claims.json")
     params:
@@ -191,8 +191,8 @@ rule cornn_claims:
 
 rule cornn:
     input:
-        R("cornn", "claims.json"),
-        R("cornn", "tables", "bench.csv"),
-        R("cornn", "tables", "solver_bench.csv"),
-        R("cornn", "tables", "scaling.csv"),
+        rules.cornn_claims.output,
+        rules.cornn_benchmark.output.bench,
+        rules.cornn_solver_bench.output,
+        rules.cornn_benchmark.output.scaling,
         rules.cornn_figures.output,

@@ -37,7 +37,7 @@ rule ctot_flow_simulate:
 
 rule ctot_flow_labels:
     input:
-        R("ctot_flow", "data", "{ctot_ds}.npz")
+        rules.ctot_flow_simulate.output
     output:
         R("ctot_flow", "labels", "{ctot_ds}.npz")
     params:
@@ -61,8 +61,8 @@ rule ctot_flow_fit:
     # train CT-OT Flow and the baselines (same MLP, budget), then evaluate all: one job per data
     # set and training seed
     input:
-        data=R("ctot_flow", "data", "{ctot_ds}.npz"),
-        labels=R("ctot_flow", "labels", "{ctot_ds}.npz"),
+        data=rules.ctot_flow_simulate.output,
+        labels=rules.ctot_flow_labels.output,
     output:
         models=R("ctot_flow", "models", "{ctot_ds}", "s{ctot_seed}.pt"),
         metrics=R("ctot_flow", "eval", "{ctot_ds}", "s{ctot_seed}.json"),
@@ -140,6 +140,6 @@ rule ctot_flow_figures:
 
 rule ctot_flow:
     input:
-        R("ctot_flow", "claims.json"),
+        rules.ctot_flow_claims.output.claims,
         rules.ctot_flow_claims.output.table_html,
         rules.ctot_flow_figures.output,

@@ -38,7 +38,7 @@ rule emotion_trees_prompts:
 
 
 rule emotion_trees_score:
-    input: R("emotion_trees", "prompts.json")
+    input: rules.emotion_trees_prompts.output
     output: R("emotion_trees", "scores", "{et_model}.npz")
     params:
         p=lambda w: params_json("emotion_trees", "score", model=et_load_spec(w.et_model),
@@ -56,7 +56,7 @@ rule emotion_trees_score:
 
 rule emotion_trees_analyse:
     input:
-        prompts=R("emotion_trees", "prompts.json"),
+        prompts=rules.emotion_trees_prompts.output,
         scores=ET_SCORES,
     output:
         analysis=R("emotion_trees", "analysis.json"),
@@ -75,7 +75,7 @@ rule emotion_trees_analyse:
 
 
 rule emotion_trees_figures:
-    input: R("emotion_trees", "analysis.json")
+    input: rules.emotion_trees_analyse.output.analysis
     output:
         trees=report(R("emotion_trees", "figures", "trees.png"), category="emotion_trees",
                      caption="../report/emotion_trees/trees.rst"),
@@ -95,7 +95,7 @@ rule emotion_trees_figures:
 
 
 rule emotion_trees_claims:
-    input: R("emotion_trees", "analysis.json")
+    input: rules.emotion_trees_analyse.output.analysis
     output: R("emotion_trees", "claims.json")
     params:
         p=lambda w: params_json("emotion_trees", "claims", scale=SCALE),
@@ -109,6 +109,6 @@ rule emotion_trees_claims:
 
 rule emotion_trees:
     input:
-        R("emotion_trees", "claims.json"),
+        rules.emotion_trees_claims.output,
         rules.emotion_trees_figures.output,
         rules.emotion_trees_analyse.output,

@@ -35,8 +35,8 @@ rule ghost_points_rnn_train:
 
 rule ghost_points_slowpoints:
     input:
-        data=R("ghost_points", "rnn.npz"),
-        runs=R("ghost_points", "rnn_runs.csv"),
+        data=rules.ghost_points_rnn_train.output.data,
+        runs=rules.ghost_points_rnn_train.output.runs,
     output:
         table=R("ghost_points", "slowpoints.csv"),
         epochs=R("ghost_points", "latent_epochs.csv"),
@@ -51,12 +51,12 @@ rule ghost_points_slowpoints:
 
 rule ghost_points_figures:
     input:
-        data=R("ghost_points", "onedim.npz"),
-        summary=R("ghost_points", "onedim_summary.json"),
-        rnn=R("ghost_points", "rnn.npz"),
-        runs=R("ghost_points", "rnn_runs.csv"),
-        slowtab=R("ghost_points", "slowpoints.csv"),
-        epochs=R("ghost_points", "latent_epochs.csv"),
+        data=rules.ghost_points_onedim.output.data,
+        summary=rules.ghost_points_onedim.output.summary,
+        rnn=rules.ghost_points_rnn_train.output.data,
+        runs=rules.ghost_points_rnn_train.output.runs,
+        slowtab=rules.ghost_points_slowpoints.output.table,
+        epochs=rules.ghost_points_slowpoints.output.epochs,
     output:
         phase=report(R("ghost_points", "figures", "phase.png"), category="ghost_points",
                      caption="../report/ghost_points/phase.rst"),
@@ -81,10 +81,10 @@ rule ghost_points_figures:
 
 rule ghost_points_claims:
     input:
-        summary=R("ghost_points", "onedim_summary.json"),
-        runs=R("ghost_points", "rnn_runs.csv"),
-        slowtab=R("ghost_points", "slowpoints.csv"),
-        epochs=R("ghost_points", "latent_epochs.csv"),
+        summary=rules.ghost_points_onedim.output.summary,
+        runs=rules.ghost_points_rnn_train.output.runs,
+        slowtab=rules.ghost_points_slowpoints.output.table,
+        epochs=rules.ghost_points_slowpoints.output.epochs,
     output: R("ghost_points", "claims.json")
     params:
         p=lambda w: params_json("ghost_points", "rnn", scale=SCALE),
@@ -98,8 +98,8 @@ rule ghost_points_claims:
 
 rule ghost_points:
     input:
-        R("ghost_points", "claims.json"),
-        R("ghost_points", "figures", "phase.png"),
-        R("ghost_points", "figures", "landscape.png"),
-        R("ghost_points", "figures", "lr_sweep.png"),
-        R("ghost_points", "figures", "rnn.png"),
+        rules.ghost_points_claims.output,
+        rules.ghost_points_figures.output.phase,
+        rules.ghost_points_figures.output.landscape,
+        rules.ghost_points_figures.output.lr,
+        rules.ghost_points_figures.output.rnn,

@@ -40,8 +40,8 @@ rule icl_lowfreq_lm:
 
 rule icl_lowfreq_figure_lm:
     input:
-        metrics=R("icl_lowfreq", "lm", "{icl_lowfreq_model}.json"),
-        table=R("icl_lowfreq", "lm", "{icl_lowfreq_model}.csv"),
+        metrics=rules.icl_lowfreq_lm.output.metrics,
+        table=rules.icl_lowfreq_lm.output.table,
     output:
         report(R("icl_lowfreq", "figures", "lm_{icl_lowfreq_model}.png"), category="icl_lowfreq",
                caption="../report/icl_lowfreq/lm.rst"),
@@ -70,7 +70,7 @@ rule icl_lowfreq_train:
 
 
 rule icl_lowfreq_analyse:
-    input: R("icl_lowfreq", "models", "{icl_lowfreq_graph}.pt")
+    input: rules.icl_lowfreq_train.output
     output: R("icl_lowfreq", "trained", "{icl_lowfreq_graph}.json")
     params:
         p=lambda w: params_json("icl_lowfreq", "trained", "analyse", **P("icl_lowfreq", "trained", "model"),
@@ -118,10 +118,10 @@ rule icl_lowfreq_exact:
 
 rule icl_lowfreq_figures:
     input:
-        metrics=R("icl_lowfreq", "exact", "metrics.json"),
-        layers=R("icl_lowfreq", "exact", "layers.csv"),
-        context=R("icl_lowfreq", "exact", "context.csv"),
-        snapshots=R("icl_lowfreq", "exact", "snapshots.npz"),
+        metrics=rules.icl_lowfreq_exact.output.metrics,
+        layers=rules.icl_lowfreq_exact.output.layers,
+        context=rules.icl_lowfreq_exact.output.context,
+        snapshots=rules.icl_lowfreq_exact.output.snapshots,
     output:
         pca=report(R("icl_lowfreq", "figures", "pca.png"), category="icl_lowfreq",
                    caption="../report/icl_lowfreq/pca.rst"),
@@ -146,7 +146,7 @@ rule icl_lowfreq_figures:
 
 rule icl_lowfreq_claims:
     input:
-        metrics=R("icl_lowfreq", "exact", "metrics.json"),
+        metrics=rules.icl_lowfreq_exact.output.metrics,
         trained=icl_lowfreq_trained(),
         lm=icl_lowfreq_lm(),
     output: R("icl_lowfreq", "claims.json")
@@ -165,7 +165,7 @@ rule icl_lowfreq_claims:
 
 rule icl_lowfreq:
     input:
-        R("icl_lowfreq", "claims.json"),
+        rules.icl_lowfreq_claims.output,
         rules.icl_lowfreq_figures.output,
         rules.icl_lowfreq_figure_trained.output,
-        [R("icl_lowfreq", "figures", f"lm_{m}.png") for m in ICL_LOWFREQ_LM_MODELS],
+        expand(rules.icl_lowfreq_figure_lm.output[0], icl_lowfreq_model=ICL_LOWFREQ_LM_MODELS),

@@ -32,7 +32,7 @@ rule rl_wall_data:
 
 
 rule rl_wall_sft:
-    input: data=R(RLW, "data", "{rlw_cond}.npz")
+    input: data=rules.rl_wall_data.output
     output:
         model=R(RLW, "models", "{rlw_cond}_sft.pt"),
         history=R(RLW, "histories", "{rlw_cond}_sft.npz"),
@@ -55,8 +55,8 @@ rule rl_wall_sft:
 
 rule rl_wall_grpo:
     input:
-        data=R(RLW, "data", "{rlw_cond}.npz"),
-        sft=R(RLW, "models", "{rlw_cond}_sft.pt"),
+        data=rules.rl_wall_data.output,
+        sft=rules.rl_wall_sft.output.model,
     output:
         model=R(RLW, "models", "{rlw_cond}_grpo_s{rlw_gseed}.pt"),
         history=R(RLW, "histories", "{rlw_cond}_grpo_s{rlw_gseed}.npz"),
@@ -77,7 +77,7 @@ rule rl_wall_grpo:
 
 rule rl_wall_evaluate:
     input:
-        data=R(RLW, "data", "{rlw_cond}.npz"),
+        data=rules.rl_wall_data.output,
         model=R(RLW, "models", "{rlw_cond}_{rlw_stage}.pt"),
     output: R(RLW, "eval", "{rlw_cond}_{rlw_stage}.npz")
     params:

@@ -75,9 +75,9 @@ rule stm_mechanisms_benchmark:
 
 rule stm_mechanisms_figures:
     input:
-        index=R("stm_mechanisms", "tables", "networks_index.csv"),
-        rasters=R("stm_mechanisms", "tables", "rasters.npz"),
-        bench=R("stm_mechanisms", "tables", "benchmark.csv"),
+        index=rules.stm_mechanisms_analyse.output.index,
+        rasters=rules.stm_mechanisms_analyse.output.rasters,
+        bench=rules.stm_mechanisms_benchmark.output.bench,
     output:
         phase=report(R("stm_mechanisms", "figures", "phase_diagram.png"), category="stm_mechanisms",
                      caption="../report/stm_mechanisms/phase_diagram.rst"),
@@ -98,9 +98,9 @@ rule stm_mechanisms_figures:
 
 rule stm_mechanisms_claims:
     input:
-        index=R("stm_mechanisms", "tables", "networks_index.csv"),
-        bench=R("stm_mechanisms", "tables", "benchmark.csv"),
-        reduced=R("stm_mechanisms", "nets", "reduced.npz"),
+        index=rules.stm_mechanisms_analyse.output.index,
+        bench=rules.stm_mechanisms_benchmark.output.bench,
+        reduced=rules.stm_mechanisms_reduced.output,
     output: R("stm_mechanisms", "claims.json")
     params:
         p=lambda w: params_json("stm_mechanisms", "claims", task=STM_TASK, scale=SCALE,
@@ -115,6 +115,6 @@ rule stm_mechanisms_claims:
 
 rule stm_mechanisms:
     input:
-        R("stm_mechanisms", "claims.json"),
+        rules.stm_mechanisms_claims.output,
         rules.stm_mechanisms_figures.output,
-        R("stm_mechanisms", "tables", "benchmark.csv"),
+        rules.stm_mechanisms_benchmark.output.bench,
