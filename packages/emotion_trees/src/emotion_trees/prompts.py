@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from repro_core import save_json
+
 from .taxonomy import Taxonomy, from_mapping
 
 HIERARCHY_SUFFIX = " The emotion in this sentence is"
@@ -151,3 +153,11 @@ def all_prompts(prompt_set: dict) -> tuple[list[str], list[str]]:
     rec = [recognition_prompt(sc["text"], prefix) for prefix in prompt_set["personas"].values()
            for sc in prompt_set["scenarios"]]
     return hier, rec
+
+
+def make_prompts(cfg: PromptsConfig, prompts: Path) -> None:
+    """Build the hierarchy sentences, recognition scenarios and personas."""
+    ps = build_prompt_set(cfg)          # seeded by cfg.seed (its own generator)
+    save_json(ps, prompts)
+    print(f"{len(ps['sentences'])} sentences, {len(ps['scenarios'])} scenarios, "
+          f"{len(ps['personas'])} personas")
