@@ -19,31 +19,56 @@ include: "workflow/rules/helpers/config.smk"  # checked(): parse a config file, 
 
 configfile: checked(Path(workflow.basedir, "config", "config.yaml"))
 
-ALL_PAPERS = ["icl_emergence", "icl_lowfreq", "icl_rational", "latent_units", "abrupt_learning",
-              "ghost_points", "stm_mechanisms", "cornn", "emotion_trees", "new_news", "rl_wall",
-              "ctot_flow"]
+
+ALL_PAPERS = [
+    "icl_emergence",
+    "icl_lowfreq",
+    "icl_rational",
+    "latent_units",
+    "abrupt_learning",
+    "ghost_points",
+    "stm_mechanisms",
+    "cornn",
+    "emotion_trees",
+    "new_news",
+    "rl_wall",
+    "ctot_flow",
+]
 # A paper exists once its rules, config and package exist.
-AVAILABLE = [p for p in ALL_PAPERS
-             if Path(workflow.basedir, "workflow", "rules", f"{p}.smk").exists()
-             and Path(workflow.basedir, "config", f"{p}.yaml").exists()]
+AVAILABLE = [
+    p
+    for p in ALL_PAPERS
+    if Path(workflow.basedir, "workflow", "rules", f"{p}.smk").exists()
+    and Path(workflow.basedir, "config", f"{p}.yaml").exists()
+]
 
 for _paper in AVAILABLE:
+
     configfile: checked(Path(workflow.basedir, "config", f"{_paper}.yaml"))
 
-envvars: "PATH"
+
+envvars:
+    "PATH",
+
 
 include: "workflow/rules/common.smk"
+
 
 validate_all_config()
 check_device()
 PAPERS = selected_papers()
 
+
 report: "workflow/report/workflow.rst"
 
+
 for _paper in AVAILABLE:
+
     include: f"workflow/rules/{_paper}.smk"
 
+
 include: "workflow/rules/report.smk"
+
 
 if config.get("inject_failure"):  # test-only: the cluster test's failing rule
 

@@ -16,7 +16,7 @@ from repro_core.config import ConfigError
 
 
 def test_simulate_stage_is_deterministic(tmp_path):
-    params = {"n": 12, "T": 100, "sigma_in": 1e-2, "sigma_conv": 1e-4, "seed": 3}
+    params = {"n": 12, "T": 100, "sigma_in": 1e-2, "sigma_conv": 1e-4, "g": 3.0, "alpha": 0.1, "seed": 3}
     for name in ("a", "b"):
         run_stage(stages.STAGES["simulate"], "simulate", params, {"data": tmp_path / f"{name}.npz"})
     a, b = (np.load(tmp_path / f"{k}.npz") for k in "ab")
@@ -28,7 +28,7 @@ def test_simulate_stage_is_deterministic(tmp_path):
 def test_unknown_config_key_is_named():
     with pytest.raises(ConfigError, match="simulate.nn"):
         run_stage(stages.STAGES["simulate"], "simulate", {"nn": 3, "n": 3, "T": 5, "sigma_in": 0,
-                                                          "sigma_conv": 0}, {"data": Path("x.npz")})
+                                                          "sigma_conv": 0, "g": 3.0, "alpha": 0.1}, {"data": Path("x.npz")})
 
 
 def test_bptt_resume_from_checkpoint_matches_uninterrupted_run(tmp_path):

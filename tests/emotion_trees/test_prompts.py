@@ -9,6 +9,14 @@ from emotion_trees.prompts import (PromptsConfig, all_prompts, build_prompt_set,
 from emotion_trees.taxonomy import load_taxonomy
 
 
+def _cfg(**kw) -> PromptsConfig:
+    """A prompts config spelt out in full (the dataclass has no defaults: config/emotion_trees.yaml
+    is the only source of the workflow's values): all personas, all scenarios, unless ``kw``."""
+    base = dict(source="authored", n_sentences=300, scenarios_per_label=2, max_scenarios=0, personas=[],
+                files_dir="")
+    return PromptsConfig(**{**base, **kw})
+
+
 def test_prompt_formats_are_the_papers():
     assert hierarchy_prompt("  I won the race. ") == "I won the race. The emotion in this sentence is"
     assert recognition_prompt("Sam lost a bet. ", "As a woman, ") == \
@@ -16,7 +24,7 @@ def test_prompt_formats_are_the_papers():
 
 
 def test_authored_set_sizes_labels_and_seed():
-    cfg = PromptsConfig(n_sentences=300, scenarios_per_label=2, personas=["neutral", "female"], seed=3)
+    cfg = _cfg(n_sentences=300, scenarios_per_label=2, personas=["neutral", "female"], seed=3)
     a, b = build_prompt_set(cfg), build_prompt_set(cfg)
     assert a == b                                     # seeded
     assert len(a["sentences"]) == len(set(a["sentences"])) == 300
@@ -26,13 +34,13 @@ def test_authored_set_sizes_labels_and_seed():
     hier, rec = all_prompts(a)
     assert len(hier) == 300 and len(rec) == 2 * 270
     assert rec[270].startswith(a["scenarios"][0]["text"] + "\nAs a woman, ")   # persona-major
-    other = build_prompt_set(PromptsConfig(n_sentences=300, seed=4))
+    other = build_prompt_set(_cfg(n_sentences=300, seed=4))
     assert other["sentences"] != a["sentences"]
 
 
 def test_unknown_persona_is_named():
     with pytest.raises(ValueError, match="prompts.personas.*nobody"):
-        build_prompt_set(PromptsConfig(n_sentences=1, personas=["nobody"]))
+        build_prompt_set(_cfg(n_sentences=1, personas=["nobody"]))
 
 
 def test_author_files_are_read(tmp_path):
@@ -42,10 +50,10 @@ def test_author_files_are_read(tmp_path):
     (tmp_path / "recognition_scenarios.jsonl").write_text(
         '{"label": "glee", "text": "Sam laughed. "}\n{"label": "dread", "text": "A letter came."}\n')
     (tmp_path / "personas.json").write_text(json.dumps({"neutral": "", "old": "As an old man, "}))
-    ps = build_prompt_set(PromptsConfig(source="files", files_dir=str(tmp_path), n_sentences=2))
+    ps = build_prompt_set(_cfg(source="files", files_dir=str(tmp_path), n_sentences=2))
     assert ps["sentences"] == ["I won.", "I lost my keys."]
     assert ps["scenarios"][0] == {"label": "glee", "text": "Sam laughed."}
     assert ps["personas"]["old"] == "As an old man, "
     (tmp_path / "personas.json").unlink()
     with pytest.raises(FileNotFoundError, match="personas.json"):
-        build_prompt_set(PromptsConfig(source="files", files_dir=str(tmp_path)))
+        build_prompt_set(_cfg(source="files", files_dir=str(tmp_path)))

@@ -9,6 +9,7 @@ import pytest
 import repro_core
 from icl_lowfreq import model
 from icl_lowfreq import stages as S
+from tests.helpers import stage_config
 
 
 def test_relative_change_raw_and_scale_free():
@@ -27,8 +28,8 @@ def test_loglog_slope_of_a_power_law():
 
 
 def test_depth_diagnostics_agree_with_the_judged_slopes(tmp_path):
-    cfg = S.ExactConfig(graphs=["ring10"], dim=8, n_layers=8, context_factors=[1, 10, 30, 100],
-                        n_walks=4, noise_levels=[0.01], noise_draws=2, snapshot_layers=[0, 8])
+    cfg = stage_config("icl_lowfreq", "exact", graphs=["ring10"], dim=8, n_layers=8, context_factors=[1, 10, 30, 100],
+                       n_walks=4, noise_levels=[0.01], noise_draws=2, snapshot_layers=[0, 8])
     paths = {k: tmp_path / f"{k}.{ext}" for k, ext in
              (("metrics", "json"), ("layers", "csv"), ("context", "csv"), ("snapshots", "npz"))}
     S.exact(cfg, **paths)

@@ -14,6 +14,7 @@ import repro_core
 from repro_core import IncompleteTableError
 
 from icl_lowfreq import stages as S
+from tests.helpers import stage_config
 
 FIGS = ("fig_pca", "fig_energy", "fig_spectrum", "fig_noise")
 
@@ -22,8 +23,9 @@ FIGS = ("fig_pca", "fig_energy", "fig_spectrum", "fig_noise")
 def exact(tmp_path_factory):
     """A small run of the exact stage: two graphs, 3 walks, 3 context lengths, 6 layers."""
     d = tmp_path_factory.mktemp("exact")
-    cfg = S.ExactConfig(graphs=["grid4x4", "ring10"], dim=8, n_layers=6, context_factors=[1, 10, 30],
-                        n_walks=3, noise_levels=[0.01], noise_draws=2, snapshot_layers=[0, 1, 6])
+    cfg = stage_config("icl_lowfreq", "exact", graphs=["grid4x4", "ring10"], dim=8, n_layers=6,
+                       context_factors=[1, 10, 30], n_walks=3, noise_levels=[0.01], noise_draws=2,
+                       snapshot_layers=[0, 1, 6])
     paths = {k: d / f"{k}.{ext}" for k, ext in
              (("metrics", "json"), ("layers", "csv"), ("context", "csv"), ("snapshots", "npz"))}
     S.exact(cfg, **paths)
@@ -32,7 +34,7 @@ def exact(tmp_path_factory):
 
 def _figures(paths, out):
     figs = {k: out / f"{k}.png" for k in FIGS}
-    S.figures(S.FiguresConfig(pca_graph="grid4x4"), paths["metrics"], paths["layers"], paths["context"],
+    S.figures(stage_config("icl_lowfreq", "figures", pca_graph="grid4x4"), paths["metrics"], paths["layers"], paths["context"],
               paths["snapshots"], **figs)
     return figs
 
@@ -95,7 +97,7 @@ def test_figures_cli_exits_1_naming_a_layers_csv_cut_mid_line(exact, tmp_path):
     paths = _with(exact, tmp_path, "layers", text=text[:-7])
     args = [f"--in={k}={paths[k]}" for k in ("metrics", "layers", "context", "snapshots")]
     args += [f"--out={k}={tmp_path / k}.png" for k in FIGS]
-    proc = subprocess.run([sys.executable, "-m", "icl_lowfreq", "figures", "--params", "{}", *args],
+    proc = subprocess.run([sys.executable, "-m", "icl_lowfreq", "figures", "--params", '{"pca_graph": "grid4x4"}', *args],
                           capture_output=True, text=True)
     assert proc.returncode == 1, proc.stderr
     assert str(paths["layers"]) in proc.stderr and "cut short" in proc.stderr

@@ -23,48 +23,90 @@ wildcard_constraints:
 
 
 rule cornn_simulate:
-    output: R("cornn", "data", "{cornn_exp}_rep{cornn_rep}.npz")
-    params:
-        p=lambda w: params_json("cornn", "experiments", w.cornn_exp, exp=w.cornn_exp,
-                                rep=int(w.cornn_rep)),
-        code=code_hash("cornn"),
-    log: LOG("cornn", "simulate_{cornn_exp}_rep{cornn_rep}")
-    threads: 1
-    resources: **measured("cornn_simulate", mem_mb=4000 if CORNN_FULL else 2000, runtime=30 if CORNN_FULL else 10)
+    output:
+        R("cornn", "data", "{cornn_exp}_rep{cornn_rep}.npz"),
+    log:
+        LOG("cornn", "simulate_{cornn_exp}_rep{cornn_rep}"),
     cache: "omit-software"
-    shell: "python -m cornn simulate --threads {threads} --params {params.p:q} --out data={output} 2> {log}"
+    threads: 1
+    resources:
+        **measured(
+            "cornn_simulate",
+            mem_mb=4000 if CORNN_FULL else 2000,
+            runtime=30 if CORNN_FULL else 10,
+        ),
+    params:
+        p=lambda w: params_json(
+            "cornn", "experiments", w.cornn_exp, exp=w.cornn_exp, rep=int(w.cornn_rep)
+        ),
+        code=code_hash("cornn"),
+    shell:
+        "python -m cornn simulate --threads {threads} --params {params.p:q} --out data={output} 2> {log}"
 
 
 rule cornn_fit:
-    input: rules.cornn_simulate.output
-    output: R("cornn", "fits", "{cornn_exp}_rep{cornn_rep}.csv")
-    params:
-        p=lambda w: params_json("cornn", "fit", **P("cornn", "fit_per_experiment", w.cornn_exp),
-                                exp=w.cornn_exp, rep=int(w.cornn_rep), device=config["device"]),
-    log: LOG("cornn", "fit_{cornn_exp}_rep{cornn_rep}")
-    benchmark: BENCH("cornn", "fit_{cornn_exp}_rep{cornn_rep}")
+    input:
+        rules.cornn_simulate.output,
+    output:
+        R("cornn", "fits", "{cornn_exp}_rep{cornn_rep}.csv"),
+    log:
+        LOG("cornn", "fit_{cornn_exp}_rep{cornn_rep}"),
+    benchmark:
+        BENCH("cornn", "fit_{cornn_exp}_rep{cornn_rep}")
     threads: CORNN_THREADS
-    resources: **measured("cornn_fit", mem_mb=16000 if CORNN_FULL else 4000, runtime=90 if CORNN_FULL else 15, gpu=CORNN_GPU)
-    shell: "python -m cornn fit --threads {threads} --params {params.p:q} --in data={input} --out traces={output} 2> {log}"
+    resources:
+        **measured(
+            "cornn_fit",
+            mem_mb=16000 if CORNN_FULL else 4000,
+            runtime=90 if CORNN_FULL else 15,
+            gpu=CORNN_GPU,
+        ),
+    params:
+        p=lambda w: params_json(
+            "cornn",
+            "fit",
+            **P("cornn", "fit_per_experiment", w.cornn_exp),
+            exp=w.cornn_exp,
+            rep=int(w.cornn_rep),
+            device=config["device"],
+        ),
+    shell:
+        "python -m cornn fit --threads {threads} --params {params.p:q} --in data={input} --out traces={output} 2> {log}"
 
 
 rule cornn_benchmark:
     input:
         traces=cornn_traces(),
     output:
-        bench=report(R("cornn", "tables", "bench.csv"), category="cornn",
-                     caption="../report/cornn/bench.rst"),
-        scaling=report(R("cornn", "tables", "scaling.csv"), category="cornn",
-                       caption="../report/cornn/scaling_table.rst"),
-    params:
-        p=lambda w: params_json("cornn", "benchmark", device=config["device"],
-                                methods=P("cornn", "fit", "methods")),
-        traces=lambda w, input: in_list(traces=input.traces),
-    log: LOG("cornn", "benchmark")
-    benchmark: BENCH("cornn", "benchmark")
+        bench=report(
+            R("cornn", "tables", "bench.csv"),
+            category="cornn",
+            caption="../report/cornn/bench.rst",
+        ),
+        scaling=report(
+            R("cornn", "tables", "scaling.csv"),
+            category="cornn",
+            caption="../report/cornn/scaling_table.rst",
+        ),
+    log:
+        LOG("cornn", "benchmark"),
+    benchmark:
+        BENCH("cornn", "benchmark")
     threads: CORNN_THREADS
-    resources: mem_mb=32000 if CORNN_FULL else 4000, runtime=60 if CORNN_FULL else 15, gpu=CORNN_GPU
-    shell: "python -m cornn benchmark --threads {threads} --params {params.p:q} {params.traces} --out bench={output.bench} --out scaling={output.scaling} 2> {log}"
+    resources:
+        mem_mb=32000 if CORNN_FULL else 4000,
+        runtime=60 if CORNN_FULL else 15,
+        gpu=CORNN_GPU,
+    params:
+        p=lambda w: params_json(
+            "cornn",
+            "benchmark",
+            device=config["device"],
+            methods=P("cornn", "fit", "methods"),
+        ),
+        traces=lambda w, input: in_list(traces=input.traces),
+    shell:
+        "python -m cornn benchmark --threads {threads} --params {params.p:q} {params.traces} --out bench={output.bench} --out scaling={output.scaling} 2> {log}"
 
 
 rule cornn_solver_bench:
@@ -75,92 +117,178 @@ rule cornn_solver_bench:
         exp1a=R("cornn", "data", "exp1a_rep0.npz"),
         exp1c=R("cornn", "data", "exp1c_rep0.npz"),
     output:
-        report(R("cornn", "tables", "solver_bench.csv"), category="cornn",
-               caption="../report/cornn/solver_bench.rst"),
+        report(
+            R("cornn", "tables", "solver_bench.csv"),
+            category="cornn",
+            caption="../report/cornn/solver_bench.rst",
+        ),
+    log:
+        LOG("cornn", "solver_bench"),
+    benchmark:
+        BENCH("cornn", "solver_bench")
+    threads: 1
+    resources:
+        mem_mb=8000 if CORNN_FULL else 4000,
+        runtime=60 if CORNN_FULL else 30,
     params:
         p=lambda w: params_json("cornn", "solver_bench"),
-    log: LOG("cornn", "solver_bench")
-    benchmark: BENCH("cornn", "solver_bench")
-    threads: 1
-    resources: mem_mb=8000 if CORNN_FULL else 4000, runtime=60 if CORNN_FULL else 30
-    shell: "python -m cornn solver_bench --threads {threads} --params {params.p:q} --in data_exp1a={input.exp1a} --in data_exp1c={input.exp1c} --out table={output} 2> {log}"
+    shell:
+        "python -m cornn solver_bench --threads {threads} --params {params.p:q} --in data_exp1a={input.exp1a} --in data_exp1c={input.exp1c} --out table={output} 2> {log}"
 
 
 rule cornn_flipflop_train:
-    output: R("cornn", "models", "flipflop_n{cornn_n}.npz")
-    params:
-        p=lambda w: params_json("cornn", "flipflop", "train", **P("cornn", "flipflop", "task"),
-                                n=int(w.cornn_n), device=config["device"]),
-        code=code_hash("cornn"),
-    log: LOG("cornn", "flipflop_train_n{cornn_n}")
-    threads: 1
-    resources: **measured("cornn_flipflop_train", mem_mb=8000 if CORNN_FULL else 2000, runtime=240 if CORNN_FULL else 15, gpu=CORNN_GPU)
+    output:
+        R("cornn", "models", "flipflop_n{cornn_n}.npz"),
+    log:
+        LOG("cornn", "flipflop_train_n{cornn_n}"),
     cache: "omit-software"
-    shell: "python -m cornn flipflop_train --threads {threads} --params {params.p:q} --out generator={output} 2> {log}"
+    threads: 1
+    resources:
+        **measured(
+            "cornn_flipflop_train",
+            mem_mb=8000 if CORNN_FULL else 2000,
+            runtime=240 if CORNN_FULL else 15,
+            gpu=CORNN_GPU,
+        ),
+    params:
+        p=lambda w: params_json(
+            "cornn",
+            "flipflop",
+            "train",
+            **P("cornn", "flipflop", "task"),
+            n=int(w.cornn_n),
+            device=config["device"],
+        ),
+        code=code_hash("cornn"),
+    shell:
+        "python -m cornn flipflop_train --threads {threads} --params {params.p:q} --out generator={output} 2> {log}"
 
 
 rule cornn_flipflop_fit:
-    input: R("cornn", "models", "flipflop_n{cornn_n}.npz")
-    output: R("cornn", "flipflop", "fits_n{cornn_n}.csv")
-    params:
-        p=lambda w: params_json("cornn", "flipflop", "fit", **P("cornn", "flipflop", "task"),
-                                n=int(w.cornn_n), device=config["device"]),
-    log: LOG("cornn", "flipflop_fit_n{cornn_n}")
-    benchmark: BENCH("cornn", "flipflop_fit_n{cornn_n}")
+    input:
+        rules.cornn_flipflop_train.output,
+    output:
+        R("cornn", "flipflop", "fits_n{cornn_n}.csv"),
+    log:
+        LOG("cornn", "flipflop_fit_n{cornn_n}"),
+    benchmark:
+        BENCH("cornn", "flipflop_fit_n{cornn_n}")
     threads: CORNN_THREADS
-    resources: **measured("cornn_flipflop_fit", mem_mb=32000 if CORNN_FULL else 4000, runtime=120 if CORNN_FULL else 15, gpu=CORNN_GPU)
-    shell: "python -m cornn flipflop_fit --threads {threads} --params {params.p:q} --in generator={input} --out results={output} 2> {log}"
+    resources:
+        **measured(
+            "cornn_flipflop_fit",
+            mem_mb=32000 if CORNN_FULL else 4000,
+            runtime=120 if CORNN_FULL else 15,
+            gpu=CORNN_GPU,
+        ),
+    params:
+        p=lambda w: params_json(
+            "cornn",
+            "flipflop",
+            "fit",
+            **P("cornn", "flipflop", "task"),
+            n=int(w.cornn_n),
+            device=config["device"],
+        ),
+    shell:
+        "python -m cornn flipflop_fit --threads {threads} --params {params.p:q} --in generator={input} --out results={output} 2> {log}"
 
 
 rule cornn_timed_train:
-    output: R("cornn", "models", "timed.npz")
-    params:
-        p=lambda w: params_json("cornn", "timed", "train", device=config["device"],
-                                **{k: v for k, v in P("cornn", "timed", "task").items()
-                                   if k != "steps"}),  # steps: length of the fitted trials
-        code=code_hash("cornn"),
-    log: LOG("cornn", "timed_train")
-    threads: 1
-    resources: **measured("cornn_timed_train", mem_mb=16000 if CORNN_FULL else 2000, runtime=480 if CORNN_FULL else 15, gpu=CORNN_GPU)
+    output:
+        R("cornn", "models", "timed.npz"),
+    log:
+        LOG("cornn", "timed_train"),
     cache: "omit-software"
-    shell: "python -m cornn timed_train --threads {threads} --params {params.p:q} --out generator={output} 2> {log}"
+    threads: 1
+    resources:
+        **measured(
+            "cornn_timed_train",
+            mem_mb=16000 if CORNN_FULL else 2000,
+            runtime=480 if CORNN_FULL else 15,
+            gpu=CORNN_GPU,
+        ),
+    params:
+        p=lambda w: params_json(
+            "cornn",
+            "timed",
+            "train",
+            device=config["device"],
+            **{k: v for k, v in P("cornn", "timed", "task").items() if k != "steps"},
+        ),
+        # steps: length of the fitted trials
+        code=code_hash("cornn"),
+    shell:
+        "python -m cornn timed_train --threads {threads} --params {params.p:q} --out generator={output} 2> {log}"
 
 
 rule cornn_timed_fit:
-    input: R("cornn", "models", "timed.npz")
-    output: R("cornn", "timed", "results.csv")
-    params:
-        p=lambda w: params_json("cornn", "timed", "fit", **P("cornn", "timed", "task"),
-                                device=config["device"]),
-    log: LOG("cornn", "timed_fit")
-    benchmark: BENCH("cornn", "timed_fit")
+    input:
+        rules.cornn_timed_train.output,
+    output:
+        R("cornn", "timed", "results.csv"),
+    log:
+        LOG("cornn", "timed_fit"),
+    benchmark:
+        BENCH("cornn", "timed_fit")
     threads: CORNN_THREADS
-    resources: **measured("cornn_timed_fit", mem_mb=32000 if CORNN_FULL else 4000, runtime=120 if CORNN_FULL else 15, gpu=CORNN_GPU)
-    shell: "python -m cornn timed_fit --threads {threads} --params {params.p:q} --in generator={input} --out results={output} 2> {log}"
+    resources:
+        **measured(
+            "cornn_timed_fit",
+            mem_mb=32000 if CORNN_FULL else 4000,
+            runtime=120 if CORNN_FULL else 15,
+            gpu=CORNN_GPU,
+        ),
+    params:
+        p=lambda w: params_json(
+            "cornn",
+            "timed",
+            "fit",
+            **P("cornn", "timed", "task"),
+            device=config["device"],
+        ),
+    shell:
+        "python -m cornn timed_fit --threads {threads} --params {params.p:q} --in generator={input} --out results={output} 2> {log}"
 
 
 rule cornn_figures:
     input:
         traces=cornn_traces(),
-        scaling=R("cornn", "tables", "scaling.csv"),
-        timed=R("cornn", "timed", "results.csv"),
+        scaling=rules.cornn_benchmark.output.scaling,
+        timed=rules.cornn_timed_fit.output,
         flipflop=cornn_flipflop_results(),
     output:
-        accuracy=report(R("cornn", "figures", "accuracy_time.png"), category="cornn",
-                        caption="../report/cornn/accuracy_time.rst"),
-        scaling=report(R("cornn", "figures", "scaling.png"), category="cornn",
-                       caption="../report/cornn/scaling.rst"),
-        flipflop=report(R("cornn", "figures", "flipflop.png"), category="cornn",
-                        caption="../report/cornn/flipflop.rst"),
-        timed=report(R("cornn", "figures", "timed.png"), category="cornn",
-                     caption="../report/cornn/timed.rst"),
+        accuracy=report(
+            R("cornn", "figures", "accuracy_time.png"),
+            category="cornn",
+            caption="../report/cornn/accuracy_time.rst",
+        ),
+        scaling=report(
+            R("cornn", "figures", "scaling.png"),
+            category="cornn",
+            caption="../report/cornn/scaling.rst",
+        ),
+        flipflop=report(
+            R("cornn", "figures", "flipflop.png"),
+            category="cornn",
+            caption="../report/cornn/flipflop.rst",
+        ),
+        timed=report(
+            R("cornn", "figures", "timed.png"),
+            category="cornn",
+            caption="../report/cornn/timed.rst",
+        ),
+    log:
+        LOG("cornn", "figures"),
+    benchmark:
+        BENCH("cornn", "figures")
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     params:
         p=lambda w: params_json("cornn", **cornn_grid()),
         lists=lambda w, input: in_list(traces=input.traces, flipflop=input.flipflop),
-    log: LOG("cornn", "figures")
-    benchmark: BENCH("cornn", "figures")
-    threads: 1
-    resources: mem_mb=2000, runtime=10
     shell:
         "python -m cornn figures --threads {threads} --params {params.p:q}"
         " --in scaling={input.scaling} --in timed_results={input.timed} {params.lists}"
@@ -170,19 +298,24 @@ rule cornn_figures:
 
 rule cornn_claims:
     input:
-        bench=R("cornn", "tables", "bench.csv"),
-        scaling=R("cornn", "tables", "scaling.csv"),
-        timed=R("cornn", "timed", "results.csv"),
+        bench=rules.cornn_benchmark.output.bench,
+        scaling=rules.cornn_benchmark.output.scaling,
+        timed=rules.cornn_timed_fit.output,
         flipflop=cornn_flipflop_results(),
-    output: R("cornn", "claims.json")
+    output:
+        R("cornn", "claims.json"),
+    log:
+        LOG("cornn", "claims"),
+    benchmark:
+        BENCH("cornn", "claims")
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
     params:
         p=lambda w: params_json("cornn", scale=SCALE, **cornn_grid()),
         flipflop=lambda w, input: in_list(flipflop=input.flipflop),
         code=code_hash("cornn", report_only=True),
-    log: LOG("cornn", "claims")
-    benchmark: BENCH("cornn", "claims")
-    threads: 1
-    resources: mem_mb=2000, runtime=5
     shell:
         "python -m cornn claims --threads {threads} --params {params.p:q}"
         " --in bench={input.bench} --in scaling={input.scaling} --in timed_results={input.timed}"
@@ -191,8 +324,8 @@ rule cornn_claims:
 
 rule cornn:
     input:
-        R("cornn", "claims.json"),
-        R("cornn", "tables", "bench.csv"),
-        R("cornn", "tables", "solver_bench.csv"),
-        R("cornn", "tables", "scaling.csv"),
+        rules.cornn_claims.output,
+        rules.cornn_benchmark.output.bench,
+        rules.cornn_solver_bench.output,
+        rules.cornn_benchmark.output.scaling,
         rules.cornn_figures.output,

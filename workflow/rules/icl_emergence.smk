@@ -15,30 +15,46 @@ wildcard_constraints:
 
 
 rule icl_emergence_bayes:
-    output: R(ICLEM, "bayes", "curves.npz")
-    params:
-        p=lambda w: params_json(ICLEM, "bayes", seq_len=P(ICLEM, "seq_len"),
-                                n_coins=P(ICLEM, "n_coins"), **P(ICLEM, "mr_name")),
-        code=code_hash(ICLEM),
-    log: LOG(ICLEM, "bayes")
-    threads: 1
-    resources: mem_mb=2000, runtime=10
+    output:
+        R(ICLEM, "bayes", "curves.npz"),
+    log:
+        LOG(ICLEM, "bayes"),
     cache: "omit-software"
-    shell: "python -m icl_emergence bayes --threads {threads} --params {params.p:q} --out curves={output} 2> {log}"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        p=lambda w: params_json(
+            ICLEM,
+            "bayes",
+            seq_len=P(ICLEM, "seq_len"),
+            n_coins=P(ICLEM, "n_coins"),
+            **P(ICLEM, "mr_name"),
+        ),
+        code=code_hash(ICLEM),
+    shell:
+        "python -m icl_emergence bayes --threads {threads} --params {params.p:q} --out curves={output} 2> {log}"
 
 
 rule icl_emergence_train:
     output:
         model=R(ICLEM, "models", "{iclem_run}_s{iclem_rep}.pt"),
         history=R(ICLEM, "histories", "{iclem_run}_s{iclem_rep}.npz"),
+    log:
+        LOG(ICLEM, "train_{iclem_run}_s{iclem_rep}"),
+    cache: "omit-software"
+    threads: 1
+    resources:
+        **measured(
+            "icl_emergence_train",
+            mem_mb=4000,
+            runtime={"smoke": 5, "quick": 30, "full": 240}[SCALE],
+            gpu=1 if SCALE == "full" else 0,
+        ),
     params:
         p=iclem_train_params,
         code=code_hash(ICLEM),
-    log: LOG(ICLEM, "train_{iclem_run}_s{iclem_rep}")
-    threads: 1
-    resources:
-        **measured("icl_emergence_train", mem_mb=4000, runtime={"smoke": 5, "quick": 30, "full": 240}[SCALE], gpu=1 if SCALE == "full" else 0),
-    cache: "omit-software"
     shell:
         "python -m icl_emergence train --threads {threads} --params {params.p:q} "
         "--out model_out={output.model} --out history_out={output.history} 2> {log}"
@@ -47,20 +63,27 @@ rule icl_emergence_train:
 rule icl_emergence_analyze:
     input:
         curves=rules.icl_emergence_bayes.output,
-        histories=[iclem_out("history", run, r) for run in ICLEM_RUNS for r in iclem_reps(run)],
-        models=[iclem_out("model", run, r) for run in ICLEM_RUNS for r in iclem_reps(run)],
+        histories=iclem_outs("history"),
+        models=iclem_outs("model"),
     output:
         summary=R(ICLEM, "summary.json"),
         data=R(ICLEM, "analysis", "data.npz"),
-    params:
-        p=lambda w: params_json(ICLEM, "analysis", seq_len=P(ICLEM, "seq_len"), runs=iclem_runs_param()),
-    log: LOG(ICLEM, "analyze")
-    benchmark: BENCH(ICLEM, "analyze")
+    log:
+        LOG(ICLEM, "analyze"),
+    benchmark:
+        BENCH(ICLEM, "analyze")
     threads: 1
-    resources: mem_mb=4000, runtime=20
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    params:
+        p=lambda w: params_json(
+            ICLEM, "analysis", seq_len=P(ICLEM, "seq_len"), runs=iclem_runs_param()
+        ),
+        lists=lambda w, input: in_list(histories=input.histories, models=input.models),
     shell:
         "python -m icl_emergence analyze --threads {threads} --params {params.p:q} --in curves={input.curves} "
-        "--out summary={output.summary} --out data={output.data} 2> {log}"
+        "{params.lists} --out summary={output.summary} --out data={output.data} 2> {log}"
 
 
 rule icl_emergence_figures:
@@ -68,20 +91,36 @@ rule icl_emergence_figures:
         summary=rules.icl_emergence_analyze.output.summary,
         data=rules.icl_emergence_analyze.output.data,
     output:
-        position_loss=report(R(ICLEM, "figures", "position_loss.png"), category=ICLEM,
-                             caption="../report/icl_emergence/position_loss.rst"),
-        transition=report(R(ICLEM, "figures", "transition.png"), category=ICLEM,
-                          caption="../report/icl_emergence/transition.rst"),
-        power_law=report(R(ICLEM, "figures", "power_law.png"), category=ICLEM,
-                         caption="../report/icl_emergence/power_law.rst"),
-        coupling=report(R(ICLEM, "figures", "prior_coupling.png"), category=ICLEM,
-                        caption="../report/icl_emergence/prior_coupling.rst"),
+        position_loss=report(
+            R(ICLEM, "figures", "position_loss.png"),
+            category=ICLEM,
+            caption="../report/icl_emergence/position_loss.rst",
+        ),
+        transition=report(
+            R(ICLEM, "figures", "transition.png"),
+            category=ICLEM,
+            caption="../report/icl_emergence/transition.rst",
+        ),
+        power_law=report(
+            R(ICLEM, "figures", "power_law.png"),
+            category=ICLEM,
+            caption="../report/icl_emergence/power_law.rst",
+        ),
+        coupling=report(
+            R(ICLEM, "figures", "prior_coupling.png"),
+            category=ICLEM,
+            caption="../report/icl_emergence/prior_coupling.rst",
+        ),
+    log:
+        LOG(ICLEM, "figures"),
+    benchmark:
+        BENCH(ICLEM, "figures")
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     params:
         p=lambda w: params_json(ICLEM, "figures"),
-    log: LOG(ICLEM, "figures")
-    benchmark: BENCH(ICLEM, "figures")
-    threads: 1
-    resources: mem_mb=2000, runtime=10
     shell:
         "python -m icl_emergence figures --threads {threads} --params {params.p:q} --in summary={input.summary} "
         "--in data={input.data} --out position_loss={output.position_loss} "
@@ -90,17 +129,26 @@ rule icl_emergence_figures:
 
 
 rule icl_emergence_claims:
-    input: summary=rules.icl_emergence_analyze.output.summary
+    input:
+        summary=rules.icl_emergence_analyze.output.summary,
     output:
         claims=R(ICLEM, "claims.json"),
-        note=report(R(ICLEM, "note.md"), category=ICLEM, caption="../report/icl_emergence/note.rst"),
+        note=report(
+            R(ICLEM, "note.md"),
+            category=ICLEM,
+            caption="../report/icl_emergence/note.rst",
+        ),
+    log:
+        LOG(ICLEM, "claims"),
+    benchmark:
+        BENCH(ICLEM, "claims")
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
     params:
         p=lambda w: params_json(ICLEM, scale=SCALE),
         code=code_hash("icl_emergence", report_only=True),
-    log: LOG(ICLEM, "claims")
-    benchmark: BENCH(ICLEM, "claims")
-    threads: 1
-    resources: mem_mb=1000, runtime=5
     shell:
         "python -m icl_emergence claims --threads {threads} --params {params.p:q} --in summary={input.summary} "
         "--out claims_json={output.claims} --out note={output.note} 2> {log}"

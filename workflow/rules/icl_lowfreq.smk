@@ -11,11 +11,17 @@ include: "helpers/icl_lowfreq.smk"
 
 
 ICL_LOWFREQ_LM_MODELS = list(P("icl_lowfreq", "lm", "models"))
-ICL_LOWFREQ_LM_SPECS = {m: {**spec, "name": m} for m, spec in P("icl_lowfreq", "lm", "model_specs").items()}
-ICL_LOWFREQ_LM_UNKNOWN = [m for m in ICL_LOWFREQ_LM_MODELS if m not in ICL_LOWFREQ_LM_SPECS]
+ICL_LOWFREQ_LM_SPECS = {
+    m: {**spec, "name": m} for m, spec in P("icl_lowfreq", "lm", "model_specs").items()
+}
+ICL_LOWFREQ_LM_UNKNOWN = [
+    m for m in ICL_LOWFREQ_LM_MODELS if m not in ICL_LOWFREQ_LM_SPECS
+]
 if ICL_LOWFREQ_LM_UNKNOWN:
-    raise WorkflowError(f"config icl_lowfreq.lm.models names {', '.join(ICL_LOWFREQ_LM_UNKNOWN)}, not keys "
-                        f"of icl_lowfreq.lm.model_specs ({', '.join(ICL_LOWFREQ_LM_SPECS)})")
+    raise WorkflowError(
+        f"config icl_lowfreq.lm.models names {', '.join(ICL_LOWFREQ_LM_UNKNOWN)}, not keys "
+        f"of icl_lowfreq.lm.model_specs ({', '.join(ICL_LOWFREQ_LM_SPECS)})"
+    )
 
 
 wildcard_constraints:
@@ -27,12 +33,16 @@ rule icl_lowfreq_lm:
     output:
         metrics=R("icl_lowfreq", "lm", "{icl_lowfreq_model}.json"),
         table=R("icl_lowfreq", "lm", "{icl_lowfreq_model}.csv"),
+    log:
+        LOG("icl_lowfreq", "lm_{icl_lowfreq_model}"),
+    benchmark:
+        BENCH("icl_lowfreq", "lm_{icl_lowfreq_model}")
+    threads: 1
+    resources:
+        mem_mb=6000,
+        runtime=60 if ICL_LOWFREQ_FULL else 30,
     params:
         p=icl_lowfreq_lm_params,
-    log: LOG("icl_lowfreq", "lm_{icl_lowfreq_model}")
-    benchmark: BENCH("icl_lowfreq", "lm_{icl_lowfreq_model}")
-    threads: 1
-    resources: mem_mb=6000, runtime=60 if ICL_LOWFREQ_FULL else 30
     shell:
         "python -m icl_lowfreq lm --threads {threads} --params {params.p:q}"
         " --out metrics={output.metrics} --out table={output.table} 2> {log}"
@@ -40,62 +50,105 @@ rule icl_lowfreq_lm:
 
 rule icl_lowfreq_figure_lm:
     input:
-        metrics=R("icl_lowfreq", "lm", "{icl_lowfreq_model}.json"),
-        table=R("icl_lowfreq", "lm", "{icl_lowfreq_model}.csv"),
+        metrics=rules.icl_lowfreq_lm.output.metrics,
+        table=rules.icl_lowfreq_lm.output.table,
     output:
-        report(R("icl_lowfreq", "figures", "lm_{icl_lowfreq_model}.png"), category="icl_lowfreq",
-               caption="../report/icl_lowfreq/lm.rst"),
+        report(
+            R("icl_lowfreq", "figures", "lm_{icl_lowfreq_model}.png"),
+            category="icl_lowfreq",
+            caption="../report/icl_lowfreq/lm.rst",
+        ),
+    log:
+        LOG("icl_lowfreq", "figure_lm_{icl_lowfreq_model}"),
+    benchmark:
+        BENCH("icl_lowfreq", "figure_lm_{icl_lowfreq_model}")
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     params:
         p=lambda w: params_json("icl_lowfreq"),
-    log: LOG("icl_lowfreq", "figure_lm_{icl_lowfreq_model}")
-    benchmark: BENCH("icl_lowfreq", "figure_lm_{icl_lowfreq_model}")
-    threads: 1
-    resources: mem_mb=2000, runtime=10
     shell:
         "python -m icl_lowfreq figure_lm --threads {threads} --params {params.p:q}"
         " --in metrics={input.metrics} --in table={input.table} --out fig_lm={output} 2> {log}"
 
 
 rule icl_lowfreq_train:
-    output: R("icl_lowfreq", "models", "{icl_lowfreq_graph}.pt")
-    params:
-        p=lambda w: params_json("icl_lowfreq", "trained", "train", **P("icl_lowfreq", "trained", "model"),
-                                graph=w.icl_lowfreq_graph, threads=ICL_LOWFREQ_THREADS),
-        code=code_hash("icl_lowfreq"),
-    log: LOG("icl_lowfreq", "train_{icl_lowfreq_graph}")
-    threads: ICL_LOWFREQ_THREADS
-    resources: **measured("icl_lowfreq_train", mem_mb=16000 if ICL_LOWFREQ_FULL else 2000, runtime=240 if ICL_LOWFREQ_FULL else 15, gpu=1 if ICL_LOWFREQ_FULL else 0)
+    output:
+        R("icl_lowfreq", "models", "{icl_lowfreq_graph}.pt"),
+    log:
+        LOG("icl_lowfreq", "train_{icl_lowfreq_graph}"),
     cache: "omit-software"
-    shell: "python -m icl_lowfreq train --threads {threads} --params {params.p:q} --out model_out={output} 2> {log}"
+    threads: ICL_LOWFREQ_THREADS
+    resources:
+        **measured(
+            "icl_lowfreq_train",
+            mem_mb=16000 if ICL_LOWFREQ_FULL else 2000,
+            runtime=240 if ICL_LOWFREQ_FULL else 15,
+            gpu=1 if ICL_LOWFREQ_FULL else 0,
+        ),
+    params:
+        p=lambda w: params_json(
+            "icl_lowfreq",
+            "trained",
+            "train",
+            **P("icl_lowfreq", "trained", "model"),
+            graph=w.icl_lowfreq_graph,
+            threads=ICL_LOWFREQ_THREADS,
+        ),
+        code=code_hash("icl_lowfreq"),
+    shell:
+        "python -m icl_lowfreq train --threads {threads} --params {params.p:q} --out model_out={output} 2> {log}"
 
 
 rule icl_lowfreq_analyse:
-    input: R("icl_lowfreq", "models", "{icl_lowfreq_graph}.pt")
-    output: R("icl_lowfreq", "trained", "{icl_lowfreq_graph}.json")
-    params:
-        p=lambda w: params_json("icl_lowfreq", "trained", "analyse", **P("icl_lowfreq", "trained", "model"),
-                                graph=w.icl_lowfreq_graph, threads=ICL_LOWFREQ_THREADS),
-    log: LOG("icl_lowfreq", "analyse_{icl_lowfreq_graph}")
-    benchmark: BENCH("icl_lowfreq", "analyse_{icl_lowfreq_graph}")
+    input:
+        rules.icl_lowfreq_train.output,
+    output:
+        R("icl_lowfreq", "trained", "{icl_lowfreq_graph}.json"),
+    log:
+        LOG("icl_lowfreq", "analyse_{icl_lowfreq_graph}"),
+    benchmark:
+        BENCH("icl_lowfreq", "analyse_{icl_lowfreq_graph}")
     threads: ICL_LOWFREQ_THREADS
-    resources: mem_mb=8000 if ICL_LOWFREQ_FULL else 2000, runtime=30 if ICL_LOWFREQ_FULL else 10
-    shell: "python -m icl_lowfreq analyse --threads {threads} --params {params.p:q} --in model_in={input} --out metrics={output} 2> {log}"
+    resources:
+        mem_mb=8000 if ICL_LOWFREQ_FULL else 2000,
+        runtime=30 if ICL_LOWFREQ_FULL else 10,
+    params:
+        p=lambda w: params_json(
+            "icl_lowfreq",
+            "trained",
+            "analyse",
+            **P("icl_lowfreq", "trained", "model"),
+            graph=w.icl_lowfreq_graph,
+            threads=ICL_LOWFREQ_THREADS,
+        ),
+    shell:
+        "python -m icl_lowfreq analyse --threads {threads} --params {params.p:q} --in model_in={input} --out metrics={output} 2> {log}"
 
 
 rule icl_lowfreq_figure_trained:
     input:
         trained=icl_lowfreq_trained(),
     output:
-        report(R("icl_lowfreq", "figures", "trained.png"), category="icl_lowfreq",
-               caption="../report/icl_lowfreq/trained.rst"),
+        report(
+            R("icl_lowfreq", "figures", "trained.png"),
+            category="icl_lowfreq",
+            caption="../report/icl_lowfreq/trained.rst",
+        ),
+    log:
+        LOG("icl_lowfreq", "figure_trained"),
+    benchmark:
+        BENCH("icl_lowfreq", "figure_trained")
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     params:
         p=lambda w: params_json("icl_lowfreq"),
         trained=lambda w, input: in_list(trained=input.trained),
-    log: LOG("icl_lowfreq", "figure_trained")
-    benchmark: BENCH("icl_lowfreq", "figure_trained")
-    threads: 1
-    resources: mem_mb=2000, runtime=10
-    shell: "python -m icl_lowfreq figure_trained --threads {threads} --params {params.p:q} {params.trained} --out fig_trained={output} 2> {log}"
+    shell:
+        "python -m icl_lowfreq figure_trained --threads {threads} --params {params.p:q} {params.trained} --out fig_trained={output} 2> {log}"
 
 
 rule icl_lowfreq_exact:
@@ -104,12 +157,16 @@ rule icl_lowfreq_exact:
         layers=R("icl_lowfreq", "exact", "layers.csv"),
         context=R("icl_lowfreq", "exact", "context.csv"),
         snapshots=R("icl_lowfreq", "exact", "snapshots.npz"),
+    log:
+        LOG("icl_lowfreq", "exact"),
+    benchmark:
+        BENCH("icl_lowfreq", "exact")
+    threads: 1
+    resources:
+        mem_mb=8000 if ICL_LOWFREQ_FULL else 2000,
+        runtime=60 if ICL_LOWFREQ_FULL else 10,
     params:
         p=lambda w: params_json("icl_lowfreq", "exact"),
-    log: LOG("icl_lowfreq", "exact")
-    benchmark: BENCH("icl_lowfreq", "exact")
-    threads: 1
-    resources: mem_mb=8000 if ICL_LOWFREQ_FULL else 2000, runtime=60 if ICL_LOWFREQ_FULL else 10
     shell:
         "python -m icl_lowfreq exact --threads {threads} --params {params.p:q}"
         " --out metrics={output.metrics} --out layers={output.layers}"
@@ -118,25 +175,41 @@ rule icl_lowfreq_exact:
 
 rule icl_lowfreq_figures:
     input:
-        metrics=R("icl_lowfreq", "exact", "metrics.json"),
-        layers=R("icl_lowfreq", "exact", "layers.csv"),
-        context=R("icl_lowfreq", "exact", "context.csv"),
-        snapshots=R("icl_lowfreq", "exact", "snapshots.npz"),
+        metrics=rules.icl_lowfreq_exact.output.metrics,
+        layers=rules.icl_lowfreq_exact.output.layers,
+        context=rules.icl_lowfreq_exact.output.context,
+        snapshots=rules.icl_lowfreq_exact.output.snapshots,
     output:
-        pca=report(R("icl_lowfreq", "figures", "pca.png"), category="icl_lowfreq",
-                   caption="../report/icl_lowfreq/pca.rst"),
-        energy=report(R("icl_lowfreq", "figures", "energy.png"), category="icl_lowfreq",
-                      caption="../report/icl_lowfreq/energy.rst"),
-        spectrum=report(R("icl_lowfreq", "figures", "spectrum.png"), category="icl_lowfreq",
-                        caption="../report/icl_lowfreq/spectrum.rst"),
-        noise=report(R("icl_lowfreq", "figures", "noise.png"), category="icl_lowfreq",
-                     caption="../report/icl_lowfreq/noise.rst"),
+        pca=report(
+            R("icl_lowfreq", "figures", "pca.png"),
+            category="icl_lowfreq",
+            caption="../report/icl_lowfreq/pca.rst",
+        ),
+        energy=report(
+            R("icl_lowfreq", "figures", "energy.png"),
+            category="icl_lowfreq",
+            caption="../report/icl_lowfreq/energy.rst",
+        ),
+        spectrum=report(
+            R("icl_lowfreq", "figures", "spectrum.png"),
+            category="icl_lowfreq",
+            caption="../report/icl_lowfreq/spectrum.rst",
+        ),
+        noise=report(
+            R("icl_lowfreq", "figures", "noise.png"),
+            category="icl_lowfreq",
+            caption="../report/icl_lowfreq/noise.rst",
+        ),
+    log:
+        LOG("icl_lowfreq", "figures"),
+    benchmark:
+        BENCH("icl_lowfreq", "figures")
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     params:
         p=lambda w: params_json("icl_lowfreq", "figures"),
-    log: LOG("icl_lowfreq", "figures")
-    benchmark: BENCH("icl_lowfreq", "figures")
-    threads: 1
-    resources: mem_mb=2000, runtime=10
     shell:
         "python -m icl_lowfreq figures --threads {threads} --params {params.p:q}"
         " --in metrics={input.metrics} --in layers={input.layers} --in context={input.context}"
@@ -146,18 +219,23 @@ rule icl_lowfreq_figures:
 
 rule icl_lowfreq_claims:
     input:
-        metrics=R("icl_lowfreq", "exact", "metrics.json"),
+        metrics=rules.icl_lowfreq_exact.output.metrics,
         trained=icl_lowfreq_trained(),
         lm=icl_lowfreq_lm(),
-    output: R("icl_lowfreq", "claims.json")
+    output:
+        R("icl_lowfreq", "claims.json"),
+    log:
+        LOG("icl_lowfreq", "claims"),
+    benchmark:
+        BENCH("icl_lowfreq", "claims")
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
     params:
         p=lambda w: params_json("icl_lowfreq", scale=SCALE),
         lists=lambda w, input: in_list(trained=input.trained, lm=input.lm),
         code=code_hash("icl_lowfreq", report_only=True),
-    log: LOG("icl_lowfreq", "claims")
-    benchmark: BENCH("icl_lowfreq", "claims")
-    threads: 1
-    resources: mem_mb=1000, runtime=5
     shell:
         "python -m icl_lowfreq claims --threads {threads} --params {params.p:q}"
         " --in metrics={input.metrics} {params.lists} --out claims_json={output} 2> {log}"
@@ -165,7 +243,10 @@ rule icl_lowfreq_claims:
 
 rule icl_lowfreq:
     input:
-        R("icl_lowfreq", "claims.json"),
+        rules.icl_lowfreq_claims.output,
         rules.icl_lowfreq_figures.output,
         rules.icl_lowfreq_figure_trained.output,
-        [R("icl_lowfreq", "figures", f"lm_{m}.png") for m in ICL_LOWFREQ_LM_MODELS],
+        expand(
+            rules.icl_lowfreq_figure_lm.output[0],
+            icl_lowfreq_model=ICL_LOWFREQ_LM_MODELS,
+        ),

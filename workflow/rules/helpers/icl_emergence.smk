@@ -3,8 +3,10 @@
 
 def _iclem_runs():
     """run name -> (source kind, architecture, number of coins)."""
-    runs = {"mrname_transformer": ("mr_name", "transformer", None),
-            "mrname_gru": ("mr_name", "gru", None)}
+    runs = {
+        "mrname_transformer": ("mr_name", "transformer", None),
+        "mrname_gru": ("mr_name", "gru", None),
+    }
     for n in P(ICLEM, "n_coins"):
         runs[f"coins{n}_transformer"] = ("coins", "transformer", int(n))
     return runs
@@ -18,23 +20,44 @@ def iclem_reps(run):
 
 def iclem_train_params(w):
     kind, arch, n = ICLEM_RUNS[w.iclem_run]
-    source = {"kind": kind, **P(ICLEM, "mr_name")} if kind == "mr_name" else {"kind": kind, "n_coins": n}
+    source = (
+        {"kind": kind, **P(ICLEM, "mr_name")}
+        if kind == "mr_name"
+        else {"kind": kind, "n_coins": n}
+    )
     model = dict(P(ICLEM, "models", arch))
-    d = {"source": source, "model": model, "seq_len": P(ICLEM, "seq_len"),
-         **P(ICLEM, "train", kind), "device": config.get("device", "auto"),
-         "seed": int(config["seed"]) + int(w.iclem_rep)}
-    if "steps" in model:          # a per-architecture number of training steps
+    d = {
+        "source": source,
+        "model": model,
+        "seq_len": P(ICLEM, "seq_len"),
+        **P(ICLEM, "train", kind),
+        "device": config.get("device", "auto"),
+        "seed": int(config["seed"]) + int(w.iclem_rep),
+    }
+    if "steps" in model:  # a per-architecture number of training steps
         d["steps"] = model.pop("steps")
     return json.dumps(d, sort_keys=True)
 
 
 def iclem_out(kind, run, rep):
-    return R(ICLEM, "models", f"{run}_s{rep}.pt") if kind == "model" \
+    return (
+        R(ICLEM, "models", f"{run}_s{rep}.pt")
+        if kind == "model"
         else R(ICLEM, "histories", f"{run}_s{rep}.npz")
+    )
+
+
+def iclem_outs(kind):
+    """Every train output of ``kind`` (history or model), in the order the analyze stage reads
+    them (icl_emergence.analysis.run_files): runs by name, each run's seeds in iclem_reps order.
+    """
+    return [
+        iclem_out(kind, run, r) for run in sorted(ICLEM_RUNS) for r in iclem_reps(run)
+    ]
 
 
 def iclem_runs_param():
-    return {run: {"kind": k, "arch": a, "n_coins": n,
-                  "history": [iclem_out("history", run, r) for r in iclem_reps(run)],
-                  "model": [iclem_out("model", run, r) for r in iclem_reps(run)]}
-            for run, (k, a, n) in ICLEM_RUNS.items()}
+    return {
+        run: {"kind": k, "arch": a, "n_coins": n, "seeds": iclem_reps(run)}
+        for run, (k, a, n) in ICLEM_RUNS.items()
+    }

@@ -2,7 +2,10 @@
 
 
 def icl_lowfreq_trained():
-    return [R("icl_lowfreq", "trained", f"{g}.json") for g in P("icl_lowfreq", "trained", "graphs")]
+    return [
+        R("icl_lowfreq", "trained", f"{g}.json")
+        for g in P("icl_lowfreq", "trained", "graphs")
+    ]
 
 
 def icl_lowfreq_lm(ext="json"):
@@ -10,5 +13,11 @@ def icl_lowfreq_lm(ext="json"):
 
 
 def icl_lowfreq_lm_params(w):
-    d = {k: v for k, v in P("icl_lowfreq", "lm").items() if k not in ("models", "model_specs")}
-    return params_json("icl_lowfreq", model=ICL_LOWFREQ_LM_SPECS[w.icl_lowfreq_model], **d)
+    d = {
+        k: v
+        for k, v in P("icl_lowfreq", "lm").items()
+        if k not in ("models", "model_specs")
+    }
+    return params_json(
+        "icl_lowfreq", model=ICL_LOWFREQ_LM_SPECS[w.icl_lowfreq_model], **d
+    )

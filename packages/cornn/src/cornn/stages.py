@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,14 +17,14 @@ from . import model  # numpy only; torch-based modules are imported inside the s
 
 
 # ----------------------------------------------------------------------------- exp 1 data
-@dataclass
+@dataclass(kw_only=True)
 class SimulateConfig:
     n: int
     T: int
     sigma_in: float
     sigma_conv: float
-    g: float = 3.0
-    alpha: float = 0.1
+    g: float
+    alpha: float
     noise_type: str = "gaussian"
     exp: str = "exp1a"
     rep: int = 0
@@ -41,28 +41,28 @@ def simulate(cfg: SimulateConfig, data: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- exp 1 fits
-@dataclass
+@dataclass(kw_only=True)
 class FitConfig:
     threshold: float
     cornn_iters: int
-    methods: list = field(default_factory=lambda: ["cornn", "adam_ce", "adam_l2", "force"])
-    l2: float = 1e-5
-    cornn_dtype: str | None = None        # None: the device's default (solver.DEFAULTS)
-    cornn_solve: str | None = None
-    r_star_factor: float = 0.98           # r* = r_star_factor x CORNN's final r
-    adam_lr: float = 1e-2
-    adam_weight_decay: float = 1e-8
-    adam_init: str = "ridge"              # "ridge" (exp 1a) or "default" (exp 1c), authors'
-    adam_init_ridge: float = 1e-4         # lambda = adam_init_ridge * T for the ridge start
-    adam_max_iter: int = 1000
-    adam_max_time: float = 60.0
-    adam_time_factor: float = 300.0
-    adam_l2_max_time: float = 20.0
-    force_lam: float = 200.0              # P = I / lam at the start of every pass
-    force_passes: int = 100
-    force_error: str = "currents"
-    force_max_time: float = 10.0
-    force_time_factor: float = 300.0
+    methods: list
+    l2: float
+    cornn_dtype: str | None        # None: the device's default (solver.DEFAULTS)
+    cornn_solve: str | None
+    r_star_factor: float           # r* = r_star_factor x CORNN's final r
+    adam_lr: float
+    adam_weight_decay: float
+    adam_init: str                 # "ridge" (exp 1a) or "default" (exp 1c), authors'
+    adam_init_ridge: float         # lambda = adam_init_ridge * T for the ridge start
+    adam_max_iter: int
+    adam_max_time: float
+    adam_time_factor: float
+    adam_l2_max_time: float
+    force_lam: float               # P = I / lam at the start of every pass
+    force_passes: int
+    force_error: str
+    force_max_time: float
+    force_time_factor: float
     device: str = "auto"
     exp: str = "exp1a"
     rep: int = 0
@@ -109,19 +109,19 @@ def fit(cfg: FitConfig, data: Path, traces: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- benchmark
-@dataclass
+@dataclass(kw_only=True)
 class BenchmarkConfig:
-    methods: list = field(default_factory=list)  # every trace file has rows of each (if given)
-    scaling_n: list = field(default_factory=lambda: [100, 200, 500, 1000])
-    scaling_T_per_n: int = 20
-    scaling_iters: int = 30
-    scaling_r_target: float = 0.99
-    g: float = 3.0
-    alpha: float = 0.1
-    sigma_in: float = 0.1
-    sigma_conv: float = 1e-5
-    l2: float = 1e-5
-    threshold: float = 1.0
+    methods: list                  # every trace file has rows of each (if given)
+    scaling_n: list
+    scaling_T_per_n: int
+    scaling_iters: int
+    scaling_r_target: float
+    g: float
+    alpha: float
+    sigma_in: float
+    sigma_conv: float
+    l2: float
+    threshold: float
     device: str = "auto"
     seed: int = 0
 
@@ -142,15 +142,15 @@ def benchmark(cfg: BenchmarkConfig, traces: list[Path], bench: Path, scaling: Pa
 
 
 # ----------------------------------------------------------------------------- solver speed
-@dataclass
+@dataclass(kw_only=True)
 class SolverBenchConfig:
     datasets: list                     # names of the data sets, in the order of the inputs
     iterations: dict                   # per data set: CORNN iterations
     thresholds: dict                   # per data set: |E| threshold
-    repeats: int = 3
-    million_n: int = 1000              # the 1 M-weight problem, simulated here (T = 20 n)
-    million_T: int = 20000
-    million_repeats: int = 1
+    repeats: int
+    million_n: int                 # the 1 M-weight problem, simulated here (T = 20 n)
+    million_T: int
+    million_repeats: int
     g: float = 3.0
     alpha: float = 0.1
     sigma_in: float = 0.1
@@ -195,17 +195,17 @@ def train_and_save(train, seed: int, generator: Path) -> None:
     ckpt.unlink(missing_ok=True)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class FlipFlopTrainConfig:
     n: int
     train_steps: int
-    K: int = 3
-    p: float = 0.05
-    steps_per_trial: int = 100
-    alpha: float = 0.5
-    g: float = 1.0
-    batch: int = 32
-    lr: float = 3e-3
+    K: int
+    p: float
+    steps_per_trial: int
+    alpha: float
+    g: float
+    batch: int
+    lr: float
     device: str = "auto"
     seed: int = 0
 
@@ -227,21 +227,21 @@ def flipflop_train(cfg: FlipFlopTrainConfig, generator: Path) -> None:
     train_and_save(train, cfg.seed, generator)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class FlipFlopFitConfig:
     trials: list
     n: int
-    test_trials: int = 20
-    sigma_in: float = 1e-2
-    sigma_conv: float = 1e-3
-    l2: float = 1e-5
-    threshold: float = 1.0
-    rho: float = 10.0
-    n_iter: int = 50
-    K: int = 3
-    p: float = 0.05
-    steps_per_trial: int = 100
-    alpha: float = 0.5
+    test_trials: int
+    sigma_in: float
+    sigma_conv: float
+    l2: float
+    threshold: float
+    rho: float
+    n_iter: int
+    K: int
+    p: float
+    steps_per_trial: int
+    alpha: float
     device: str = "auto"
     seed: int = 0
 
@@ -273,22 +273,22 @@ def flipflop_fit(cfg: FlipFlopFitConfig, generator: Path, results: Path) -> None
 
 
 # ----------------------------------------------------------------------------- timed response
-@dataclass
+@dataclass(kw_only=True)
 class TimedTrainConfig:
     n: int
     train_steps: int
-    train_len: int = 600
-    pulse_len: int = 100
-    delay: int = 400
-    width: float = 20.0
-    alpha: float = 0.1
-    g: float = 1.0
-    sigma: float = 0.1
-    r0_range: float = 0.5
-    batch: int = 1
-    lr: float = 1e-3
-    momentum: float = 0.9
-    weight_decay: float = 1e-7
+    train_len: int
+    pulse_len: int
+    delay: int
+    width: float
+    alpha: float
+    g: float
+    sigma: float
+    r0_range: float
+    batch: int
+    lr: float
+    momentum: float
+    weight_decay: float
     device: str = "auto"
     seed: int = 0
 
@@ -304,23 +304,23 @@ def timed_train(cfg: TimedTrainConfig, generator: Path) -> None:
         ckpt, torch_device(cfg.device), cfg.momentum, cfg.weight_decay), cfg.seed, generator)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TimedFitConfig:
     trials: int
     fractions: list
     alpha_sd: list
-    test_trials: int = 3
-    subsample_reps: int = 3
-    mismatch_fraction: float = 0.1
-    l2: float = 1e-4
-    threshold: float = 1.0
-    rho: float = 10.0
-    n_iter: int = 50
-    steps: int = 1000
-    pulse_len: int = 100
-    alpha: float = 0.1
-    sigma: float = 0.1
-    r0_range: float = 0.5
+    test_trials: int
+    subsample_reps: int
+    mismatch_fraction: float
+    l2: float
+    threshold: float
+    rho: float
+    n_iter: int
+    steps: int
+    pulse_len: int
+    alpha: float
+    sigma: float
+    r0_range: float
     device: str = "auto"
     seed: int = 0
 

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import itertools
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
+from repro_core import save_json
 
 from .taxonomy import Taxonomy, from_mapping
 
@@ -74,14 +76,15 @@ def authored_scenarios(situations: dict[str, str], subjects: list[str], frames: 
     return out
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PromptsConfig:
-    source: str = "authored"          # authored | files
-    n_sentences: int = 1000           # hierarchy sentences (files: the first n; 0 = all)
-    scenarios_per_label: int = 2      # authored only
-    max_scenarios: int = 0            # seeded subsample of the scenarios (0 = all)
-    personas: list[str] = field(default_factory=list)   # persona names to use ([] = all)
-    files_dir: str = ""               # the authors' data folder (source: files)
+    """Values from config/emotion_trees.yaml (section prompts), described in its schema."""
+    source: str                       # authored | files
+    n_sentences: int                  # hierarchy sentences (files: the first n; 0 = all)
+    scenarios_per_label: int          # authored only
+    max_scenarios: int                # seeded subsample of the scenarios (0 = all)
+    personas: list[str]               # persona names to use ([] = all)
+    files_dir: str                    # the authors' data folder (source: files)
     seed: int = 0
 
 
@@ -150,3 +153,11 @@ def all_prompts(prompt_set: dict) -> tuple[list[str], list[str]]:
     rec = [recognition_prompt(sc["text"], prefix) for prefix in prompt_set["personas"].values()
            for sc in prompt_set["scenarios"]]
     return hier, rec
+
+
+def make_prompts(cfg: PromptsConfig, prompts: Path) -> None:
+    """Build the hierarchy sentences, recognition scenarios and personas."""
+    ps = build_prompt_set(cfg)          # seeded by cfg.seed (its own generator)
+    save_json(ps, prompts)
+    print(f"{len(ps['sentences'])} sentences, {len(ps['scenarios'])} scenarios, "
+          f"{len(ps['personas'])} personas")

@@ -98,8 +98,8 @@ def value_at(steps: np.ndarray, values: np.ndarray, step: int) -> float:
 # ------------------------------------------------------------------ stage: analyze
 @dataclass(kw_only=True)
 class AnalyzeConfig:
-    # run name -> {"kind": mr_name|coins, "arch": ..., "n_coins": N, "history": [path per seed],
-    #              "model": [path per seed]}; written by the workflow from the train outputs
+    # run name -> {"kind": mr_name|coins, "arch": ..., "n_coins": N, "seeds": [seed offset, ...]};
+    # the runs' files are the stage's inputs histories and models (run_files)
     runs: dict = field(default_factory=dict)
     seq_len: int = 100
     fit_min: int  # power-law fit window l in [fit_min, fit_max] (issue)
@@ -160,8 +160,27 @@ def heldout_coupling(models: dict[int, "object"], n_coins: list[int], n_seq: int
     return out
 
 
-def analyze(cfg: AnalyzeConfig, curves: Path, summary: Path, data: Path) -> None:
+def run_files(runs: dict, histories: list, models: list) -> dict:
+    """run name -> {"history": [path per seed], "model": [path per seed]}. ``histories`` and
+    ``models`` hold one file per (run, seed): runs in sorted name order, each run's seeds in the
+    order of its "seeds" list (the order the workflow gives them)."""
+    n = sum(len(r["seeds"]) for r in runs.values())
+    if len(histories) != n or len(models) != n:
+        raise ValueError(f"analyze: {len(histories)} histories and {len(models)} models given, "
+                         f"expected {n} each (one per run and seed of the config's runs)")
+    out, i = {}, 0
+    for name in sorted(runs):
+        k = len(runs[name]["seeds"])
+        out[name] = {"history": list(histories[i:i + k]), "model": list(models[i:i + k])}
+        i += k
+    return out
+
+
+def analyze(cfg: AnalyzeConfig, curves: Path, histories: list[Path], models: list[Path], summary: Path,
+            data: Path) -> None:
     from .train import load_model
+
+    files = run_files(cfg.runs, histories, models)
 
     b = repro_core.load_npz(curves)
     L = cfg.seq_len
@@ -173,7 +192,7 @@ def analyze(cfg: AnalyzeConfig, curves: Path, summary: Path, data: Path) -> None
     arrays: dict = {"mr_name_h": mr_h[:L], "mr_name_hmu": b["mr_name_hmu"]}
     coin_models: dict[int, object] = {}
     for name, run in sorted(cfg.runs.items()):
-        hs = [repro_core.load_npz(p) for p in run["history"]]
+        hs = [repro_core.load_npz(p) for p in files[name]["history"]]
         h = hs[0]                                   # figures and claims: the first seed
         for k in ("step", "ce", "kl", "bayes_ce", "train_loss", "name1", "name2"):
             if k in h:
@@ -199,7 +218,7 @@ def analyze(cfg: AnalyzeConfig, curves: Path, summary: Path, data: Path) -> None
                                **{f"bayes_{k}": v for k, v in bayes_same.items()},
                                "seeds": [{"model_slope": r["slope"], "model_slope_stderr": r["slope_stderr"],
                                           "model_slope_ci95": r["slope_ci95"]} for r in per_seed]}
-            coin_models[n] = load_model(Path(run["model"][0]))
+            coin_models[n] = load_model(Path(files[name]["model"][0]))
     for n in b["n_coins"]:
         n = int(n)
         ex = b[f"coins{n}_h"] - float(b[f"coins{n}_hinf"])

@@ -17,7 +17,8 @@ from .train import TrainConfig, train
 STAGES = {
     "bayes": Stage(bayes, BayesConfig, outputs=("curves",), section="bayes"),
     "train": Stage(train, TrainConfig, outputs=("model_out", "history_out")),
-    "analyze": Stage(analyze, AnalyzeConfig, inputs=("curves",), outputs=("summary", "data"), section="analysis"),
+    "analyze": Stage(analyze, AnalyzeConfig, inputs=("curves", "histories", "models"), outputs=("summary", "data"),
+                     many=("histories", "models"), section="analysis"),
     "figures": Stage(figures, FiguresConfig, inputs=("summary", "data"),
                      outputs=("position_loss", "transition", "power_law", "coupling"), section="figures"),
     "claims": Stage(claims, ClaimsConfig, inputs=("summary",), outputs=("claims_json", "note")),

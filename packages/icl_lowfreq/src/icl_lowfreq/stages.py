@@ -22,19 +22,20 @@ from . import model
 
 
 # ----------------------------------------------------------------------------- exact model
-@dataclass
+@dataclass(kw_only=True)
 class ExactConfig:
-    graphs: list[str] = field(default_factory=lambda: ["grid4x4", "ring10", "hex2x2"])
-    dim: int = 32                  # embedding width d of the random initial token embeddings
-    n_layers: int = 64
-    eta: float = 0.125             # averaging step; eta * lambda_max(L) <= 2 keeps W contracting
-    context_factors: list[float] = field(default_factory=lambda: [1, 10, 100])  # T = factor * n
-    fit_min_factor: float = 10.0   # slope fitted for T >= this x n (the theory's regime)
-    n_walks: int = 4
-    low_modes: int = 2             # "lowest modes": the lowest nontrivial ones (2 = a 2-D picture)
-    noise_levels: list[float] = field(default_factory=lambda: [0.001, 0.01, 0.1])
-    noise_draws: int = 8
-    snapshot_layers: list[int] = field(default_factory=lambda: [0, 1, 4, 16, 64])
+    """Values from config/icl_lowfreq.yaml (section exact), described in its schema."""
+    graphs: list[str]
+    dim: int                       # embedding width d of the random initial token embeddings
+    n_layers: int
+    eta: float                     # averaging step; eta * lambda_max(L) <= 2 keeps W contracting
+    context_factors: list[float]   # T = factor * n
+    fit_min_factor: float          # slope fitted for T >= this x n (the theory's regime)
+    n_walks: int
+    low_modes: int                 # "lowest modes": the lowest nontrivial ones (2 = a 2-D picture)
+    noise_levels: list[float]
+    noise_draws: int
+    snapshot_layers: list[int]
     seed: int = 0
 
 
@@ -199,23 +200,23 @@ def read_context(path: Path, m: dict) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- Track B
-@dataclass
+@dataclass(kw_only=True)
 class ModelConfig:
     """Fields shared by the train and analyse stages (config section trained.model)."""
     graph: str
-    d: int = 64
-    n_layers: int = 2
-    n_heads: int = 4
-    seq_len: int = 128
+    d: int
+    n_layers: int
+    n_heads: int
+    seq_len: int
     threads: int = 1
     seed: int = 0
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TrainConfig(ModelConfig):
-    batch: int = 32
-    steps: int = 1000
-    lr: float = 1.0e-3
+    batch: int
+    steps: int
+    lr: float
 
 
 def train(cfg: TrainConfig, model_out: Path) -> None:
@@ -234,10 +235,10 @@ def train(cfg: TrainConfig, model_out: Path) -> None:
     ckpt.unlink(missing_ok=True)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class AnalyseConfig(ModelConfig):
-    n_seqs: int = 32
-    low_modes: int = 2
+    n_seqs: int
+    low_modes: int
 
 
 def analyse(cfg: AnalyseConfig, model_in: Path, metrics: Path) -> None:
@@ -384,9 +385,9 @@ def read_lm_table(path: Path, m: dict) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- figures
-@dataclass
+@dataclass(kw_only=True)
 class FiguresConfig:
-    pca_graph: str = "grid4x4"
+    pca_graph: str
     seed: int = 0
 
 

@@ -35,7 +35,6 @@ KEYS = ("K_M", "K_G", "L_M", "L_G")
 
 @dataclass(kw_only=True)
 class AnalyzeConfig:
-    runs: list                   # npz files written by the train stage (any seeds)
     n_loss: int  # sequences for each strategy's in-distribution loss L_s
     fit_fraction: float  # fit on the first 80% of checkpoints and of D values (paper)
     crossing: float  # relative distance taken as "at M" (> ) or "at G" (<)
@@ -234,8 +233,10 @@ def _fit_summary(f: dict, threshold: float) -> dict:
             **{k: f[k] for k in ("corr_id", "corr_ood", "heldout_id", "heldout_ood")}}
 
 
-def analyze(cfg: AnalyzeConfig, summary: Path, table: Path, curves: Path) -> None:
-    runs = load_runs(cfg.runs)
+def analyze(cfg: AnalyzeConfig, runs: list[Path], summary: Path, table: Path, curves: Path) -> None:
+    """M and G predictors, relative distances, the fitted Bayesian model and N*(D) from ``runs``,
+    the npz files the train stage wrote (any seeds, any grouping of D values)."""
+    runs = load_runs(runs)
     seeds = sorted({s for s, _ in runs})
     primary = seeds[0]
     rows, per, inputs, arrays = [], {}, {}, {}

@@ -15,7 +15,8 @@ from .train import TrainConfig, train
 
 STAGES = {
     "train": Stage(train, TrainConfig, outputs=("run",)),
-    "analyze": Stage(analyze, AnalyzeConfig, outputs=("summary", "table", "curves"), section="analyze"),
+    "analyze": Stage(analyze, AnalyzeConfig, inputs=("runs",), outputs=("summary", "table", "curves"),
+                     many=("runs",), section="analyze"),
     "figures": Stage(figures, FiguresConfig, inputs=("summary", "table", "curves"),
                      outputs=("rel_distance", "kl_curves", "phase", "transition"), section="figures"),
     "claims": Stage(claims, ClaimsConfig, inputs=("summary",), outputs=("claims_json", "note")),

@@ -22,27 +22,27 @@ def _rng(seed: int, name: str) -> np.random.Generator:
 
 
 # ------------------------------------------------------------------------------ networks
-@dataclass
+@dataclass(kw_only=True)
 class NetworksConfig:
     n_neurons: int                 # neurons per network (the largest population simulated)
-    n_seeds: int = 3               # independent random embeddings of the same computation
-    k: int = 3                     # latent dimension (= number of input channels)
-    task: str = "integrator"       # integrator | flipflop
-    beta: float = 10.0             # slow time scale of the computation, in units of tau
-    h_in: float = 0.15             # input gain onto the latent
-    gain: float = 4.0              # slope of the sigmoid rate function
-    theta: float = 2.5             # threshold of the rate function (sparse tuning)
-    n_fit: int = 2000              # sample points for the closed-form readout fit
-    kappa_max: float = 2.0         # half-width of the latent cube where the readout is fitted
-    ridge: float = 1e-6            # relative ridge penalty of the readout fit
-    dt: float = 0.2                # Euler step (tau)
-    steps: int = 6000              # simulated steps
-    burn_in: int = 500             # steps discarded before recording
-    rec_every: int = 4             # record every this many steps
-    input_std: float = 1.0         # std of the Ornstein-Uhlenbeck input
-    input_tau: float = 3.0         # correlation time of the input (tau)
-    pulse_rate: float = 0.0        # rate of +-1 input pulses per channel (flip-flop task)
-    pulse_len: float = 4.0         # pulse duration (tau)
+    n_seeds: int                   # independent random embeddings of the same computation
+    k: int                         # latent dimension (= number of input channels)
+    task: str                      # integrator | flipflop
+    beta: float                    # slow time scale of the computation, in units of tau
+    h_in: float                    # input gain onto the latent
+    gain: float                    # slope of the sigmoid rate function
+    theta: float                   # threshold of the rate function (sparse tuning)
+    n_fit: int                     # sample points for the closed-form readout fit
+    kappa_max: float               # half-width of the latent cube where the readout is fitted
+    ridge: float                   # relative ridge penalty of the readout fit
+    dt: float                      # Euler step (tau)
+    steps: int                     # simulated steps
+    burn_in: int                   # steps discarded before recording
+    rec_every: int                 # record every this many steps
+    input_std: float               # std of the Ornstein-Uhlenbeck input
+    input_tau: float               # correlation time of the input (tau)
+    pulse_rate: float              # rate of +-1 input pulses per channel (flip-flop task)
+    pulse_len: float               # pulse duration (tau)
     seed: int = 0
 
 
@@ -53,10 +53,10 @@ def networks(cfg: NetworksConfig, data: Path) -> None:
 
 
 # ------------------------------------------------------------------------ dimensionality
-@dataclass
+@dataclass(kw_only=True)
 class DimsConfig:
-    sizes: list = field(default_factory=lambda: [100, 300, 1000])
-    n_eigs: int = 40
+    sizes: list
+    n_eigs: int
     seed: int = 0
 
 
@@ -76,10 +76,10 @@ def dimensionality(cfg: DimsConfig, data: Path, dims: Path, spectra: Path) -> No
 
 
 # ---------------------------------------------------------------------------- redundancy
-@dataclass
+@dataclass(kw_only=True)
 class RedundancyConfig:
-    n_pairs: int = 200000
-    n_cells: int = 500
+    n_pairs: int
+    n_cells: int
     seed: int = 0
 
 
@@ -91,19 +91,19 @@ def redundancy(cfg: RedundancyConfig, data: Path, table: Path) -> None:
 
 
 # ------------------------------------------------------------------------------ decoding
-@dataclass
+@dataclass(kw_only=True)
 class DecodingConfig:
-    n_recorded: list = field(default_factory=lambda: [10, 30, 100, 300])
-    noise_rel: float = 1.0
-    reps: int = 2
-    train_frac: float = 0.7
-    mlp_hidden: int = 64
-    mlp_max_iter: int = 300
-    mlp_max_neurons: int = 1000
-    mlp_alphas: list = field(default_factory=lambda: [0.01, 1.0, 100.0])  # L2, chosen on validation
-    steps: int = 16000             # own trajectory: enough samples that the MLP can learn
-    burn_in: int = 500
-    rec_every: int = 4
+    n_recorded: list
+    noise_rel: float
+    reps: int
+    train_frac: float
+    mlp_hidden: int
+    mlp_max_iter: int
+    mlp_max_neurons: int
+    mlp_alphas: list               # L2, chosen on validation
+    steps: int                     # own trajectory: enough samples that the MLP can learn
+    burn_in: int
+    rec_every: int
     seed: int = 0
 
 
@@ -121,19 +121,19 @@ def decoding(cfg: DecodingConfig, data: Path, table: Path) -> None:
 
 
 # --------------------------------------------------------------------------------- drift
-@dataclass
+@dataclass(kw_only=True)
 class DriftConfig:
-    days: list = field(default_factory=lambda: [0, 2, 4, 6, 8])
-    pairs: int = 20
-    max_angle: float = 1.5708
-    n_tuning: int = 500
-    n_recorded: int = 300
-    noise_rel: float = 1.0
-    train_frac: float = 0.7
-    random_draws: int = 3          # independent random-drift directions
-    perturb_draws: int = 3         # random directions per perturbation kind
-    perturb_horizon: float = 20.0  # tau
-    perturb_size: float = 0.3      # null: relative to the activity; coding: latent units
+    days: list
+    pairs: int
+    max_angle: float
+    n_tuning: int
+    n_recorded: int
+    noise_rel: float
+    train_frac: float
+    random_draws: int              # independent random-drift directions
+    perturb_draws: int             # random directions per perturbation kind
+    perturb_horizon: float         # tau
+    perturb_size: float            # null: relative to the activity; coding: latent units
     seed: int = 0
 
 
@@ -150,24 +150,24 @@ def drift(cfg: DriftConfig, data: Path, table: Path, perturb: Path) -> None:
 
 
 # ------------------------------------------------------------------------------- scaling
-@dataclass
+@dataclass(kw_only=True)
 class ScalingConfig:
-    betas: list = field(default_factory=lambda: [10.0, 30.0, 100.0])
-    sizes: list = field(default_factory=lambda: [100, 1000, 10000])
-    reps: int = 8
-    horizon: float = 3.0           # prediction horizon, in slow time units (beta tau)
-    n_init: int = 16
-    kappa_range: float = 1.5
-    grid_points: int = 401
-    beta_main: float = 100.0       # the headline computation: ~1 s at tau = 10 ms
-    main_sizes: list = field(default_factory=list)  # larger populations at beta_main only
-    decode_sizes: list = field(default_factory=lambda: [10, 100, 1000])
-    decode_reps: int = 2
-    decode_samples: int = 2000
-    snr: float = 0.1               # per-neuron signal-to-noise ratio of the recordings
-    tolerance: float = 0.1         # relative RMS error that counts as "accurate"
-    fit_max_err: float = 0.5       # only errors below this enter the power-law fits
-    train_frac: float = 0.7
+    betas: list
+    sizes: list
+    reps: int
+    horizon: float                 # prediction horizon, in slow time units (beta tau)
+    n_init: int
+    kappa_range: float
+    grid_points: int
+    beta_main: float               # the headline computation: ~1 s at tau = 10 ms
+    main_sizes: list               # larger populations at beta_main only
+    decode_sizes: list
+    decode_reps: int
+    decode_samples: int
+    snr: float                     # per-neuron signal-to-noise ratio of the recordings
+    tolerance: float               # relative RMS error that counts as "accurate"
+    fit_max_err: float             # only errors below this enter the power-law fits
+    train_frac: float
     seed: int = 0
 
 
