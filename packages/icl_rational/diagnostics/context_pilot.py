@@ -63,11 +63,11 @@ def measure(files: list[Path], tmp: Path, tag: str) -> dict:
         dst = tmp / f"{tag}_{k}.npz"
         if subset(f, KEEP, dst):
             runs.append(str(dst))
-    cfg = analysis.AnalyzeConfig(runs=runs, n_loss=2000, fit_fraction=0.8, crossing=0.5,
+    cfg = analysis.AnalyzeConfig(n_loss=2000, fit_fraction=0.8, crossing=0.5,
                                  after_step=500, interpolation_filter=True,
                                  interpolation_percentile=0.2, n_boot=200, n_boot_noise=20, seed=0)
     out = {k: tmp / f"{tag}_{k}" for k in ("summary.json", "table.csv", "curves.npz")}
-    analysis.analyze(cfg, out["summary.json"], out["table.csv"], out["curves.npz"])
+    analysis.analyze(cfg, [Path(r) for r in runs], out["summary.json"], out["table.csv"], out["curves.npz"])
     s = json.loads(out["summary.json"].read_text())
     res = {"context": int(next(iter(s["per_D"].values()))["context"])}
     for D in KEEP:
