@@ -191,3 +191,15 @@ def band_noise(U: np.ndarray, modes: np.ndarray, d: int, norm: float,
     """Gaussian noise restricted to the given Laplacian modes, scaled to Frobenius norm ``norm``."""
     B = U[:, modes] @ rng.standard_normal((len(modes), d))
     return B * (norm / np.linalg.norm(B))
+
+
+def representation_summary(g: Graph, X: np.ndarray, L: np.ndarray, U: np.ndarray, low: int) -> dict:
+    """Dirichlet energy, low-mode fraction (modes 1..low), PCA/Fiedler overlap of representations X
+    on graph g (Laplacian L, eigenvectors U), and the spacing ratio on grid graphs."""
+    frac = mode_fractions(X, U)
+    out = {"energy": dirichlet_energy(X, L),
+           "low_fraction": float(frac[1:1 + low].sum()),
+           "pca_fiedler_overlap": pca_fiedler_overlap(X, U)}
+    if g.name.startswith("grid"):
+        out["spacing_ratio"] = grid_spacing_ratio(pca_basis(X, 2)[1], *g.shape)
+    return out
