@@ -9,16 +9,21 @@ pytest.importorskip("optax")
 from repro_core.slow_points import find_slow_points, unique_points  # noqa: E402
 
 
+def _contracting_affine_map(N: int = 5, seed: int = 0):
+    """F(x) = A x + c with spectral radius 0.6: its one fixed point is (I - A)^-1 c."""
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(N, N))
+    A *= 0.6 / np.max(np.abs(np.linalg.eigvals(A)))
+    c = rng.normal(size=N)
+    return rng, A, c, np.linalg.solve(np.eye(N) - A, c)
+
+
 def test_linear_map_fixed_point():
     """F(x) = A x + c with spectral radius < 1 has the single fixed point (I - A)^-1 c."""
     import jax.numpy as jnp
 
-    rng = np.random.default_rng(0)
-    N = 5
-    A = rng.normal(size=(N, N))
-    A *= 0.6 / np.max(np.abs(np.linalg.eigvals(A)))
-    c = rng.normal(size=N)
-    x_star = np.linalg.solve(np.eye(N) - A, c)
+    rng, A, c, x_star = _contracting_affine_map()
+    N = len(c)
     Aj, cj = jnp.asarray(A, jnp.float32), jnp.asarray(c, jnp.float32)
     X, q = find_slow_points(lambda x: Aj @ x + cj, rng.normal(size=(6, N)) * 3, steps=3000, lr=0.02)
     X, q = np.asarray(X), np.asarray(q)
@@ -77,12 +82,8 @@ def test_unique_points_merges_within_tol():
 def test_lbfgs_linear_map_fixed_point():
     """The same closed-form fixed point (I - A)^-1 c found by L-BFGS-B in float64 (numpy F and
     its vjp v -> A^T v), to far tighter tolerance than float32 Adam."""
-    rng = np.random.default_rng(0)
-    N = 5
-    A = rng.normal(size=(N, N))
-    A *= 0.6 / np.max(np.abs(np.linalg.eigvals(A)))
-    c = rng.normal(size=N)
-    x_star = np.linalg.solve(np.eye(N) - A, c)
+    rng, A, c, x_star = _contracting_affine_map()
+    N = len(c)
     X, q = find_slow_points(lambda x: A @ x + c, rng.normal(size=(6, N)) * 3, method="lbfgs",
                             vjp=lambda x, v: A.T @ v)
     assert isinstance(X, np.ndarray) and X.shape == (6, N) and q.shape == (6,)
