@@ -58,6 +58,19 @@ def test_start_rates_are_resampled_every_epoch():
         assert (np.ptp(np.asarray(loss), axis=1) > 0).all() == resample
 
 
+def test_a_seed_is_the_same_network_wherever_it_sits_in_a_batch():
+    """The sweep's premise (a seed index is the same initial network at every lr and delay):
+    equal seeds in one vmapped batch, and a seed alone or among others, give equal weights."""
+    keys, _ = rnn.network_keys(0, np.array([0, 3, 0, 7]))
+    p, r0 = rnn.init_networks(keys, 6)
+    alone, _ = rnn.init_networks(rnn.network_keys(0, np.array([3]))[0], 6)
+    for k in rnn.PARAM_KEYS:
+        np.testing.assert_array_equal(np.asarray(p[k][0]), np.asarray(p[k][2]))
+        np.testing.assert_array_equal(np.asarray(p[k][1]), np.asarray(alone[k][0]))
+    np.testing.assert_array_equal(np.asarray(r0[0]), np.asarray(r0[2]))
+    assert not np.allclose(np.asarray(p["W"][0]), np.asarray(p["W"][1]))
+
+
 def test_epochs_rule_and_segments_stop_each_network_at_its_own_count():
     assert [SW.n_epochs(lr, 1000, 30.0) for lr in (0.001, 0.0118, 0.1, 0.316)] == [30000, 2542, 1000, 1000]
     assert SW.n_epochs(0.001, 60, 0) == 60

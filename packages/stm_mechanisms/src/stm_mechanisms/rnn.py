@@ -331,6 +331,10 @@ def network_keys(seed: int, seeds):
     index ``s`` has the same initial weights at every learning rate and delay
     ("the same networks")."""
     base = jax.random.key(int(seed), impl="rbg")   # XLA's RngBitGenerator: compiles fast on CPU
+    # threefry keys for the initial weights: draws from RngBitGenerator keys under vmap are not per
+    # key (two networks of one seed in a batch got different weights, and a network's weights
+    # depended on its place in the batch); the noise key is used outside vmap and stays rbg
+    init_base = jax.random.fold_in(jax.random.key(int(seed), impl="threefry2x32"), 0)
     seeds = jnp.asarray(seeds)
-    init = jax.vmap(lambda s: jax.random.fold_in(jax.random.fold_in(base, 0), s))(seeds)
+    init = jax.vmap(lambda s: jax.random.fold_in(init_base, s))(seeds)
     return init, jax.random.fold_in(base, 1)
