@@ -319,3 +319,24 @@ def test_mechanism_trend_constant_fraction_is_no_trend_not_an_error():
     assert kinds == {"critical_lr_slope_paper": "paper", "slow_point_slope_paper": "paper",
                      "mechanism_vs_delay": "paper", "sequential_tiling": "paper",
                      "reduced_model_slope": "check", "theory_matches_numerics": "check", "vmap_speedup": "check"}
+
+
+@pytest.mark.slow
+def test_sweep_segment_longer_than_every_networks_epochs_gives_the_same_networks(tmp_path):
+    """A batch whose networks all stop before `segment` epochs runs a program of their length
+    (a calibration probe's few epochs no longer pay for a whole segment): same result as a
+    segment of exactly that length."""
+    import repro_core
+    from stm_mechanisms.sweep import sweep
+
+    def run(segment, name):
+        cfg = stage_config("stm_mechanisms", "sweep", delays=[2], lrs=[0.1, 0.3], n_seeds=2, n_hidden=4,
+                           n_trials=2, epochs=12, epochs_lr=0, segment=segment, vmap_size=4, len_bucket=16,
+                           n_chunks=1, task=dict(dt_ms=5.0, cue=3, resp=5, post=0, off_weight=5.0))
+        sweep(cfg, tmp_path / name)
+        return repro_core.load_npz(tmp_path / name)
+
+    a, b = run(12, "exact.npz"), run(250, "long.npz")
+    for k in ("W", "b", "W_out", "final_loss", "loss_curve"):
+        np.testing.assert_array_equal(a[k], b[k])
+    assert a["loss_curve"].shape[-1] == 12

@@ -140,7 +140,8 @@ def sweep(cfg: SweepConfig, nets: Path) -> None:
     ckpt = Path(f"{nets}.ckpt.npz")
     done = repro_core.load_npz(ckpt) if ckpt.exists() else {}
     n_done = len(done.get("lr", []))
-    segment = rnn.make_segment_trainer(spec)
+    trainers = {}      # by segment length: a batch whose networks all stop before `segment` epochs
+    #                    runs a shorter program (the same result; a calibration probe's few epochs)
     init_keys, noise_key = rnn.network_keys(cfg.seed, S)
     batches = epoch_batches(EP, cfg.vmap_size)
     for b in repro_core.progress(batches, desc=f"sweep chunk {cfg.chunk}"):
@@ -154,8 +155,11 @@ def sweep(cfg: SweepConfig, nets: Path) -> None:
         opt = rnn.init_opt_state(spec, params)
         lr, ep = jnp.asarray(LR[idx]), jnp.asarray(EP[idx])
         rec = []
-        for k0 in range(0, int(EP[b].max()), cfg.segment):
-            params, opt, *m = segment(params, opt, r0, lr, ep, k0, noise_key, task)
+        seg_len = min(cfg.segment, int(EP[b].max()))
+        if seg_len not in trainers:
+            trainers[seg_len] = rnn.make_segment_trainer(_train_spec(cfg, seg_len))
+        for k0 in range(0, int(EP[b].max()), seg_len):
+            params, opt, *m = trainers[seg_len](params, opt, r0, lr, ep, k0, noise_key, task)
             rec.append([np.asarray(a)[:n] for a in m])
         losses, accs, rels = (np.concatenate([r[j] for r in rec], 1) for j in range(3))
         out = {k: np.asarray(params[k])[:n] for k in rnn.PARAM_KEYS}
