@@ -31,6 +31,15 @@ Fixed BEFORE any run (2026-12-07 19:35 UTC):
   12000 epochs (SGD) or 6000 steps (Adam).  "Abrupt in most runs" = at least 13 of the 16
   lambda-0 runs abrupt (95% Clopper-Pearson lower end > 1/2), as the quick claim; GR precedes
   (sign test) and the regulariser's paired speed-up (Wilcoxon) as in ``sgd_pilot.py``.
+
+Added at 19:45 UTC after the scan and test above (the README's last untested difference, N 32 against
+the group's 100), fixed before its run:
+
+* ``n100``: the package's own init (``W_in ~ N(0, 1)``; no Xavier) and the quick Adam setting (fresh
+  batch of 16, lr 2e-3, clip 1, 6000 steps) at N = 100, seeds 110-117, gains 0.6 and 0.7 (the quick
+  plateau gains; the gain's regime does not depend on N in a random network), lambda 0 only.  Most
+  runs abrupt = at least 13 of 16, as above; compared with the same setting at N = 32 (``sgd_pilot.py``'s
+  ``adam``: 4 of 16 on other draws of the same seeds before 2214cff).
 """
 
 from __future__ import annotations
@@ -51,6 +60,7 @@ SCAN_GAINS = (0.6, 0.8, 1.0, 1.5)
 SCAN_LRS = (0.01, 0.03, 0.1)
 SCAN_EPOCHS = 3000
 TEST_SEEDS = tuple(range(110, 118))
+ORIGINAL_INIT = None
 
 
 def xavier_init(key, N: int, n_in: int, n_out: int, g):
@@ -149,14 +159,39 @@ def test(out: Path) -> dict:
     return s
 
 
+def n100(out: Path) -> dict:
+    from abrupt_learning import model
+
+    model.init_params = ORIGINAL_INIT
+    old_n = base.N
+    base.N = 100
+    try:
+        sp = spec("adam", 2e-3, TEST_SEEDS, (0.6, 0.7), (0.0,), 6000)
+        z, cpu = train("n100", sp, out)
+        rt, s = base.summarise("n100", z)
+    finally:
+        base.N = old_n
+    s["train_cpu_s"] = cpu
+    rt.to_csv(out / "n100_runs.csv", index=False)
+    (out / "n100.json").write_text(json.dumps(s, indent=1, default=float))
+    print(json.dumps({k: s[k] for k in ("abrupt", "most_runs_abrupt", "gr_precedes")}, default=float), flush=True)
+    for k, c in s["cells"].items():
+        print("  ", k, c, flush=True)
+    return s
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("stage", choices=["scan", "test"])
+    ap.add_argument("stage", choices=["scan", "test", "n100"])
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    global ORIGINAL_INIT
+    from abrupt_learning import model
+
+    ORIGINAL_INIT = model.init_params
     use_xavier()
-    (scan if args.stage == "scan" else test)(args.out)
+    {"scan": scan, "test": test, "n100": n100}[args.stage](args.out)
 
 
 if __name__ == "__main__":
