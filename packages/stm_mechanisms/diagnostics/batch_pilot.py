@@ -18,6 +18,10 @@ Fixed BEFORE the run (2026-12-07 19:50 UTC): lr 0.01 (3000 epochs, the quick rul
 quick config except ``n_trials`` = 128: 24 networks, against the same 24 (delay, seed) cells of the
 quick run (batch 16).  Batch explains those failures if fewer fail at 128 than at 16, one-sided
 Fisher exact test p < 0.05; the lost counts are reported beside.  One factor only (N stays 64).
+
+Added 2026-12-07 19:40 UTC, after the batch result (17 of 24 failed at 128): ``--variant n100``, the
+same 24 cells with N = 100 (the paper's) and quick's 16 trials per batch, fixed before its run: N
+explains those failures if fewer fail at N 100 than in the quick run, one-sided Fisher p < 0.05.
 """
 
 from __future__ import annotations
@@ -36,7 +40,10 @@ DELAY_STEPS = [40, 56, 68, 80]          # 200, 280, 340, 400 ms at dt 5 ms
 LR = 0.01
 
 
-def config(n_trials: int):
+VARIANTS = {"batch128": dict(n_trials=128), "n100": dict(n_hidden=100)}
+
+
+def config(**over):
     import yaml
 
     from repro_core.config import from_dict, resolve_scale
@@ -45,8 +52,9 @@ def config(n_trials: int):
 
     y = resolve_scale(yaml.safe_load((ROOT / "config" / "stm_mechanisms.yaml").read_text())["stm_mechanisms"],
                       "quick")
-    sw = dict(y["sweep"], delays=DELAY_STEPS, lrs=[LR], n_trials=n_trials, n_chunks=1, chunk=0,
+    sw = dict(y["sweep"], delays=DELAY_STEPS, lrs=[LR], n_chunks=1, chunk=0,
               task=from_dict(TaskConfig, y["task"]))
+    sw.update(over)
     return from_dict(SweepConfig, sw)
 
 
@@ -54,15 +62,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--index", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--variant", choices=list(VARIANTS), default="batch128")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     import repro_core
     from stm_mechanisms.sweep import sweep
 
-    f = args.out / "batch128.npz"
+    f = args.out / f"{args.variant}.npz"
     t0 = time.process_time()
     if not f.exists():
-        sweep(config(128), f)
+        sweep(config(**VARIANTS[args.variant]), f)
     cpu = time.process_time() - t0
     z = repro_core.load_npz(f)
     new = pd.DataFrame({"delay_ms": z["delay"] * 5.0, "seed": z["seed"], "learned": z["learned"].astype(bool),
@@ -72,14 +81,14 @@ def main() -> None:
     assert len(old) == len(new) == 24, (len(old), len(new))
     f128, f16 = int((~new.learned).sum()), int((~old.learned.astype(bool)).sum())
     p = stats.fisher_exact([[f128, 24 - f128], [f16, 24 - f16]], alternative="less").pvalue
-    res = dict(failed_batch128=f128, failed_batch16=f16, lost_batch128=int(new.lost.sum()),
-               lost_batch16=int(old.lost.astype(bool).sum()), n=24, fisher_p_fewer_at_128=float(p),
-               batch_explains=bool(p < 0.05), cpu_s=cpu,
+    res = dict(variant=args.variant, failed_variant=f128, failed_quick=f16, lost_variant=int(new.lost.sum()),
+               lost_quick=int(old.lost.astype(bool).sum()), n=24, fisher_p_fewer_in_variant=float(p),
+               variant_explains=bool(p < 0.05), cpu_s=cpu,
                per_delay=new.groupby("delay_ms").agg(failed=("learned", lambda s: int((~s).sum())),
                                                      lost=("lost", "sum")).reset_index().to_dict("records"),
                per_delay_quick=old.assign(failed=~old.learned.astype(bool)).groupby("delay_ms")
                [["failed", "lost"]].sum().reset_index().to_dict("records"))
-    (args.out / "summary.json").write_text(json.dumps(res, indent=1, default=float))
+    (args.out / f"summary_{args.variant}.json").write_text(json.dumps(res, indent=1, default=float))
     print(json.dumps(res, indent=1, default=float))
 
 
