@@ -20,9 +20,8 @@ PAPERS = sorted(p.stem for p in (REPO / "workflow" / "rules").glob("*.smk") if p
 # Papers whose stage dataclasses still carry defaults for keys their YAML sets (the clean-up of
 # issue 31 is done paper by paper; remove a paper from here once it passes).
 DEFAULTS_NOT_YET: set = set()
-# Schemas that give every key a description: all but the two papers whose packages were being
-# changed when the descriptions landed (issue 31); "config" is the top-level config.schema.yaml.
-DESCRIBED = set(PAPERS) - {"abrupt_learning", "new_news"} | {"config"}
+# Schemas that give every key a description: every paper's; "config" is the top-level config.schema.yaml.
+DESCRIBED = set(PAPERS) | {"config"}
 
 
 def _has_default(f) -> bool:
