@@ -43,9 +43,9 @@ rule abrupt_learning_analyse:
 rule abrupt_learning_figures:
     input:
         trains=al_trains,
-        runs=R("abrupt_learning", "runs.csv"),
-        fixed=R("abrupt_learning", "fixed_points.csv"),
-        points=R("abrupt_learning", "fixed_points.npz"),
+        runs=rules.abrupt_learning_analyse.output.runs,
+        fixed=rules.abrupt_learning_analyse.output.fixed,
+        points=rules.abrupt_learning_analyse.output.points,
     output:
         aligned=report(R("abrupt_learning", "figures", "aligned.png"), category="abrupt_learning",
                        caption="../report/abrupt_learning/aligned.rst"),
@@ -70,7 +70,7 @@ rule abrupt_learning_figures:
 
 
 rule abrupt_learning_claims:
-    input: runs=R("abrupt_learning", "runs.csv")
+    input: runs=rules.abrupt_learning_analyse.output.runs
     output: R("abrupt_learning", "claims.json")
     params:
         p=lambda w: params_json("abrupt_learning", "claims", scale=SCALE,
@@ -85,8 +85,5 @@ rule abrupt_learning_claims:
 
 rule abrupt_learning:
     input:
-        R("abrupt_learning", "claims.json"),
-        R("abrupt_learning", "figures", "aligned.png"),
-        R("abrupt_learning", "figures", "phase.png"),
-        R("abrupt_learning", "figures", "speedup.png"),
-        R("abrupt_learning", "figures", "gain.png"),
+        rules.abrupt_learning_claims.output,
+        rules.abrupt_learning_figures.output,

@@ -52,7 +52,7 @@ rule new_news_dataset:
 
 
 rule new_news_model:
-    input: R("new_news", "dataset.json")
+    input: rules.new_news_dataset.output
     output: directory(R("new_news", "model"))
     params:
         # a spec's chat_template (base models whose GGUF has none) goes to the stage beside the spec
@@ -68,8 +68,8 @@ rule new_news_model:
 rule new_news_replay:
     # one job per (source, protocol): the self-play protocols run in parallel
     input:
-        model=R("new_news", "model"),
-        dataset=R("new_news", "dataset.json"),
+        model=rules.new_news_model.output,
+        dataset=rules.new_news_dataset.output,
     output: R("new_news", "replay", "{nn_source}", "{nn_protocol}.json")
     params:
         p=lambda w: json.dumps({"gen": P("new_news", "replay", "gen"), "source": w.nn_source,
@@ -90,8 +90,8 @@ rule new_news_replay:
 
 rule new_news_run:
     input:
-        model=R("new_news", "model"),
-        dataset=R("new_news", "dataset.json"),
+        model=rules.new_news_model.output,
+        dataset=rules.new_news_dataset.output,
         replay=lambda w: nn_replay_files(w.nn_group),
     output: directory(R("new_news", "runs", "{nn_group}"))
     params:
@@ -117,7 +117,7 @@ rule new_news_run:
 rule new_news_analyse:
     input:
         runs=expand(R("new_news", "runs", "{g}"), g=sorted(NN_GROUPS)),
-        dataset=R("new_news", "dataset.json"),
+        dataset=rules.new_news_dataset.output,
     output:
         summary=R("new_news", "summary.json"),
         table=report(R("new_news", "tables", "accuracy.csv"), category="new_news",
@@ -139,8 +139,8 @@ rule new_news_analyse:
 
 rule new_news_figures:
     input:
-        summary=R("new_news", "summary.json"),
-        table=R("new_news", "tables", "accuracy.csv"),
+        summary=rules.new_news_analyse.output.summary,
+        table=rules.new_news_analyse.output.table,
     output:
         protocols=report(R("new_news", "figures", "protocols.png"), category="new_news",
                          caption="../report/new_news/protocols.rst"),
@@ -158,7 +158,7 @@ rule new_news_figures:
 
 
 rule new_news_claims:
-    input: R("new_news", "summary.json")
+    input: rules.new_news_analyse.output.summary
     output: R("new_news", "claims.json")
     params:
         p=lambda w: params_json("new_news", "claims", scale=SCALE),
@@ -172,6 +172,6 @@ rule new_news_claims:
 
 rule new_news:
     input:
-        R("new_news", "claims.json"),
+        rules.new_news_claims.output,
         rules.new_news_figures.output,
         rules.new_news_analyse.output,
