@@ -3,6 +3,7 @@
 import numpy as np
 
 from abrupt_learning.detect import DetectSpec, analyse_run, fastest_drop, first_fast_drop
+from tests.helpers import paper_section
 
 SPEC = DetectSpec(smooth=3, drop_factor=10.0, drop_frac=0.2, plateau_tol=0.15, learn_thresh=0.1, gr_factor=3.0)
 K = 200
@@ -66,7 +67,8 @@ def test_first_fast_drop_is_the_escape_not_a_later_recovery():
 
 
 def test_learned_run_with_a_late_spike_keeps_its_plateau_and_drop():
-    spec = DetectSpec(smooth=1, drop_factor=5.0, drop_frac=0.1, plateau_tol=0.15, learn_thresh=0.1)
+    spec = DetectSpec(**{**paper_section("abrupt_learning", "analyse.detect"), "smooth": 1, "drop_factor": 5.0,
+                         "drop_frac": 0.1, "plateau_tol": 0.15, "learn_thresh": 0.1})
     loss = np.r_[np.ones(100), np.geomspace(1, 0.02, 10), np.full(40, 0.02), [2.0], np.full(49, 0.02)]
     r = analyse_run(loss, np.full(len(loss), 0.01), np.r_[1.0, loss], STEPS, spec, int(STEPS[-1]))
     assert r["abrupt"] and r["drop_start"] <= STEPS[100] and r["drop_end"] <= STEPS[110]
@@ -74,7 +76,8 @@ def test_learned_run_with_a_late_spike_keeps_its_plateau_and_drop():
 
 
 def test_drop_wider_than_the_allowed_fraction_is_not_abrupt():
-    spec = DetectSpec(smooth=1, drop_factor=5.0, drop_frac=0.1, plateau_tol=0.15, learn_thresh=0.1)
+    spec = DetectSpec(**{**paper_section("abrupt_learning", "analyse.detect"), "smooth": 1, "drop_factor": 5.0,
+                         "drop_frac": 0.1, "plateau_tol": 0.15, "learn_thresh": 0.1})
     loss = np.r_[np.ones(100), np.geomspace(1, 0.05, 60), np.full(40, 0.05)]     # 5x takes ~32 intervals > 20
     r = analyse_run(loss, np.full(K, 0.01), np.r_[1.0, loss], STEPS, spec, int(STEPS[-1]))
     assert r["learned"] and not r["abrupt"]

@@ -62,18 +62,18 @@ def test_end_fixed_points_of_every_flipflop_network(tmp_path):
     import repro_core
 
     from abrupt_learning import stages as S
-    from abrupt_learning.detect import DetectSpec
+    from tests.helpers import paper_section, stage_config
 
-    cfg = S.TrainConfig(task="flipflop", rule="bptt", N=6, batch=4, probe_batch=4, n_seeds=2, gains=[0.6],
-                        lams=[0.0, 1.0], eval_every=5, snap_every=2, ckpt_every=100,
-                        bptt=S.RuleConfig(lr=1e-2, n_steps=20),
-                        task_spec=S.TaskSpec(T=12, p_flip=0.2))
+    task_spec = {**paper_section("abrupt_learning", "train.task_spec"), "T": 12, "p_flip": 0.2}
+    cfg = stage_config("abrupt_learning", "train", task="flipflop", rule="bptt", N=6, batch=4, probe_batch=4,
+                       n_seeds=2, gains=[0.6], lams=[0.0, 1.0], eval_every=5, snap_every=2, ckpt_every=100,
+                       bptt={"lr": 1e-2, "n_steps": 20}, task_spec=task_spec)
     S.train(cfg, tmp_path / "ff.npz")
     z = repro_core.load_npz(tmp_path / "ff.npz")
     assert z["final_W"].shape == (4, 6, 6)
-    df = S.run_table(z, S.AnalyseConfig(detect=DetectSpec(), fp_starts=8, fp_steps=200))
+    df = S.run_table(z, stage_config("abrupt_learning", "analyse", fp_starts=8, fp_steps=200))
     assert df.n_stable_end.notna().all() and df.n_memories_end.notna().all()
     assert (df.n_memories_end <= np.minimum(df.n_stable_end, 8)).all()
     assert np.allclose(df.n_stable_end % 1, 0) and (df.n_stable_end >= 0).all()
-    other = S.run_table(z, S.AnalyseConfig(detect=DetectSpec(), fp_end_tasks=[]))
+    other = S.run_table(z, stage_config("abrupt_learning", "analyse", fp_end_tasks=[]))
     assert other.n_stable_end.isna().all()

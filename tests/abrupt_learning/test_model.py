@@ -7,9 +7,15 @@ import numpy as np
 from scipy.spatial import procrustes
 
 from abrupt_learning import model, tasks
+from tests.helpers import paper_section
 
 BPTT = jax.jit(model.bptt_grad, static_argnums=4)
 RFLO = jax.jit(model.rflo_grad, static_argnums=4)
+
+
+def task_spec(**kw) -> tasks.TaskSpec:
+    """config/abrupt_learning.yaml's train.task_spec (smoke) with the test's changes."""
+    return tasks.TaskSpec(**{**paper_section("abrupt_learning", "train.task_spec"), **kw})
 
 
 def test_consistency_value_and_gradient_by_hand():
@@ -43,7 +49,7 @@ def test_rflo_equals_bptt_without_recurrence():
     """With W = 0 the only path from h_s to later states is the leak, which is
     exactly RFLO's filter: with feedback B = W_out^T both give the same numbers."""
     params, _ = _net(0.0)
-    batch = tasks.sample("addition", tasks.TaskSpec(T=12), jax.random.key(1), 5)
+    batch = tasks.sample("addition", task_spec(T=12), jax.random.key(1), 5)
     for lam in (0.0, 0.7):
         g_b, (L_b, R_b) = BPTT(params, None, batch, lam, 0.3)
         g_r, (L_r, R_r) = RFLO(params, params["W_out"].T, batch, lam, 0.3)
@@ -54,7 +60,7 @@ def test_rflo_equals_bptt_without_recurrence():
 
 def test_rflo_differs_from_bptt_with_recurrence_but_readout_is_exact():
     params, fb = _net(1.0)
-    batch = tasks.sample("evidence", tasks.TaskSpec(T=12), jax.random.key(2), 4)
+    batch = tasks.sample("evidence", task_spec(T=12), jax.random.key(2), 4)
     g_b, _ = BPTT(params, None, batch, 0.0, 0.5)
     g_r, _ = RFLO(params, fb, batch, 0.0, 0.5)
     np.testing.assert_allclose(g_r["W_out"], g_b["W_out"], rtol=1e-4, atol=1e-7)
@@ -96,7 +102,7 @@ def test_full_batch_sgd_is_plain_gradient_descent_on_the_fixed_set():
 
     spec = train.GridSpec(task="addition", rule="bptt", N=6, alpha=0.5, batch=4, probe_batch=4,
                           n_steps=3, eval_every=3, lr=0.05, clip=0.0, seeds=(0, 1), gains=(0.7,),
-                          lams=(0.0,), task_spec=tasks.TaskSpec(T=12), optimizer="sgd", momentum=0.0,
+                          lams=(0.0,), task_spec=task_spec(T=12), optimizer="sgd", momentum=0.0,
                           train_trials=5)
     params, fb = train.init_grid(spec)
     chunk, tx = train.make_chunk(spec)
@@ -130,7 +136,7 @@ def test_initial_weights_depend_on_seed_and_gain_only():
     def spec(seeds, lams):
         return train.GridSpec(task="addition", rule="bptt", N=5, alpha=0.5, batch=2, probe_batch=2, n_steps=2,
                               eval_every=2, lr=0.01, clip=1.0, seeds=seeds, gains=(0.6, 0.7), lams=lams,
-                              task_spec=tasks.TaskSpec(T=8))
+                              task_spec=task_spec(T=8))
 
     big = spec((3, 4, 5), (0.0, 3.0))
     p, fb = train.init_grid(big)

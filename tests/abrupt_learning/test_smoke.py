@@ -1,12 +1,13 @@
 """Smoke end-to-end run of `snakemake abrupt_learning` (determinism across runs is checked by
 tests/workflow for every paper) and the stage command line."""
 
+import json
 import subprocess
 import sys
 
 import pytest
 
-from tests.helpers import run_smoke
+from tests.helpers import paper_section, run_smoke, stage_config
 
 
 @pytest.mark.slow
@@ -40,7 +41,7 @@ def _figures_reject_incomplete_tables(out, cut):
         repro_core.save_csv(df.drop(index=len(df) // 2), cut / name)
         figs = {k: cut / f"{k}.png" for k in ("fig_aligned", "fig_phase", "fig_speedup", "fig_gain")}
         with pytest.raises(repro_core.IncompleteTableError, match=name):
-            S.figures(S.FiguresConfig(), trains, cut / "runs.csv", cut / "fixed_points.csv",
+            S.figures(stage_config("abrupt_learning", "figures"), trains, cut / "runs.csv", cut / "fixed_points.csv",
                       cut / "fixed_points.npz", **figs)
         assert not any(f.exists() for f in figs.values())
 
@@ -54,6 +55,7 @@ def test_config_error_names_the_key(tmp_path):
 
 
 def test_unknown_rule_is_rejected_naming_the_key(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "abrupt_learning", "train", "--params", '{"rule": "hebb"}',
+    params = json.dumps({**paper_section("abrupt_learning", "train"), "task": "addition", "rule": "hebb"})
+    proc = subprocess.run([sys.executable, "-m", "abrupt_learning", "train", "--params", params,
                            "--out", f"out={tmp_path}/a.npz"], capture_output=True, text=True)
     assert proc.returncode == 2 and "train.rule" in proc.stderr and "rflo" in proc.stderr

@@ -14,6 +14,7 @@ import repro_core
 from repro_core import IncompleteTableError
 
 from abrupt_learning import stages as S
+from tests.helpers import paper_section, stage_config
 
 TRAIN = {"tasks": ["addition", "flipflop"], "rules": ["bptt", "rflo"], "n_seeds": 2,
          "gains": [0.5, 2.0], "lams": [0.0, 0.1]}
@@ -48,7 +49,7 @@ def _write(df, path):
 
 def test_complete_runs_table_is_read_and_judged(tmp_path):
     runs = _write(_runs_frame(), tmp_path / "runs.csv")
-    S.claims(S.ClaimsConfig(train=TRAIN, **CELLS), runs, tmp_path / "claims.json")
+    S.claims(stage_config("abrupt_learning", "claims", train=TRAIN, **CELLS), runs, tmp_path / "claims.json")
     claims = json.loads((tmp_path / "claims.json").read_text())["claims"]
     assert len(claims) == 10 and all(c["status"] != "error" for c in claims)
 
@@ -59,7 +60,7 @@ def test_claims_stage_fails_naming_runs_csv_when_the_last_task_is_missing(tmp_pa
     df = _runs_frame()
     runs = _write(df[df.task != "flipflop"], tmp_path / "runs.csv")
     with pytest.raises(IncompleteTableError, match="runs.csv") as err:
-        S.claims(S.ClaimsConfig(train=TRAIN, **CELLS), runs, tmp_path / "claims.json")
+        S.claims(stage_config("abrupt_learning", "claims", train=TRAIN, **CELLS), runs, tmp_path / "claims.json")
     assert "flipflop" in str(err.value)
     assert not (tmp_path / "claims.json").exists()
 
@@ -69,8 +70,9 @@ def test_claims_stage_fails_naming_runs_csv_when_a_network_row_is_missing(tmp_pa
     """One network (here the last: a cut at a line break) missing, with or without the
     configured grid (without: the span of the table's own values)."""
     runs = _write(_runs_frame().iloc[:-1], tmp_path / "runs.csv")
+    cfg = stage_config("abrupt_learning", "claims", train=TRAIN if configured else {}, **CELLS)
     with pytest.raises(IncompleteTableError, match="runs.csv"):
-        S.claims(S.ClaimsConfig(train=TRAIN if configured else {}, **CELLS), runs, tmp_path / "claims.json")
+        S.claims(cfg, runs, tmp_path / "claims.json")
     assert not (tmp_path / "claims.json").exists()
 
 
@@ -79,7 +81,7 @@ def test_claims_cli_exits_1_naming_a_runs_csv_cut_mid_line(tmp_path):
     text = _runs_frame().to_csv(index=False)
     runs.write_text(text[:len(text) - 25])           # the last line cut mid-way
     proc = subprocess.run([sys.executable, "-m", "abrupt_learning", "claims", "--params",
-                           json.dumps({"train": TRAIN, **CELLS}), "--in", f"runs={runs}",
+                           json.dumps({**paper_section("abrupt_learning", "claims"), "train": TRAIN, **CELLS}), "--in", f"runs={runs}",
                            "--out", f"claims_json={tmp_path / 'claims.json'}"], capture_output=True, text=True)
     assert proc.returncode == 1, proc.stderr
     assert str(runs) in proc.stderr and "cut short" in proc.stderr

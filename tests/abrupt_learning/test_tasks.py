@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from abrupt_learning import tasks
+from tests.helpers import paper_section
 
-SPEC = tasks.TaskSpec(T=40, p_flip=0.1)
+SPEC = tasks.TaskSpec(**{**paper_section("abrupt_learning", "train.task_spec"), "T": 40, "p_flip": 0.1})
 
 
 def _sample(name, B=64, seed=0):

@@ -10,7 +10,8 @@ from repro_core import evaluate_claims
 
 from new_news.analysis import accuracy_table, paired_comparisons, question_table, summarise
 from new_news.claims import CLAIMS, apply_conditions
-from new_news.stages import ClaimsConfig, parse_condition
+from new_news.stages import parse_condition
+from tests.helpers import stage_config
 
 N = 80
 NOISE = np.linspace(-1, 1, N)[np.random.default_rng(0).permutation(N)]   # each question's own offset
@@ -60,7 +61,7 @@ def _records_of(levels):
     tab = accuracy_table(qt)
     s = summarise(tab, "model", 4, [2, 4, 8], 0.25)
     s["paired"] = paired_comparisons(qt, "model", 4, [2, 4, 8])
-    recs = apply_conditions(evaluate_claims(CLAIMS, {"s": s, "cfg": ClaimsConfig()}, "quick", "new_news"))
+    recs = apply_conditions(evaluate_claims(CLAIMS, {"s": s, "cfg": stage_config("new_news", "claims")}, "quick", "new_news"))
     return s, tab, {r["id"]: r for r in recs}
 
 
@@ -136,7 +137,7 @@ def test_reduced_run_without_greedy_replies_keeps_its_claims_and_names_what_was_
 
     def records(s):
         return {r["id"]: r for r in apply_conditions(
-            evaluate_claims(CLAIMS, {"s": s, "cfg": ClaimsConfig()}, "quick", "new_news"))}
+            evaluate_claims(CLAIMS, {"s": s, "cfg": stage_config("new_news", "claims")}, "quick", "new_news"))}
 
     assert "exact" not in s["paired"]["metrics"] and "overexposure_naive" not in s["paired"]["comparisons"]
     assert all(r["status"] == "holds" for r in records(s).values())

@@ -8,6 +8,13 @@ import pytest
 
 from new_news.dataset import (DOMAINS, N_OPTIONS, DatasetConfig, balanced_positions, build_dataset,
                               facts, load_authored, rule_item, validate_item)
+from tests.helpers import stage_config
+
+
+def dataset_config(**kw) -> DatasetConfig:
+    """config/new_news.yaml's dataset section at full scale (all five domains, all authored items)
+    with the test's changes."""
+    return stage_config("new_news", "dataset", "full", **kw)
 
 
 def test_authored_items_valid_and_cover_domains():
@@ -51,7 +58,7 @@ def test_rule_leaderboard_answers_follow_the_order():
 
 
 def test_built_dataset_one_correct_option_no_duplicates_balanced_positions():
-    cfg = DatasetConfig(authored_per_domain=5, rule_per_domain=4, seed=3)
+    cfg = dataset_config(rule_per_domain=4, seed=3)
     ds = build_dataset(cfg)
     authored = {it["id"]: it for it in load_authored()}
     positions = []
@@ -72,9 +79,9 @@ def test_built_dataset_one_correct_option_no_duplicates_balanced_positions():
 
 
 def test_dataset_is_deterministic_and_seed_dependent():
-    a = build_dataset(DatasetConfig(rule_per_domain=2, seed=0))
-    assert a == build_dataset(DatasetConfig(rule_per_domain=2, seed=0))
-    assert a != build_dataset(DatasetConfig(rule_per_domain=2, seed=1))
+    a = build_dataset(dataset_config(rule_per_domain=2, seed=0))
+    assert a == build_dataset(dataset_config(rule_per_domain=2, seed=0))
+    assert a != build_dataset(dataset_config(rule_per_domain=2, seed=1))
 
 
 def test_balanced_positions():
@@ -90,7 +97,7 @@ def test_invalid_items_are_reported():
     it["questions"][0] = {**it["questions"][0], "distractors": [it["questions"][0]["answer"], "x", "y"]}
     assert any("duplicate" in e for e in validate_item(it))
     with pytest.raises(ValueError, match="authored_per_domain"):
-        build_dataset(DatasetConfig(authored_per_domain=6))
+        build_dataset(dataset_config(authored_per_domain=6))
 
 
 def test_facts_split_sentences():

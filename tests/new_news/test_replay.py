@@ -3,13 +3,14 @@
 import numpy as np
 import pytest
 
-from new_news.dataset import DatasetConfig, build_dataset
+from new_news.dataset import build_dataset
 from new_news.replay import PROTOCOLS, USER_TURN, first_question, template_samples
+from tests.helpers import stage_config
 
 
 @pytest.fixture(scope="module")
 def items():
-    return build_dataset(DatasetConfig(authored_per_domain=1, rule_per_domain=1, seed=0))["items"]
+    return build_dataset(stage_config("new_news", "dataset", "full", authored_per_domain=1, rule_per_domain=1))["items"]
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)

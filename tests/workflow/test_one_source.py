@@ -19,10 +19,9 @@ from tests.helpers import REPO, paper_section
 PAPERS = sorted(p.stem for p in (REPO / "workflow" / "rules").glob("*.smk") if p.stem not in ("common", "report"))
 # Papers whose stage dataclasses still carry defaults for keys their YAML sets (the clean-up of
 # issue 31 is done paper by paper; remove a paper from here once it passes).
-DEFAULTS_NOT_YET = {"abrupt_learning", "new_news"}
-# Schemas that give every key a description: all but the two papers whose packages were being
-# changed when the descriptions landed (issue 31); "config" is the top-level config.schema.yaml.
-DESCRIBED = set(PAPERS) - {"abrupt_learning", "new_news"} | {"config"}
+DEFAULTS_NOT_YET: set = set()
+# Schemas that give every key a description: every paper's; "config" is the top-level config.schema.yaml.
+DESCRIBED = set(PAPERS) | {"config"}
 
 
 def _has_default(f) -> bool:

@@ -9,18 +9,27 @@ include: "helpers/abrupt_learning.smk"
 
 
 rule abrupt_learning_train:
-    output: R("abrupt_learning", "train", "{task}_{rule}.npz")
+    output:
+        R("abrupt_learning", "train", "{task}_{rule}.npz"),
+    log:
+        LOG("abrupt_learning", "train_{task}_{rule}"),
     wildcard_constraints:
         task="addition|evidence|flipflop",
         rule="bptt|rflo",
+    cache: "omit-software"
+    threads: 1
+    resources:
+        **measured(
+            "abrupt_learning_train",
+            mem_mb=16000 if AL_FULL else 3000,
+            runtime=1440 if AL_FULL else 20,
+            gpu=1 if AL_FULL else 0,
+        ),
     params:
         p=lambda w: params_json("abrupt_learning", "train", task=w.task, rule=w.rule),
         code=code_hash("abrupt_learning"),
-    log: LOG("abrupt_learning", "train_{task}_{rule}")
-    threads: 1
-    resources: **measured("abrupt_learning_train", mem_mb=16000 if AL_FULL else 3000, runtime=1440 if AL_FULL else 20, gpu=1 if AL_FULL else 0)
-    cache: "omit-software"
-    shell: "python -m abrupt_learning train --threads {threads} --params {params.p:q} --out out={output} 2> {log}"
+    shell:
+        "python -m abrupt_learning train --threads {threads} --params {params.p:q} --out out={output} 2> {log}"
 
 
 rule abrupt_learning_analyse:
@@ -30,38 +39,59 @@ rule abrupt_learning_analyse:
         runs=R("abrupt_learning", "runs.csv"),
         fixed=R("abrupt_learning", "fixed_points.csv"),
         points=R("abrupt_learning", "fixed_points.npz"),
+    log:
+        LOG("abrupt_learning", "analyse"),
+    benchmark:
+        BENCH("abrupt_learning", "analyse")
+    threads: 1
+    resources:
+        mem_mb=8000 if AL_FULL else 3000,
+        runtime=240 if AL_FULL else 20,
     params:
         p=lambda w: params_json("abrupt_learning", "analyse"),
         trains=lambda w, input: in_list(trains=input.trains),
-    log: LOG("abrupt_learning", "analyse")
-    benchmark: BENCH("abrupt_learning", "analyse")
-    threads: 1
-    resources: mem_mb=8000 if AL_FULL else 3000, runtime=240 if AL_FULL else 20
-    shell: "python -m abrupt_learning analyse --threads {threads} --params {params.p:q} {params.trains} --out runs={output.runs} --out fixed={output.fixed} --out points={output.points} 2> {log}"
+    shell:
+        "python -m abrupt_learning analyse --threads {threads} --params {params.p:q} {params.trains} --out runs={output.runs} --out fixed={output.fixed} --out points={output.points} 2> {log}"
 
 
 rule abrupt_learning_figures:
     input:
         trains=al_trains,
-        runs=R("abrupt_learning", "runs.csv"),
-        fixed=R("abrupt_learning", "fixed_points.csv"),
-        points=R("abrupt_learning", "fixed_points.npz"),
+        runs=rules.abrupt_learning_analyse.output.runs,
+        fixed=rules.abrupt_learning_analyse.output.fixed,
+        points=rules.abrupt_learning_analyse.output.points,
     output:
-        aligned=report(R("abrupt_learning", "figures", "aligned.png"), category="abrupt_learning",
-                       caption="../report/abrupt_learning/aligned.rst"),
-        phase=report(R("abrupt_learning", "figures", "phase.png"), category="abrupt_learning",
-                     caption="../report/abrupt_learning/phase.rst"),
-        speedup=report(R("abrupt_learning", "figures", "speedup.png"), category="abrupt_learning",
-                       caption="../report/abrupt_learning/speedup.rst"),
-        gain=report(R("abrupt_learning", "figures", "gain.png"), category="abrupt_learning",
-                    caption="../report/abrupt_learning/gain.rst"),
+        aligned=report(
+            R("abrupt_learning", "figures", "aligned.png"),
+            category="abrupt_learning",
+            caption="../report/abrupt_learning/aligned.rst",
+        ),
+        phase=report(
+            R("abrupt_learning", "figures", "phase.png"),
+            category="abrupt_learning",
+            caption="../report/abrupt_learning/phase.rst",
+        ),
+        speedup=report(
+            R("abrupt_learning", "figures", "speedup.png"),
+            category="abrupt_learning",
+            caption="../report/abrupt_learning/speedup.rst",
+        ),
+        gain=report(
+            R("abrupt_learning", "figures", "gain.png"),
+            category="abrupt_learning",
+            caption="../report/abrupt_learning/gain.rst",
+        ),
+    log:
+        LOG("abrupt_learning", "figures"),
+    benchmark:
+        BENCH("abrupt_learning", "figures")
+    threads: 1
+    resources:
+        mem_mb=8000 if AL_FULL else 3000,
+        runtime=30 if AL_FULL else 10,
     params:
         p=lambda w: params_json("abrupt_learning", "claims"),
         trains=lambda w, input: in_list(trains=input.trains),
-    log: LOG("abrupt_learning", "figures")
-    benchmark: BENCH("abrupt_learning", "figures")
-    threads: 1
-    resources: mem_mb=8000 if AL_FULL else 3000, runtime=30 if AL_FULL else 10
     shell:
         "python -m abrupt_learning figures --threads {threads} --params {params.p:q}"
         " {params.trains} --in runs={input.runs} --in fixed={input.fixed} --in points={input.points}"
@@ -70,23 +100,31 @@ rule abrupt_learning_figures:
 
 
 rule abrupt_learning_claims:
-    input: runs=R("abrupt_learning", "runs.csv")
-    output: R("abrupt_learning", "claims.json")
-    params:
-        p=lambda w: params_json("abrupt_learning", "claims", scale=SCALE,
-                                train=P("abrupt_learning", "train")),
-        code=code_hash("abrupt_learning", report_only=True),
-    log: LOG("abrupt_learning", "claims")
-    benchmark: BENCH("abrupt_learning", "claims")
+    input:
+        runs=rules.abrupt_learning_analyse.output.runs,
+    output:
+        R("abrupt_learning", "claims.json"),
+    log:
+        LOG("abrupt_learning", "claims"),
+    benchmark:
+        BENCH("abrupt_learning", "claims")
     threads: 1
-    resources: mem_mb=2000, runtime=10
-    shell: "python -m abrupt_learning claims --threads {threads} --params {params.p:q} --in runs={input.runs} --out claims_json={output} 2> {log}"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        p=lambda w: params_json(
+            "abrupt_learning",
+            "claims",
+            scale=SCALE,
+            train=P("abrupt_learning", "train"),
+        ),
+        code=code_hash("abrupt_learning", report_only=True),
+    shell:
+        "python -m abrupt_learning claims --threads {threads} --params {params.p:q} --in runs={input.runs} --out claims_json={output} 2> {log}"
 
 
 rule abrupt_learning:
     input:
-        R("abrupt_learning", "claims.json"),
-        R("abrupt_learning", "figures", "aligned.png"),
-        R("abrupt_learning", "figures", "phase.png"),
-        R("abrupt_learning", "figures", "speedup.png"),
-        R("abrupt_learning", "figures", "gain.png"),
+        rules.abrupt_learning_claims.output,
+        rules.abrupt_learning_figures.output,

@@ -87,13 +87,20 @@ def detect_spec():
                       gr_factor=3.0)
 
 
+def task_spec():
+    """The pilot's task parameters (addition: p_flip is unused), as the pilot ran them."""
+    from abrupt_learning import tasks
+
+    return tasks.TaskSpec(T=T, stim_frac=0.25, go_frac=0.75, mu=0.25, sigma=1.0, p_flip=0.05)
+
+
 def spec_of(name: str):
-    from abrupt_learning import tasks, train
+    from abrupt_learning import train
 
     s = SETTINGS[name]
     return train.GridSpec(task="addition", rule="bptt", N=N, alpha=ALPHA, batch=s["batch"], probe_batch=16,
                           n_steps=s["n_steps"], eval_every=EVAL_EVERY, lr=s["lr"], clip=s["clip"], seeds=SEEDS,
-                          gains=GAINS, lams=s.get("lams", LAMS), task_spec=tasks.TaskSpec(T=T), snap_every=10 ** 9,
+                          gains=GAINS, lams=s.get("lams", LAMS), task_spec=task_spec(), snap_every=10 ** 9,
                           ckpt_every=200, optimizer=s["optimizer"], momentum=s["momentum"],
                           train_trials=s["train_trials"])
 
@@ -111,7 +118,9 @@ def summarise(name: str, z: dict) -> tuple[pd.DataFrame, dict]:
     from abrupt_learning import claims
     from abrupt_learning.stages import AnalyseConfig, run_table
 
-    rt = run_table(z, AnalyseConfig(detect=detect_spec(), fp_end_tasks=[]))
+    # no end-of-training fixed points (fp_end_tasks empty): the fp_* values are not used
+    rt = run_table(z, AnalyseConfig(detect=detect_spec(), fp_end_tasks=[], fp_rule="bptt", fp_starts=64,
+                                    fp_steps=1000, fp_lr=0.01, q_tol=1e-6, fp_tol=0.05, fp_every=1))
     rt.insert(0, "setting", name)
     rt["final_probe_loss"] = np.asarray(z["probe_loss"])[rt.net.to_numpy(), -1]   # held-out trials
     has_ref = bool(np.isclose(rt.lam, LAM_REF).any())

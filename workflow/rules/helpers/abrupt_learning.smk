@@ -3,4 +3,8 @@
 
 def al_trains(wildcards=None):
     t = P("abrupt_learning", "train")
-    return [R("abrupt_learning", "train", f"{task}_{rule}.npz") for task in t["tasks"] for rule in t["rules"]]
+    return [
+        R("abrupt_learning", "train", f"{task}_{rule}.npz")
+        for task in t["tasks"]
+        for rule in t["rules"]
+    ]

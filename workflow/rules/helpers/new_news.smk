@@ -4,7 +4,9 @@
 def nn_replay_files(group):
     """The replay files a run job trains on: replay/<source>/<protocol>.json per condition."""
     files = (nn_conditions.replay_file_name(c) for c in NN_GROUPS[group] if c != "base")
-    return sorted({R("new_news", "replay", source, f"{stem}.json") for source, stem in files})
+    return sorted(
+        {R("new_news", "replay", source, f"{stem}.json") for source, stem in files}
+    )
 
 
 def nn_code(*modules):

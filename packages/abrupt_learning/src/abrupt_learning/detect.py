@@ -38,14 +38,15 @@ import numpy as np
 from scipy.ndimage import median_filter
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DetectSpec:
-    smooth: int = 3                   # running median over this many intervals
-    drop_factor: float = 10.0         # note: "a plateau then a >= 10x drop"
-    drop_frac: float = 0.2            # the drop takes at most this fraction of training
-    plateau_tol: float = 0.15         # decades
-    learn_thresh: float = 0.1         # learned: normalised loss below this (R^2 > 0.9)
-    gr_factor: float = 3.0            # GR peak >= this x the median geometric change
+    """The detection thresholds; no defaults: config/abrupt_learning.yaml (analyse.detect) sets them."""
+    smooth: int                       # running median over this many intervals
+    drop_factor: float                # a plateau then a >= drop_factor x drop
+    drop_frac: float                  # the drop takes at most this fraction of training
+    plateau_tol: float                # decades
+    learn_thresh: float               # learned: normalised loss below this (R^2 > 0.9)
+    gr_factor: float                  # GR peak >= this x the median geometric change
 
 
 def smooth_log(loss, width: int) -> np.ndarray:

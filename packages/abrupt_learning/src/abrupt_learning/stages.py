@@ -16,34 +16,36 @@ from .detect import DetectSpec
 from .tasks import TaskSpec
 
 
-@dataclass
+# No defaults for the keys config/abrupt_learning.yaml sets: the YAML is their one source
+# (the schema, workflow/schemas/abrupt_learning.schema.yaml, describes them).
+@dataclass(kw_only=True)
 class RuleConfig:
-    lr: float = 1e-3
-    n_steps: int = 2000
+    lr: float                        # learning rate of this rule
+    n_steps: int                     # training steps
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TrainConfig:
-    task: str = "flipflop"
-    rule: str = "bptt"
-    N: int = 32
-    alpha: float = 0.5
-    batch: int = 16
-    probe_batch: int = 16
-    n_seeds: int = 2
-    gains: list = field(default_factory=lambda: [0.5, 1.5])
-    lams: list = field(default_factory=lambda: [0.0, 0.1])
-    eval_every: int = 25
-    clip: float = 1.0
-    snap_every: int = 10
-    ckpt_every: int = 10
-    tasks: list = field(default_factory=lambda: ["addition", "evidence", "flipflop"])
-    rules: list = field(default_factory=lambda: ["bptt", "rflo"])
-    bptt: RuleConfig = field(default_factory=RuleConfig)
-    rflo: RuleConfig = field(default_factory=lambda: RuleConfig(lr=3e-3))
-    task_spec: TaskSpec = field(default_factory=TaskSpec)
-    optimizer: str = "adam"          # "adam", or "sgd" with momentum (the authors' public RNN code)
-    momentum: float = 0.9            # SGD only
+    task: str                        # the task of this job (the rule's wildcard)
+    rule: str                        # the learning rule of this job (the rule's wildcard)
+    N: int                           # units
+    alpha: float                     # dt / tau
+    batch: int
+    probe_batch: int
+    n_seeds: int
+    gains: list
+    lams: list
+    eval_every: int
+    clip: float
+    snap_every: int
+    ckpt_every: int
+    tasks: list
+    rules: list
+    bptt: RuleConfig
+    rflo: RuleConfig
+    task_spec: TaskSpec
+    optimizer: str                   # "adam", or "sgd" with momentum (the authors' public RNN code)
+    momentum: float                  # SGD only
     seed: int = 0
 
 
@@ -76,17 +78,17 @@ def train(cfg: TrainConfig, out: Path) -> None:
 
 
 # ------------------------------------------------------------------ analyse
-@dataclass
+@dataclass(kw_only=True)
 class AnalyseConfig:
-    detect: DetectSpec = field(default_factory=DetectSpec)   # plateau / drop / GR thresholds
-    fp_rule: str = "bptt"             # fixed points of this rule's seed-0 networks
-    fp_starts: int = 64
-    fp_steps: int = 1000
-    fp_lr: float = 0.01
-    q_tol: float = 1e-6
-    fp_tol: float = 0.05
-    fp_every: int = 1                 # analyse every fp_every-th parameter snapshot
-    fp_end_tasks: list = field(default_factory=lambda: ["flipflop"])   # fixed points of every final network
+    detect: DetectSpec                # plateau / drop / GR thresholds
+    fp_rule: str                      # fixed points of this rule's seed-0 networks
+    fp_starts: int
+    fp_steps: int
+    fp_lr: float
+    q_tol: float
+    fp_tol: float
+    fp_every: int                     # analyse every fp_every-th parameter snapshot
+    fp_end_tasks: list                # fixed points of every final network
     seed: int = 0
 
 
@@ -261,13 +263,13 @@ def read_fixed(path: Path, grid=None) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ figures
-@dataclass
+@dataclass(kw_only=True)
 class FiguresConfig:
-    lam_ref: float = 0.1
-    plateau_gains: list = field(default_factory=list)   # (the claims section, passed whole by the rule)
-    strong_gains: list = field(default_factory=list)
-    tasks: list = field(default_factory=list)
-    attractor_task: str = "flipflop"
+    lam_ref: float
+    plateau_gains: list               # (the claims section, passed whole by the rule)
+    strong_gains: list
+    tasks: list
+    attractor_task: str
     seed: int = 0
 
 
@@ -288,13 +290,13 @@ def figures(cfg: FiguresConfig, trains: list[Path], runs: Path, fixed: Path, poi
 
 
 # ------------------------------------------------------------------- claims
-@dataclass
+@dataclass(kw_only=True)
 class ClaimsConfig:
-    lam_ref: float = 0.1              # the regulariser strength compared with lambda = 0
-    plateau_gains: list = field(default_factory=lambda: [0.7])   # abrupt, GR, speed-up claims
-    strong_gains: list = field(default_factory=lambda: [2.0])    # strong-coupling claim (g >= 1.5)
-    tasks: list = field(default_factory=lambda: ["addition", "evidence"])   # tasks with a silent plateau
-    attractor_task: str = "flipflop"  # the attractor claim: networks of this task holding all memories
+    lam_ref: float                    # the regulariser strength compared with lambda = 0
+    plateau_gains: list               # abrupt, GR, speed-up claims
+    strong_gains: list                # strong-coupling claim (g >= 1.5)
+    tasks: list                       # tasks with a silent plateau
+    attractor_task: str               # the attractor claim: networks of this task holding all memories
     scale: str = "quick"
     # the config's train section (tasks, rules, n_seeds, gains, lams): the grid runs.csv must
     # cover; empty: every combination of the values the table itself holds

@@ -33,14 +33,15 @@ N_IN = {"addition": 2, "evidence": 2, "flipflop": 3}
 N_OUT = {"addition": 1, "evidence": 1, "flipflop": 3}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TaskSpec:
-    T: int = 60                 # trial length in steps
-    stim_frac: float = 0.25     # inputs (pulses, evidence) come before stim_frac * T
-    go_frac: float = 0.75       # go cue at go_frac * T; the response window follows
-    mu: float = 0.25            # evidence: mean drift per step
-    sigma: float = 1.0          # evidence: noise per step
-    p_flip: float = 0.05        # flip-flop: pulse probability per step and channel
+    """The tasks' parameters; no defaults: config/abrupt_learning.yaml (train.task_spec) sets them."""
+    T: int                      # trial length in steps
+    stim_frac: float            # inputs (pulses, evidence) come before stim_frac * T
+    go_frac: float              # go cue at go_frac * T; the response window follows
+    mu: float                   # evidence: mean drift per step
+    sigma: float                # evidence: noise per step
+    p_flip: float               # flip-flop: pulse probability per step and channel
 
 
 def _go_window(spec: TaskSpec, B: int):

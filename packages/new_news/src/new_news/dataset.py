@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
@@ -221,11 +221,12 @@ def rule_item(domain: str, k: int, seed: int) -> dict:
 
 
 # ----------------------------------------------------------------------------- the data set
-@dataclass
+@dataclass(kw_only=True)
 class DatasetConfig:
-    domains: list[str] = field(default_factory=lambda: list(DOMAINS))
-    authored_per_domain: int = 5       # first n authored items of each domain (5 = all 25)
-    rule_per_domain: int = 0           # templated items per domain
+    """No defaults for the keys config/new_news.yaml (dataset) sets: the YAML is their one source."""
+    domains: list[str]                 # of DOMAINS
+    authored_per_domain: int           # first n authored items of each domain (5 = all 25)
+    rule_per_domain: int               # templated items per domain
     seed: int = 0
 
 

@@ -279,11 +279,11 @@ def figures(cfg: FiguresConfig, summary: Path, table: Path, protocols_fig: Path,
     figs.scaling_figure(s, scaling_fig)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ClaimsConfig:
     scale: str = "quick"
-    gap_margin: float = 0.10     # "a clear margin": ICL beats naive FT by >= 10 points
-    level: float = 0.95          # of the paired bootstrap intervals (computed by the analyse stage)
+    gap_margin: float            # "a clear margin": ICL beats naive FT by >= 10 points (YAML: claims)
+    level: float                 # of the paired bootstrap intervals (computed by the analyse stage)
     seed: int = 0
 
 
