@@ -82,13 +82,13 @@ def use_xavier() -> None:
 
 
 def spec(opt: str, lr: float, seeds, gains, lams, n_steps: int):
-    from abrupt_learning import tasks, train
+    from abrupt_learning import train
 
     full = opt == "sgd"
     return train.GridSpec(task="addition", rule="bptt", N=base.N, alpha=base.ALPHA,
                           batch=base.TRAIN_TRIALS if full else 16, probe_batch=16, n_steps=n_steps,
                           eval_every=base.EVAL_EVERY, lr=lr, clip=0.0 if full else 1.0, seeds=tuple(seeds),
-                          gains=tuple(gains), lams=tuple(lams), task_spec=tasks.TaskSpec(T=base.T),
+                          gains=tuple(gains), lams=tuple(lams), task_spec=base.task_spec(),
                           snap_every=10 ** 9, ckpt_every=100, optimizer=opt, momentum=0.9,
                           train_trials=base.TRAIN_TRIALS if full else 0)
 
@@ -105,9 +105,9 @@ def train(name: str, sp, out: Path) -> tuple[dict, float]:
 
 
 def table(name: str, z: dict):
-    from abrupt_learning.stages import AnalyseConfig, run_table
+    from abrupt_learning.stages import run_table
 
-    rt = run_table(z, AnalyseConfig(detect=base.detect_spec(), fp_end_tasks=[]))
+    rt = run_table(z, base.analyse_config())
     rt.insert(0, "setting", name)
     rt["finite"] = np.isfinite(np.asarray(z["L"])).all(axis=1)[rt.net.to_numpy()]
     rt["final_probe_loss"] = np.asarray(z["probe_loss"])[rt.net.to_numpy(), -1]

@@ -87,6 +87,15 @@ def detect_spec():
                       gr_factor=3.0)
 
 
+def analyse_config():
+    """The detector of the pilots; no end-of-training fixed points (fp_end_tasks empty), so the fp_*
+    values are not used."""
+    from abrupt_learning.stages import AnalyseConfig
+
+    return AnalyseConfig(detect=detect_spec(), fp_end_tasks=[], fp_rule="bptt", fp_starts=64, fp_steps=1000,
+                         fp_lr=0.01, q_tol=1e-6, fp_tol=0.05, fp_every=1)
+
+
 def task_spec():
     """The pilot's task parameters (addition: p_flip is unused), as the pilot ran them."""
     from abrupt_learning import tasks
@@ -116,11 +125,9 @@ def run_setting(name: str, out: Path) -> float:
 
 def summarise(name: str, z: dict) -> tuple[pd.DataFrame, dict]:
     from abrupt_learning import claims
-    from abrupt_learning.stages import AnalyseConfig, run_table
+    from abrupt_learning.stages import run_table
 
-    # no end-of-training fixed points (fp_end_tasks empty): the fp_* values are not used
-    rt = run_table(z, AnalyseConfig(detect=detect_spec(), fp_end_tasks=[], fp_rule="bptt", fp_starts=64,
-                                    fp_steps=1000, fp_lr=0.01, q_tol=1e-6, fp_tol=0.05, fp_every=1))
+    rt = run_table(z, analyse_config())
     rt.insert(0, "setting", name)
     rt["final_probe_loss"] = np.asarray(z["probe_loss"])[rt.net.to_numpy(), -1]   # held-out trials
     has_ref = bool(np.isclose(rt.lam, LAM_REF).any())
