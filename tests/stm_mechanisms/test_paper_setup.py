@@ -149,17 +149,39 @@ def test_onset_of_exponential_saturation_is_recovered():
 
 def test_logistic_midpoint_is_recovered():
     assert A.midpoint(X, A.logistic(X, 150.0, -0.03)) == pytest.approx(150.0, abs=0.5)
+    assert A.midpoint(X, A.logistic(X, 150.0, -0.03), starts="grid") == pytest.approx(150.0, abs=0.5)
     assert np.isnan(A.midpoint(X, np.zeros(len(X))))
+
+
+def test_the_authors_single_start_and_the_grid_of_starts():
+    """The authors' estimator fits from the single start (0.1, 0.1) (plot_nopost.py); the grid keeps
+    the best least-squares fit over more starts, so its residual is never larger."""
+    rng = np.random.default_rng(3)
+    for x0, a in ((60.0, 0.01), (150.0, 0.005), (250.0, 0.03)):
+        y = np.clip(A.exp_saturation(X, x0, a) + rng.normal(0, 0.15, len(X)), 0, 1)
+        sse = {}
+        for st in ("paper", "grid"):
+            p = A.best_fit(A.exp_saturation, X, y, A.start_points(X, (0.003, 0.03), st))
+            sse[st] = float(np.sum((A.exp_saturation(X, *p) - y) ** 2))
+            assert A.onset(X, y, starts=st) == pytest.approx(float(p[0]))
+        assert sse["grid"] <= sse["paper"] + 1e-12
+    assert A.start_points(X, (0.003,), "paper") == [(0.1, 0.1)]
+    with pytest.raises(ValueError, match="paper, grid"):
+        A.onset(X, np.linspace(0, 1, len(X)), starts="best")
 
 
 def test_power_law_exponent_is_recovered_within_its_standard_error():
     rng = np.random.default_rng(1)
     x0 = np.geomspace(30, 300, 12)
     lr = 0.5 * x0 ** -2.72 * np.exp(rng.normal(0, 0.1, len(x0)))
-    fit = A.power_fit(np.r_[lr, 1e-9, 0.3], np.r_[x0, 500.0, 10.0])  # outside 30-300 ms: left out
+    fit = A.power_fit(np.r_[lr, 1e-9, 0.3], np.r_[x0, 500.0, 10.0], 30.0, 300.0)  # outside the window: left out
     assert fit["n"] == 12 and fit["stderr"] < 0.15
     assert abs(fit["slope"] + 2.72) < 2 * fit["stderr"]
     assert A.power_fit([0.1, 0.01], [40.0, 90.0])["n"] == 2 and np.isnan(A.power_fit([0.1], [40.0])["slope"])
+    # the authors' estimator (the default): every x0 > 0; a negative or zero onset (a fit before the
+    # first delay) or a skipped lr (nan) is left out
+    auth = A.power_fit(np.r_[lr, 1e-9, 0.3, 0.2, 0.1], np.r_[x0, 500.0, 10.0, -5.0, np.nan])
+    assert auth["n"] == 14
 
 
 def test_boundary_points_from_an_index_recover_a_known_exponent():

@@ -15,7 +15,9 @@ lr 0.01 ... 0.316) had been seen, nothing else.
    package's ``exp_saturation``) to the paper's failed fractions at lr 0.1 (about 0, 0.12, 0.25,
    0.75, 0.88 at 0, 100, 200, 300, 400 ms; shared/notes/stm_mechanisms.md).  Each replicate draws
    the failed count of every (lr, delay) cell as Binomial(n_seeds, p) and applies the package's
-   estimator unchanged (``analysis.onset`` per lr, ``analysis.power_fit`` over x0 in 30-300 ms).
+   estimator as it was when this ran (``analysis.onset`` per lr with ``starts="grid"``,
+   ``analysis.power_fit`` over x0 in 30-300 ms; both are arguments below since the package moved to
+   the authors' exact estimator: one start, every x0 > 0).
    1,000 replicates per design (300 for ``paper``, whose 30 lrs cost 4x more):
    * ``paper``: the paper's 30 log-spaced lrs 1e-3-0.316, 100 seeds, 21 delays 0-400 ms;
    * ``quick``: our 8 lrs 0.01-0.316, 6 seeds, the same delays;
@@ -70,8 +72,8 @@ def simulate(lrs, n_seeds: int, x0_ref: float, a: float, reps: int, rng) -> pd.D
     rows = []
     for r in range(reps):
         k = rng.binomial(n_seeds, p)
-        x0_hat = [A.onset(DELAYS, k[i] / n_seeds) for i in range(len(lrs))]
-        f = A.power_fit(lrs, x0_hat)
+        x0_hat = [A.onset(DELAYS, k[i] / n_seeds, starts="grid") for i in range(len(lrs))]
+        f = A.power_fit(lrs, x0_hat, 30.0, 300.0)
         rows.append(dict(rep=r, slope=f["slope"], stderr=f["stderr"], n_lrs=f["n"]))
     return pd.DataFrame(rows)
 
@@ -149,8 +151,8 @@ def bootstrap(index: pd.DataFrame, reps: int, rng) -> dict:
         x0 = []
         for lr in lrs:
             fr = [1.0 - rng.choice(cells[(lr, d)], size=len(cells[(lr, d)])).mean() for d in DELAYS]
-            x0.append(A.onset(DELAYS, np.array(fr)))
-        f = A.power_fit(np.array(lrs), x0)
+            x0.append(A.onset(DELAYS, np.array(fr), starts="grid"))
+        f = A.power_fit(np.array(lrs), x0, 30.0, 300.0)
         slopes.append(f["slope"] if f["n"] >= 3 else np.nan)
     s = np.array(slopes)
     ok = s[np.isfinite(s)]
@@ -167,7 +169,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(25)
     index = pd.read_csv(args.index)
-    observed = A.power_fit(*A.boundary_points(index)[["lr", "x0_ms"]].to_numpy().T)
+    observed = A.power_fit(*A.boundary_points(index, starts="grid")[["lr", "x0_ms"]].to_numpy().T, 30.0, 300.0)
     x0_ref, a = paper_world()
     out = {"paper_world": dict(x0_at_lr_0_1_ms=x0_ref, a_per_ms=a), "observed_slope": observed["slope"],
            "designs": {}}

@@ -239,32 +239,43 @@ def best_fit(f, x, y, starts):
     return best
 
 
-def onset(delay_ms, failed, min_max: float = 0.1) -> float:
+FIT_STARTS = ("paper", "grid")
+PAPER_START = (0.1, 0.1)   # the authors' curve_fit p0 (plot_nopost.py), for both fits
+
+
+def start_points(x, second, starts: str) -> list:
+    """``paper``: the authors' single start; ``grid``: that start plus a grid of onsets/midpoints
+    over the delays (the best least-squares fit wins)."""
+    if starts not in FIT_STARTS:
+        raise ValueError(f"fit starts must be one of {', '.join(FIT_STARTS)}, got {starts!r}")
+    grid = [(x0, v) for x0 in np.linspace(x.min(), x.max(), 9) for v in second] if starts == "grid" else []
+    return [PAPER_START] + grid
+
+
+def onset(delay_ms, failed, min_max: float = 0.1, starts: str = "paper") -> float:
     """Onset ``x0`` (ms) of an exponential-saturation fit to the failed fraction
     against the delay; nan when the failed fraction never reaches ``min_max``
     (the paper skips that learning rate) or no fit converges."""
     x, y = np.asarray(delay_ms, float), np.asarray(failed, float)
     if not len(y) or y.max() < min_max:
         return np.nan
-    starts = [(0.1, 0.1)] + [(x0, a) for x0 in np.linspace(x.min(), x.max(), 9) for a in (0.003, 0.03)]
-    p = best_fit(exp_saturation, x, y, starts)
+    p = best_fit(exp_saturation, x, y, start_points(x, (0.003, 0.03), starts))
     return float(p[0]) if p is not None else np.nan
 
 
-def midpoint(delay_ms, frac, min_max: float = 0.1) -> float:
+def midpoint(delay_ms, frac, min_max: float = 0.1, starts: str = "paper") -> float:
     """Midpoint ``x0`` (ms) of a logistic fit to a fraction against the delay
     (the paper's slow-point boundary); nan when the fraction never reaches
     ``min_max`` or no fit converges."""
     x, y = np.asarray(delay_ms, float), np.asarray(frac, float)
     if not len(y) or y.max() < min_max:
         return np.nan
-    starts = [(0.1, 0.1)] + [(x0, k) for x0 in np.linspace(x.min(), x.max(), 9) for k in (-0.05, -0.01, 0.01)]
-    p = best_fit(logistic, x, y, starts)
+    p = best_fit(logistic, x, y, start_points(x, (-0.05, -0.01, 0.01), starts))
     return float(p[0]) if p is not None else np.nan
 
 
 def boundary_points(index: pd.DataFrame, what: str = "failed", min_max: float = 0.1,
-                    lr_min: float = 0.0) -> pd.DataFrame:
+                    lr_min: float = 0.0, starts: str = "paper") -> pd.DataFrame:
     """Per learning rate (>= ``lr_min``): the failed fraction's onset
     (``what="failed"``, the no-solution boundary) or the slow-point fraction's
     midpoint (``what="slow_point"``: slow-point-manifold networks among all
@@ -276,23 +287,24 @@ def boundary_points(index: pd.DataFrame, what: str = "failed", min_max: float = 
         per = g.groupby("delay_ms")
         if what == "failed":
             frac = 1.0 - per["learned"].mean()
-            x0 = onset(frac.index.to_numpy(), frac.to_numpy(), min_max)
+            x0 = onset(frac.index.to_numpy(), frac.to_numpy(), min_max, starts)
         elif what == "slow_point":
             frac = per["mechanism"].apply(lambda m: float((m == "slow_point").mean()))
-            x0 = midpoint(frac.index.to_numpy(), frac.to_numpy(), min_max)
+            x0 = midpoint(frac.index.to_numpy(), frac.to_numpy(), min_max, starts)
         else:
             raise ValueError(f"what must be failed or slow_point, got {what!r}")
         rows.append(dict(lr=float(lr), x0_ms=x0, max_fraction=float(frac.max())))
     return pd.DataFrame(rows, columns=["lr", "x0_ms", "max_fraction"])
 
 
-def power_fit(lr, x0_ms, lo: float = 30.0, hi: float = 300.0) -> dict:
-    """The paper's exponent: OLS of log lr on log x0 over ``lo <= x0 <= hi`` ms;
-    slope, its standard error, R^2 and the number of learning rates used."""
+def power_fit(lr, x0_ms, lo: float = 0.0, hi: float = np.inf) -> dict:
+    """The paper's exponent: OLS of log lr on log x0 over ``x0 > 0`` and ``lo <= x0 <= hi`` ms
+    (the authors' plot_nopost.py keeps every x0 > 0: ``lo = 0``, ``hi = inf``); slope, its
+    standard error, R^2 and the number of learning rates used."""
     from scipy import stats
 
     lr, x0 = np.asarray(lr, float), np.asarray(x0_ms, float)
-    keep = np.isfinite(x0) & (x0 >= lo) & (x0 <= hi) & (lr > 0)
+    keep = np.isfinite(x0) & (x0 > 0) & (x0 >= lo) & (x0 <= hi) & (lr > 0)
     if keep.sum() < 3 or np.ptp(x0[keep]) == 0:
         return dict(slope=np.nan, stderr=np.nan, r2=np.nan, n=int(keep.sum()), intercept=np.nan)
     r = stats.linregress(np.log(x0[keep]), np.log(lr[keep]))

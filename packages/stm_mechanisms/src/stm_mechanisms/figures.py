@@ -22,8 +22,9 @@ class FiguresConfig:
     task: TaskConfig  # the task section (the rule passes it)
     momentum: float
     min_fraction: float  # the paper skips a learning rate whose fraction stays below this
-    x0_lo_ms: float  # the paper's fit window of the boundary (ms)
+    x0_lo_ms: float  # boundary points with x0 > 0 and lo <= x0 <= hi (ms) enter the power-law fit
     x0_hi_ms: float
+    fit_starts: str  # "paper": the authors' single curve_fit start; "grid": best of a grid of starts
     sp_lr_min: float  # slow-point boundary: learning rates from this one up
     sweep: dict = field(default_factory=dict)   # the sweep section: the index's grid (else rasters.npz's)
     seed: int = 0
@@ -34,8 +35,8 @@ def plot_phase(idx: pd.DataFrame, cfg: FiguresConfig, path: Path) -> None:
     slow-point midpoints."""
     succ = success_table(idx)
     delays = sorted(idx["delay"].unique())
-    ns = boundary_points(idx, "failed", cfg.min_fraction)
-    sp = boundary_points(idx, "slow_point", cfg.min_fraction, cfg.sp_lr_min)
+    ns = boundary_points(idx, "failed", cfg.min_fraction, starts=cfg.fit_starts)
+    sp = boundary_points(idx, "slow_point", cfg.min_fraction, cfg.sp_lr_min, cfg.fit_starts)
     fit = power_fit(ns["lr"], ns["x0_ms"], cfg.x0_lo_ms, cfg.x0_hi_ms)
 
     fig, ax = subplots(1, 1, 5.2, 4.0)
@@ -56,7 +57,7 @@ def plot_phase(idx: pd.DataFrame, cfg: FiguresConfig, path: Path) -> None:
         if len(ok):
             ax.plot(d_pos(ok["x0_ms"].to_numpy()), lr_pos(ok["lr"].to_numpy()), mk, ms=5, label=lab)
     if np.isfinite(fit["slope"]):
-        xx = np.linspace(cfg.x0_lo_ms, cfg.x0_hi_ms, 50)
+        xx = np.linspace(max(cfg.x0_lo_ms, 1.0), min(cfg.x0_hi_ms, max(delays) * cfg.task.dt_ms), 50)
         yy = np.exp(fit["intercept"]) * xx ** fit["slope"]
         inside = (yy >= lrs.min()) & (yy <= lrs.max())
         ax.plot(d_pos(xx[inside]), lr_pos(yy[inside]), "w--", lw=1)
