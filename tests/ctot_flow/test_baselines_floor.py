@@ -8,7 +8,7 @@ import ctot_flow  # noqa: F401  (POT backend switches)
 from ctot_flow.flow import PairSampler, TrainConfig, cfm_target, ot_pair, tcfm_matcher, tcfm_target, train_flow
 from ctot_flow.metrics import wasserstein
 from ctot_flow.processes import LINEAR_V, Process, observe
-from ctot_flow.stages import sampling_floor
+from ctot_flow.simulation import sampling_floor
 
 
 def _batch(n=64, seed=0):

@@ -109,7 +109,7 @@ def test_mlp_shapes():
 
 
 def test_start_samples_use_only_what_each_method_knows():
-    from ctot_flow.stages import start_samples
+    from ctot_flow.evaluation import start_samples
 
     obs = {**_linear_data(), "n_windows": 5}
     rng = np.random.default_rng(0)

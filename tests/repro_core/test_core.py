@@ -282,6 +282,93 @@ def test_stage_help_lists_parameter_keys(capsys):
     assert "n: int, required" in out and "seed: int, default 0" in out and "inputs: src" in out
 
 
+
+_TWO_SECTION_SCHEMA = """
+type: object
+$defs:
+  posint: {type: integer, minimum: 1, description: "A positive integer (the $ref's own description)."}
+properties:
+  task:
+    type: object
+    properties:
+      n_inputs: {$ref: "#/$defs/posint", description: "Inputs of the task (the task section's key)."}
+  fit:
+    type: object
+    properties:
+      lr: {type: number, description: "Learning rate of the fit (the fit section's key)."}
+      steps: {$ref: "#/$defs/posint"}
+  sweep:
+    type: object
+    properties:
+      lr: {type: number, description: "Learning rate of the sweep."}
+  other:
+    type: object
+    properties:
+      lr: {type: number, description: "Learning rate of another section."}
+"""
+_TWO_SECTION_STAGES = """
+from dataclasses import dataclass
+
+from repro_core.cli import Stage
+
+
+@dataclass
+class FitCfg:
+    lr: float
+    steps: int
+    n_inputs: int
+    seed: int
+
+
+@dataclass
+class FreeCfg:
+    lr: float
+    seed: int
+
+
+def fit(cfg, out):
+    pass
+
+
+STAGES = {"fit": Stage(fit, FitCfg, outputs=("out",), section="fit"),
+          "free": Stage(fit, FreeCfg, outputs=("out",))}
+"""
+
+
+def test_stage_help_describes_keys_of_every_section_it_reads(tmp_path, capsys):
+    """Issue 31: `python -m <paper> <stage> --help` prints the schema description of every key the
+    stage's dataclass takes: its own section's keys, keys the rule adds from another section of the
+    paper's config (here n_inputs from task), and the global config's seed; a key whose nearest
+    occurrences disagree (lr in three sections, for a stage without a section) gets none."""
+    import importlib.util
+
+    (tmp_path / "workflow" / "schemas").mkdir(parents=True)
+    (tmp_path / "workflow" / "schemas" / "twosec.schema.yaml").write_text(_TWO_SECTION_SCHEMA)
+    (tmp_path / "workflow" / "schemas" / "config.schema.yaml").write_text(
+        "type: object\nproperties:\n  seed: {type: integer, description: \"Global seed of the run.\"}\n"
+        "  twosec: {type: object, description: \"This paper's section.\"}\n")
+    src = tmp_path / "packages" / "twosec" / "src" / "twosec"
+    src.mkdir(parents=True)
+    (src / "stages.py").write_text(_TWO_SECTION_STAGES)
+    spec = importlib.util.spec_from_file_location("twosec_stages", src / "stages.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    with pytest.raises(SystemExit):
+        main(module.STAGES, ["fit", "--help"], prog="twosec")
+    out = " ".join(capsys.readouterr().out.split())
+    assert "lr: float, required Learning rate of the fit (the fit section's key)." in out
+    assert "steps: int, required A positive integer (the $ref's own description)." in out
+    assert "n_inputs: int, required Inputs of the task (the task section's key)." in out
+    assert "seed: int, required Global seed of the run." in out
+    assert "Learning rate of the sweep" not in out
+
+    with pytest.raises(SystemExit):
+        main(module.STAGES, ["free", "--help"], prog="twosec")
+    out = " ".join(capsys.readouterr().out.split())
+    assert "lr: float, required seed: int, required Global seed of the run." in out
+    assert "Learning rate" not in out
+
 def test_check_config_names_file_line_and_column(tmp_path, capsys):
     from repro_core.__main__ import main as core_main
 

@@ -4,8 +4,9 @@ coarse, noisy snapshots.
 Modules: :mod:`.processes` (synthetic processes with known truth),
 :mod:`.labels` (partial-OT time labels, temporal kernel smoothing),
 :mod:`.flow` (flow-matching MLP, training, ODE integration),
-:mod:`.metrics` (Wasserstein distances), :mod:`.stages` (workflow stages),
-:mod:`.claims`, :mod:`.figures`.
+:mod:`.metrics` (Wasserstein distances), :mod:`.simulation`, :mod:`.training`,
+:mod:`.evaluation` (the simulate, train and evaluate stages' work), :mod:`.stages` (workflow
+stages: wiring only), :mod:`.claims`, :mod:`.figures`.
 """
 
 import os

@@ -1,7 +1,7 @@
 """Claims of CT-OT Flow, each computed from our evaluation results.
 
 Context: {"main": {dataset: [eval result per training seed]}, "sweep": {noise level: [...]}}
-(see :func:`ctot_flow.stages.evaluate`).
+(see :func:`ctot_flow.evaluation.evaluate`).
 
 Every comparison is over the training seeds (the data are the same for every seed): per seed the
 ratio of CT-OT Flow's error to a baseline's, and the 95% t-interval of the mean log ratio over

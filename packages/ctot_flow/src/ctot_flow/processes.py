@@ -25,6 +25,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from repro_core.seeding import derive_seed
+
+def named_rng(seed: int, *names) -> np.random.Generator:
+    """A generator for a named sub-task; numpy-only stages skip seed_everything,
+    which imports torch (seconds per job on a loaded machine)."""
+    return np.random.default_rng(derive_seed(seed, *names))
+
+
 PROCESSES = ("half_circle", "branching", "ou", "linear")
 DETERMINISTIC = {"half_circle": True, "branching": True, "ou": False, "linear": True}
 

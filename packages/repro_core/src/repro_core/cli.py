@@ -20,6 +20,7 @@ config dataclass and the names of its input and output paths.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import json
 import os
@@ -138,38 +139,94 @@ def schema_file(fn: Callable[..., Any], prog: str) -> Path | None:
     return None
 
 
-def section_schema(schema: Mapping[str, Any], section: str) -> dict:
-    """The (``$ref``- and ``allOf``-resolved) schema of a dotted ``section`` of a paper's schema;
-    {} where the schema has no such section."""
-    def resolve(node):
-        node = dict(node or {})
-        while "$ref" in node:
-            ref = node.pop("$ref")
-            target = schema
-            for part in ref.lstrip("#/").split("/"):
-                target = target.get(part, {})
-            node = {**target, **node}
-        for sub in node.pop("allOf", []):
-            sub = resolve(sub)
-            node = {**sub, **node, "properties": {**sub.get("properties", {}), **node.get("properties", {})}}
-        return node
-
-    node = resolve(schema)
-    for part in [p for p in section.split(".") if p]:
-        node = resolve(node.get("properties", {}).get(part, {}))
+def _resolve(node: Mapping[str, Any] | None, schema: Mapping[str, Any]) -> dict:
+    """``node`` with its ``$ref`` (into ``schema``) and ``allOf`` parts merged in."""
+    node = dict(node or {})
+    while "$ref" in node:
+        ref = node.pop("$ref")
+        target = schema
+        for part in ref.lstrip("#/").split("/"):
+            target = target.get(part, {})
+        node = {**target, **node}
+    for sub in node.pop("allOf", []):
+        sub = _resolve(sub, schema)
+        node = {**sub, **node, "properties": {**sub.get("properties", {}), **node.get("properties", {})}}
     return node
 
 
+def section_schema(schema: Mapping[str, Any], section: str) -> dict:
+    """The (``$ref``- and ``allOf``-resolved) schema of a dotted ``section`` of a paper's schema;
+    {} where the schema has no such section."""
+    node = _resolve(schema, schema)
+    for part in [p for p in section.split(".") if p]:
+        node = _resolve(node.get("properties", {}).get(part, {}), schema)
+    return node
+
+
+def _described_keys(node: Mapping[str, Any], schema: Mapping[str, Any], depth: int = 0):
+    """(depth, key, description) of every described key below a resolved schema ``node``: its
+    properties, and those of its additionalProperties, patternProperties, items and
+    oneOf/anyOf branches, recursively."""
+    if depth > 12:
+        return
+    for key, child in (node.get("properties") or {}).items():
+        text = _describe(child, schema)
+        if text:
+            yield depth, key, text
+        yield from _described_keys(_resolve(child, schema), schema, depth + 1)
+    subs = [node.get("additionalProperties"), node.get("items"),
+            *(node.get("patternProperties") or {}).values(), *node.get("oneOf", []), *node.get("anyOf", [])]
+    for sub in subs:
+        if isinstance(sub, Mapping):
+            yield from _described_keys(_resolve(sub, schema), schema, depth + 1)
+
+
+def _nearest_description(key: str, schema: Mapping[str, Any], section: str) -> str:
+    """The description of ``key`` found nearest the stage's ``section``: within the section
+    itself, else within its parent section (the section's siblings), and so on up to the whole
+    schema. At the first level where the key is found, the description of its shallowest
+    occurrences is taken, or "" where those disagree (ambiguous)."""
+    parts = [p for p in section.split(".") if p]
+    for n in range(len(parts), -1, -1):
+        found = [(d, text) for d, k, text in _described_keys(section_schema(schema, ".".join(parts[:n])), schema)
+                 if k == key]
+        if found:
+            top = min(d for d, _ in found)
+            texts = {text for d, text in found if d == top}
+            return texts.pop() if len(texts) == 1 else ""
+    return ""
+
+
 def key_descriptions(stage: Stage, prog: str) -> dict[str, str]:
-    """key -> the schema's description of it, for the stage's config section."""
-    if not stage.section or not prog:
+    """key -> its schema description, for every key of the stage's config dataclass (or, for a
+    stage without one, of its config section). The rules build a stage's params from its own
+    section, other sections of the paper's config and the global config (seed, device, scale), so
+    a key is looked up: as a property of the stage's section; then in the global config's schema
+    (workflow/schemas/config.schema.yaml: the seed and device every rule passes); then nearest the
+    section in the paper's schema (see _nearest_description)."""
+    if not prog:
         return {}
     f = schema_file(stage.fn, prog)
     if f is None:
         return {}
     schema = _load_schema(str(f))
-    props = section_schema(schema, stage.section).get("properties", {})
-    return {k: _describe(v, schema) for k, v in props.items()}
+    own = section_schema(schema, stage.section).get("properties", {}) if stage.section else {}
+    top = f.parent / "config.schema.yaml"
+    global_props = {k: v for k, v in (_load_schema(str(top)).get("properties", {}) if top.exists() else {}).items()
+                    if v.get("type") != "object"}  # the papers' own sections are not global keys
+    if stage.config is not None and dataclasses.is_dataclass(stage.config):
+        keys = [fl.name for fl in dataclasses.fields(stage.config)]
+    else:
+        keys = list(own)
+    out = {}
+    for key in keys:
+        if key in own:
+            out[key] = _describe(own[key], schema)
+        elif key in global_props:
+            out[key] = _describe(global_props[key], {})
+        else:
+            out[key] = _nearest_description(key, schema, stage.section)
+    return {k: v for k, v in out.items() if v}
 
 
 @functools.lru_cache(maxsize=None)
