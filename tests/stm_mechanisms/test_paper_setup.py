@@ -14,6 +14,8 @@ from stm_mechanisms import analysis as A
 from stm_mechanisms import sweep as SW
 from stm_mechanisms import task as tk
 
+from tests.stm_mechanisms.test_stm_mechanisms import _ring
+
 
 # ------------------------------------------------------------------ network
 def test_paper_init_biases_xavier_uniform_zero_diagonal():
@@ -210,14 +212,6 @@ def test_boundary_points_from_an_index_recover_a_known_exponent():
 
 
 # ------------------------------------------------------------------ the paper's FFT classifier
-def _ring(omega=2 * np.pi / 25, dt=0.2):
-    def F(x):
-        r2 = jnp.sum(x ** 2)
-        c, s = jnp.cos(omega), jnp.sin(omega)
-        x = x * (1 + dt * (1 - r2))
-        return jnp.array([c * x[0] - s * x[1], s * x[0] + c * x[1]])
-    return F
-
 
 def test_corrcoef_classifier_separates_a_cycle_from_a_slow_point():
     emb = np.random.default_rng(1).normal(size=(2, 5))
