@@ -35,6 +35,10 @@ lr 0.01 ... 0.316) had been seen, nothing else.
    networks at lrs >= 0.005 as ``(1 - eps) / (1 + exp(k (d - x0(lr))))`` with
    ``x0(lr) = c lr^(-1/beta)`` (paper: 4.05).  A model check, not a claim (the claims keep the
    paper's estimator).
+Added 2026-12-07 20:30 UTC: ``--estimator paper`` reruns parts 1 and 3 with the package's estimator as
+it is now (the authors' exact one: a single curve_fit start, every x0 > 0); ``grid30`` (the default)
+is the estimator these criteria were fixed with.  Same pass conditions.
+
 3. **Seed bootstrap of our own estimate**: resample the seeds of every (lr, delay) cell with
    replacement (1,000 times), rerun the paper's estimator: the spread of our slope at 6 seeds.
 """
@@ -66,14 +70,18 @@ def paper_world() -> tuple[float, float]:
     return float(p[0]), float(p[1])
 
 
+ESTIMATORS = {"grid30": dict(starts="grid", lo=30.0, hi=300.0), "paper": dict(starts="paper", lo=0.0, hi=np.inf)}
+EST = ESTIMATORS["grid30"]
+
+
 def simulate(lrs, n_seeds: int, x0_ref: float, a: float, reps: int, rng) -> pd.DataFrame:
     x0 = x0_ref * (lrs / 0.1) ** (-1.0 / PAPER_BETA)
     p = A.exp_saturation(DELAYS[None, :] - x0[:, None] + 0.0, 0.0, a)          # [lr, delay]
     rows = []
     for r in range(reps):
         k = rng.binomial(n_seeds, p)
-        x0_hat = [A.onset(DELAYS, k[i] / n_seeds, starts="grid") for i in range(len(lrs))]
-        f = A.power_fit(lrs, x0_hat, 30.0, 300.0)
+        x0_hat = [A.onset(DELAYS, k[i] / n_seeds, starts=EST["starts"]) for i in range(len(lrs))]
+        f = A.power_fit(lrs, x0_hat, EST["lo"], EST["hi"])
         rows.append(dict(rep=r, slope=f["slope"], stderr=f["stderr"], n_lrs=f["n"]))
     return pd.DataFrame(rows)
 
@@ -151,8 +159,8 @@ def bootstrap(index: pd.DataFrame, reps: int, rng) -> dict:
         x0 = []
         for lr in lrs:
             fr = [1.0 - rng.choice(cells[(lr, d)], size=len(cells[(lr, d)])).mean() for d in DELAYS]
-            x0.append(A.onset(DELAYS, np.array(fr), starts="grid"))
-        f = A.power_fit(np.array(lrs), x0, 30.0, 300.0)
+            x0.append(A.onset(DELAYS, np.array(fr), starts=EST["starts"]))
+        f = A.power_fit(np.array(lrs), x0, EST["lo"], EST["hi"])
         slopes.append(f["slope"] if f["n"] >= 3 else np.nan)
     s = np.array(slopes)
     ok = s[np.isfinite(s)]
@@ -165,11 +173,15 @@ def main() -> None:
     ap.add_argument("--index", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--reps", type=int, default=1000)
+    ap.add_argument("--estimator", choices=list(ESTIMATORS), default="grid30")
     args = ap.parse_args()
+    global EST
+    EST = ESTIMATORS[args.estimator]
     args.out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(25)
     index = pd.read_csv(args.index)
-    observed = A.power_fit(*A.boundary_points(index, starts="grid")[["lr", "x0_ms"]].to_numpy().T, 30.0, 300.0)
+    observed = A.power_fit(*A.boundary_points(index, starts=EST["starts"])[["lr", "x0_ms"]].to_numpy().T,
+                           EST["lo"], EST["hi"])
     x0_ref, a = paper_world()
     out = {"paper_world": dict(x0_at_lr_0_1_ms=x0_ref, a_per_ms=a), "observed_slope": observed["slope"],
            "designs": {}}

@@ -142,6 +142,9 @@ CLAIMS = [
                     "over >= 3 learning rates with an onset x0 > 0 (the authors' estimator: one curve_fit "
                     "from (0.1, 0.1) per lr, every x0 > 0 fitted)",
           kind="paper", where="Fig. 4 (no-solution boundary, no post period)",
+          note="quick has 6 networks per (lr, delay) cell (the paper 100): two quick runs that differ only in "
+               "their initial networks give joint-fit exponents 1.55 [1.3, 1.9] and 2.71 [2.1, 3.0], so quick "
+               "does not pin the exponent down (README); batch, N and the criterion were ruled out",
           threshold="the paper's 2.72 +- 0.07 (Fig. 4), two-sided z-test at 95% with both standard errors; "
                     "the resolution condition stderr <= 0.25 x 2.72 is ours",
           evidence=lambda ctx: _slope_evidence(_paper_slope(ctx), "failure onsets x0")),
