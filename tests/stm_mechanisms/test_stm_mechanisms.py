@@ -242,7 +242,7 @@ def _figures_reject_a_cut_index(res, cut):
     repro_core.save_csv(idx.iloc[:-1], cut / "networks_index.csv")
     figs = {k: cut / f"{k}.png" for k in ("fig_phase", "fig_mechanism", "fig_rasters", "fig_bench")}
     with pytest.raises(repro_core.IncompleteTableError, match="networks_index.csv"):
-        F.figures(stage_config("stm_mechanisms", "figures"), cut / "networks_index.csv", cut / "rasters.npz", cut / "benchmark.csv",
+        F.figures(stage_config("stm_mechanisms", "figures", sweep={}), cut / "networks_index.csv", cut / "rasters.npz", cut / "benchmark.csv",
                   **figs)
     assert not any(f.exists() for f in figs.values())
 
@@ -255,7 +255,7 @@ def test_sweep_resumes_from_checkpoint(tmp_path):
     from stm_mechanisms.sweep import sweep
 
     cfg = stage_config("stm_mechanisms", "sweep", delays=[2, 3], lrs=[0.1, 1.0], n_seeds=2, n_hidden=4,
-                       n_trials=2, epochs=20, epochs_lr=0, segment=10, vmap_size=4, len_bucket=16, n_chunks=1,
+                       n_trials=2, epochs=20, epochs_lr=0, segment=10, vmap_size=4, len_bucket=16, n_chunks=1, chunk=0,
                        task=dict(dt_ms=5.0, cue=3, resp=5, post=0, off_weight=5.0))
     full = tmp_path / "full.npz"
     sweep(cfg, full)
@@ -332,7 +332,7 @@ def test_sweep_segment_longer_than_every_networks_epochs_gives_the_same_networks
     def run(segment, name):
         cfg = stage_config("stm_mechanisms", "sweep", delays=[2], lrs=[0.1, 0.3], n_seeds=2, n_hidden=4,
                            n_trials=2, epochs=12, epochs_lr=0, segment=segment, vmap_size=4, len_bucket=16,
-                           n_chunks=1, task=dict(dt_ms=5.0, cue=3, resp=5, post=0, off_weight=5.0))
+                           n_chunks=1, chunk=0, task=dict(dt_ms=5.0, cue=3, resp=5, post=0, off_weight=5.0))
         sweep(cfg, tmp_path / name)
         return repro_core.load_npz(tmp_path / name)
 

@@ -90,7 +90,7 @@ def test_claims_stage_fails_naming_the_index_when_a_network_row_is_missing(tmp_p
     index = _write(_index_frame().drop(index=7), tmp_path / "networks_index.csv")
     bench = _write(_bench_frame(), tmp_path / "benchmark.csv")
     with pytest.raises(IncompleteTableError, match="networks_index.csv") as err:
-        C.claims(stage_config("stm_mechanisms", "claims", sweep=SWEEP), index, bench, _reduced(tmp_path / "r.npz"), tmp_path / "claims.json")
+        C.claims(stage_config("stm_mechanisms", "claims", sweep=SWEEP, reduced={}), index, bench, _reduced(tmp_path / "r.npz"), tmp_path / "claims.json")
     assert "1 of 36" in str(err.value)
     assert not (tmp_path / "claims.json").exists()
 
@@ -102,7 +102,7 @@ def test_claims_stage_fails_when_the_index_is_cut_at_a_line_break(tmp_path, conf
     index = _write(_index_frame().iloc[:-2], tmp_path / "networks_index.csv")
     bench = _write(_bench_frame(), tmp_path / "benchmark.csv")
     with pytest.raises(IncompleteTableError, match="networks_index.csv"):
-        C.claims(stage_config("stm_mechanisms", "claims", sweep=SWEEP if configured else {}), index, bench, _reduced(tmp_path / "r.npz"),
+        C.claims(stage_config("stm_mechanisms", "claims", sweep=SWEEP if configured else {}, reduced={}), index, bench, _reduced(tmp_path / "r.npz"),
                  tmp_path / "claims.json")
 
 
@@ -118,7 +118,7 @@ def test_claims_cli_exits_1_naming_a_benchmark_without_its_torch_row(tmp_path):
     index = _write(_index_frame(), tmp_path / "networks_index.csv")
     bench = _write(_bench_frame().iloc[:1], tmp_path / "benchmark.csv")
     proc = subprocess.run([sys.executable, "-m", "stm_mechanisms", "claims", "--params",
-                           json.dumps({**paper_section("stm_mechanisms", "claims"), "sweep": SWEEP,
+                           json.dumps({**paper_section("stm_mechanisms", "claims"), "sweep": SWEEP, "reduced": {},
                                        "task": paper_section("stm_mechanisms", "task")}),
                            "--in", f"index={index}", "--in", f"bench={bench}",
                            "--in", f"reduced={_reduced(tmp_path / 'r.npz')}",

@@ -20,6 +20,14 @@ PAPERS = sorted(p.stem for p in (REPO / "workflow" / "rules").glob("*.smk") if p
 # Papers whose stage dataclasses still carry defaults for keys their YAML sets (the clean-up of
 # issue 31 is done paper by paper; remove a paper from here once it passes).
 DEFAULTS_NOT_YET: set = set()
+# Stage dataclass fields that still default a value the rules pass in --params (from the YAML, the
+# global config or a wildcard), counted per paper over every stage job of the smoke dry run,
+# section-less stages included (the test above sees only Stage.section keys). Known debt of issue 31;
+# the count must shrink to 0 paper by paper (a fix forces the count down here). `seed` and `scale`
+# are exempt: stages also run outside the workflow with those two.
+PARAMS_DEFAULTS_NOT_YET = {"abrupt_learning": 1, "cornn": 10, "ctot_flow": 29, "emotion_trees": 9,
+                           "icl_emergence": 32, "icl_lowfreq": 15, "icl_rational": 19, "latent_units": 2,
+                           "new_news": 42, "rl_wall": 40}
 # Schemas that give every key a description: every paper's; "config" is the top-level config.schema.yaml.
 DESCRIBED = set(PAPERS) | {"config"}
 
@@ -86,3 +94,41 @@ def test_stage_help_prints_the_schema_descriptions():
     assert "n_seeds: int, required" in out
     assert "Networks (initialisations) per delay and learning rate (paper: 100)." in out
     assert "Weight decay (paper: 1e-7)." in out
+
+
+@pytest.fixture(scope="module")
+def smoke_jobs():
+    from tests.helpers import stage_jobs
+    return stage_jobs("smoke")
+
+
+def _defaulted_params(cls, params: dict, found: set) -> None:
+    import typing
+
+    if cls is None or not dataclasses.is_dataclass(cls):
+        return
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if f.name not in params:
+            continue
+        if _has_default(f) and f.name not in ("seed", "scale"):
+            found.add(f"{cls.__name__}.{f.name}")
+        if isinstance(params[f.name], dict):
+            _defaulted_params(hints.get(f.name), params[f.name], found)
+
+
+@pytest.mark.parametrize("paper", PAPERS)
+def test_passed_params_have_no_dataclass_default(paper, smoke_jobs):
+    """Whatever a rule passes a stage, the stage's dataclass has no second value for it."""
+    found: set = set()
+    jobs = [j for j in smoke_jobs if j["paper"] == paper]
+    assert jobs, f"no stage job of {paper} in the smoke dry run"
+    for j in jobs:
+        st = importlib.import_module(f"{paper}.stages").STAGES[j["stage"]]
+        _defaulted_params(st.config, j["params"], found)
+    debt = PARAMS_DEFAULTS_NOT_YET.get(paper, 0)
+    assert len(found) <= debt, f"{paper}: new dataclass defaults for passed params: {sorted(found)}"
+    assert len(found) == debt, (f"{paper}: {debt - len(found)} fewer defaults than PARAMS_DEFAULTS_NOT_YET "
+                                f"says: lower it to {len(found)}")
+    if found:
+        pytest.xfail(f"{paper}: {len(found)} dataclass defaults for passed params (issue 31): {sorted(found)[:6]}")

@@ -9,7 +9,7 @@ GD on the reduced loss) and ``vmap_speedup`` (a benchmark, a goal of ours)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -219,9 +219,9 @@ class ClaimsConfig:
     scale: str = "quick"
     # the config's sweep section (delays, lrs, n_seeds): the grid networks_index.csv must cover;
     # empty: every combination of the delays, lrs and seeds the table itself holds
-    sweep: dict = field(default_factory=dict)
+    sweep: dict
     # the reduced-model sweep's section (its task, delays, lrs, n_seeds): the grid of ``reduced``
-    reduced: dict = field(default_factory=dict)
+    reduced: dict
     seed: int = 0
 
 

@@ -4,7 +4,7 @@ the boundary points, the mechanism against the delay, example rasters, the bench
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +26,7 @@ class FiguresConfig:
     x0_hi_ms: float
     fit_starts: str  # "paper": the authors' single curve_fit start; "grid": best of a grid of starts
     sp_lr_min: float  # slow-point boundary: learning rates from this one up
-    sweep: dict = field(default_factory=dict)   # the sweep section: the index's grid (else rasters.npz's)
+    sweep: dict   # the sweep section: the index's grid (else rasters.npz's)
     seed: int = 0
 
 

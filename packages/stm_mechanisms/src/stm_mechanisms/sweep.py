@@ -48,7 +48,7 @@ class SweepConfig:
     noise: float
     vmap_size: int
     n_chunks: int
-    chunk: int = 0
+    chunk: int  # which of the n_chunks delay chunks (the rule's wildcard)
     task: TaskConfig  # the task section (the rule passes it)
     seed: int = 0
 
