@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -300,7 +300,7 @@ class ClaimsConfig:
     scale: str = "quick"
     # the config's train section (tasks, rules, n_seeds, gains, lams): the grid runs.csv must
     # cover; empty: every combination of the values the table itself holds
-    train: dict = field(default_factory=dict)
+    train: dict
     seed: int = 0
 
 

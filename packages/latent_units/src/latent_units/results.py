@@ -4,7 +4,7 @@ configs. Moved unchanged from stages.py (issue 31)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from repro_core import load_json
@@ -12,7 +12,7 @@ from repro_core import load_json
 
 @dataclass
 class FiguresConfig:
-    cfg: dict = field(default_factory=dict)   # the paper's config at this scale: expected grids
+    cfg: dict   # the paper's config at this scale: expected grids (the rule passes it)
     seed: int = 0
 
 
@@ -43,10 +43,10 @@ def read_figure_tables(cfg: FiguresConfig, dims, spectra, redundancy, decoding, 
     return t
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ClaimsConfig:
     scale: str = "quick"
-    cfg: dict = field(default_factory=dict)   # the paper's config at this scale: expected grids
+    cfg: dict   # the paper's config at this scale: expected grids (the rule passes it)
     seed: int = 0
 
 
