@@ -16,7 +16,8 @@ from repro_core.config import ConfigError
 
 
 def test_simulate_stage_is_deterministic(tmp_path):
-    params = {"n": 12, "T": 100, "sigma_in": 1e-2, "sigma_conv": 1e-4, "g": 3.0, "alpha": 0.1, "seed": 3}
+    params = {"n": 12, "T": 100, "sigma_in": 1e-2, "sigma_conv": 1e-4, "g": 3.0, "alpha": 0.1, "seed": 3,
+              "exp": "exp1a", "rep": 0}
     for name in ("a", "b"):
         run_stage(stages.STAGES["simulate"], "simulate", params, {"data": tmp_path / f"{name}.npz"})
     a, b = (np.load(tmp_path / f"{k}.npz") for k in "ab")

@@ -27,8 +27,8 @@ class SimulateConfig:
     g: float
     alpha: float
     noise_type: str = "gaussian"
-    exp: str = "exp1a"
-    rep: int = 0
+    exp: str  # the rule's wildcard: exp1a | exp1c | large
+    rep: int  # the rule's wildcard: repetition index
     seed: int = 0
 
 
@@ -64,9 +64,9 @@ class FitConfig:
     force_error: str
     force_max_time: float
     force_time_factor: float
-    device: str = "auto"
-    exp: str = "exp1a"
-    rep: int = 0
+    device: str  # auto | cpu | cuda (config.yaml device)
+    exp: str  # the rule's wildcard: exp1a | exp1c | large
+    rep: int  # the rule's wildcard: repetition index
     seed: int = 0
 
 
@@ -123,7 +123,7 @@ class BenchmarkConfig:
     sigma_conv: float
     l2: float
     threshold: float
-    device: str = "auto"
+    device: str  # auto | cpu | cuda (config.yaml device)
     seed: int = 0
 
 

@@ -38,7 +38,7 @@ class FlipFlopTrainConfig:
     g: float
     batch: int
     lr: float
-    device: str = "auto"
+    device: str  # auto | cpu | cuda (config.yaml device)
     seed: int = 0
 
 
@@ -74,7 +74,7 @@ class FlipFlopFitConfig:
     p: float
     steps_per_trial: int
     alpha: float
-    device: str = "auto"
+    device: str  # auto | cpu | cuda (config.yaml device)
     seed: int = 0
 
 
@@ -121,7 +121,7 @@ class TimedTrainConfig:
     lr: float
     momentum: float
     weight_decay: float
-    device: str = "auto"
+    device: str  # auto | cpu | cuda (config.yaml device)
     seed: int = 0
 
 
@@ -153,7 +153,7 @@ class TimedFitConfig:
     alpha: float
     sigma: float
     r0_range: float
-    device: str = "auto"
+    device: str  # auto | cpu | cuda (config.yaml device)
     seed: int = 0
 
 
