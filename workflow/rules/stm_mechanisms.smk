@@ -31,7 +31,9 @@ rule stm_mechanisms_sweep:
     resources:
         **measured(
             "stm_mechanisms_sweep",
-            mem_mb=16000 if STM_FULL else 3000,
+            # measured (issue 28): a vmapped batch holds 0.4 GB + 25 MB per network, 15.4 GB at
+            # full's vmap_size 600; twice that, as for probed rules
+            mem_mb=32000 if STM_FULL else 3000,
             runtime=600 if STM_FULL else 30,
             gpu=STM_GPU,
         ),
