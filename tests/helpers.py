@@ -102,21 +102,19 @@ def stage_config(paper: str, stage: str, scale: str = "smoke", **extra):
     return from_dict(st.config, {**data, **extra}, where=stage)
 
 
+
 def stage_jobs(scale: str = "smoke") -> list[dict]:
     """Every stage job of a forced dry run of `all` at ``scale``: ``paper``, ``stage`` and the
-    ``params`` the rule passes (the JSON of ``--params``), read from ``snakemake -n -p``."""
-    import re
-    import shlex
+    ``params`` the rule passes (``--params``), parsed by workflow/scripts/calibrate.py."""
+    import importlib.util
 
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "-d", str(REPO), "all",
-                           "-n", "-p", "--forceall", "--config", f"scale={scale}"],
-                          capture_output=True, text=True, timeout=600, cwd=REPO)
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    spec = importlib.util.spec_from_file_location("calibrate", REPO / "workflow" / "scripts" / "calibrate.py")
+    calibrate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(calibrate)
     jobs = []
-    for m in re.finditer(r"^Shell command: ([^\n]*)$", proc.stdout, re.M):
-        toks = shlex.split(m.group(1).split(" 2> ")[0])
+    for job in calibrate.full_jobs(["all"], scale):
+        toks, params = calibrate.stage_params(job["shell"])
         if "-m" in toks and "--params" in toks:
             i = toks.index("-m")
-            jobs.append({"paper": toks[i + 1], "stage": toks[i + 2],
-                         "params": json.loads(toks[toks.index("--params") + 1])})
+            jobs.append({"paper": toks[i + 1], "stage": toks[i + 2], "params": params})
     return jobs

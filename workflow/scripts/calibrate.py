@@ -46,15 +46,15 @@ COLUMNS = ["rule", "paper", "jobs", "job", "knobs", "fractions", "probe_wall_s",
 
 
 # ----------------------------------------------------------------------------- the full DAG
-def full_jobs(targets: list[str]) -> list[dict]:
-    """Every job of a forced full-scale dry run: rule, inputs, outputs, resources, shell."""
-    cmd = [str(REPO / ".venv" / "bin" / "snakemake"), "-n", "-p", "--forceall", "--config",
-           "scale=full", "--", *targets]
+def full_jobs(targets: list[str], scale: str = "full") -> list[dict]:
+    """Every job of a forced dry run at ``scale`` (full: what this script probes): rule, inputs,
+    outputs, resources, shell."""
+    cmd = [sys.executable, "-m", "snakemake", "-n", "-p", "--forceall", "--config", f"scale={scale}", "--", *targets]
     # the rules' own hand-set requests, not the table this script writes (common.smk `measured`)
     env = {**os.environ, "REPRO_HAND_RESOURCES": "1"}
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
-        raise SystemExit(f"the full-scale dry run failed ({' '.join(cmd[1:])}):\n"
+        raise SystemExit(f"the dry run failed ({' '.join(cmd[1:])}):\n"
                          + "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:]))
     out = proc.stdout
     jobs = []
@@ -73,7 +73,7 @@ def full_jobs(targets: list[str]) -> list[dict]:
     return jobs
 
 
-def _params(shell: str) -> tuple[list[str], dict]:
+def stage_params(shell: str) -> tuple[list[str], dict]:
     toks = shlex.split(shell.split(" 2> ")[0])
     return toks, json.loads(toks[toks.index("--params") + 1]) if "--params" in toks else {}
 
@@ -95,7 +95,7 @@ def select_job(jobs: list[dict], select: dict | None) -> dict:
     if not select:
         return jobs[0]
     key, want = next(iter(select.items()))
-    vals = [_get(_params(j["shell"])[1], key) for j in jobs]
+    vals = [_get(stage_params(j["shell"])[1], key) for j in jobs]
     if want == "max":
         return jobs[max(range(len(jobs)), key=lambda i: (max(vals[i]) if isinstance(vals[i], list) else vals[i]))]
     return next(j for j, v in zip(jobs, vals) if v == want)
@@ -109,7 +109,7 @@ class Prober:
         self.threads = os.cpu_count() or 1
 
     def command(self, job: dict, fraction: float | None) -> tuple[list[str], float | None]:
-        toks, params = _params(job["shell"])
+        toks, params = stage_params(job["shell"])
         spec = self.spec.get(job["rule"], {})
         x = None
         if fraction is not None and spec.get("knobs"):
