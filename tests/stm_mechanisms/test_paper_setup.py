@@ -156,17 +156,24 @@ def test_logistic_midpoint_is_recovered():
 
 
 def test_the_authors_single_start_and_the_grid_of_starts():
-    """The authors' estimator fits from the single start (0.1, 0.1) (plot_nopost.py); the grid keeps
-    the best least-squares fit over more starts, so its residual is never larger."""
-    rng = np.random.default_rng(3)
+    """The authors fit from the single start (0.1, 0.1) (plot_nopost.py); `grid` adds starts over the
+    delays. Both recover a clean onset; on a noisy 6-seed failed fraction (drawn from an onset at
+    94 ms, slow rise) the single start stops in another local optimum than the grid's better fit,
+    which is why the estimator is a config key."""
     for x0, a in ((60.0, 0.01), (150.0, 0.005), (250.0, 0.03)):
-        y = np.clip(A.exp_saturation(X, x0, a) + rng.normal(0, 0.15, len(X)), 0, 1)
-        sse = {}
         for st in ("paper", "grid"):
-            p = A.best_fit(A.exp_saturation, X, y, A.start_points(X, (0.003, 0.03), st))
-            sse[st] = float(np.sum((A.exp_saturation(X, *p) - y) ** 2))
-            assert A.onset(X, y, starts=st) == pytest.approx(float(p[0]))
-        assert sse["grid"] <= sse["paper"] + 1e-12
+            assert A.onset(X, A.exp_saturation(X, x0, a), starts=st) == pytest.approx(x0, abs=1.0)
+    k = np.zeros(21)
+    k[[8, 11, 14, 15, 17, 19]] = 1
+    k[[18, 20]] = 2
+    y = k / 6
+    sse = {}
+    for st in ("paper", "grid"):
+        p = A.best_fit(A.exp_saturation, X, y, A.start_points(X, (0.003, 0.03), st))
+        sse[st] = float(np.sum((A.exp_saturation(X, *p) - y) ** 2))
+    assert A.onset(X, y, starts="paper") == pytest.approx(140.5, abs=2)
+    assert A.onset(X, y, starts="grid") == pytest.approx(196.1, abs=2)
+    assert sse["grid"] < sse["paper"] - 1e-3
     assert A.start_points(X, (0.003,), "paper") == [(0.1, 0.1)]
     with pytest.raises(ValueError, match="paper, grid"):
         A.onset(X, np.linspace(0, 1, len(X)), starts="best")
