@@ -18,7 +18,7 @@ TEXTS = ["the new operator is defined as three times a plus b", "What is 3 plus 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     d = tmp_path_factory.mktemp("tiny")
-    build_tiny_model(d, vocabulary(TEXTS, TINY_WORDS), TinySpec(hidden=16, layers=2, heads=2), seed=0)
+    build_tiny_model(d, vocabulary(TEXTS, TINY_WORDS), TinySpec(hidden=16, layers=2, heads=2, init_std=0.5), seed=0)
     tok, model = load_model(d)
     tok.chat_template = TINY_CHAT_TEMPLATE
     return tok, model
@@ -198,12 +198,13 @@ def test_model_stage_sets_a_spec_chat_template(tmp_path):
 
     from new_news.lm import load
     from new_news.stages import ModelStageConfig, make_model
+    from tests.helpers import paper_section
 
     ds = {"items": [{"news": "the new operator", "title": "op", "implications": [],
                      "questions": [{"question": "What is 3 ?", "options": ["5", "8", "11", "9"]}]}]}
     save_json(ds, tmp_path / "ds.json")
     tpl = "{% for m in messages %}<t>{{ m['content'] }}{% endfor %}{% if add_generation_prompt %}<a>{% endif %}"
-    spec = ModelSpec(name="tiny", source="tiny")
+    spec = ModelSpec(name="tiny", **paper_section("new_news", "model_specs")["tiny"])   # the smoke YAML's tiny Llama
     make_model(ModelStageConfig(model=spec, chat_template=tpl), tmp_path / "ds.json", tmp_path / "m1")
     make_model(ModelStageConfig(model=spec), tmp_path / "ds.json", tmp_path / "m2")
     assert prompt_text(load(tmp_path / "m1")[0], "hi") == "<t>hi<a>"
