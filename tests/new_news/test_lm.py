@@ -65,14 +65,14 @@ def test_lora_trains_only_adapters_and_round_trips(tiny):
     import copy
 
     torch.manual_seed(0)
-    m = adapt(copy.deepcopy(base), LoraSpec(r=4, alpha=8, targets=["q_proj", "v_proj"], top_layers=0.5))
+    m = adapt(copy.deepcopy(base), LoraSpec(method="lora", r=4, alpha=8, targets=["q_proj", "v_proj"], top_layers=0.5))
     names = [k for k, p in m.named_parameters() if p.requires_grad]
     assert names and all("lora_" in k and ".layers.1." in k for k in names)   # top half of 2 layers
     for p in m.parameters():
         if p.requires_grad:
             p.data.normal_(0, 0.1)
     state = trainable_state(m)
-    m2 = adapt(copy.deepcopy(base), LoraSpec(r=4, alpha=8, targets=["q_proj", "v_proj"], top_layers=0.5))
+    m2 = adapt(copy.deepcopy(base), LoraSpec(method="lora", r=4, alpha=8, targets=["q_proj", "v_proj"], top_layers=0.5))
     load_trainable(m2, state)
     ids = torch.tensor([[5, 6, 7, 8]])
     with torch.no_grad():
@@ -87,7 +87,8 @@ def _train(tiny, ckpt):
 
     tok, base = tiny
     torch.manual_seed(0)
-    m = adapt(copy.deepcopy(base), LoraSpec(r=4, alpha=8, targets=["q_proj", "v_proj", "down_proj"]))
+    m = adapt(copy.deepcopy(base), LoraSpec(method="lora", r=4, alpha=8, targets=["q_proj", "v_proj", "down_proj"],
+                                             top_layers=1.0))
     losses = fit(m, tok, PAIRS, lr=1e-2, epochs=3, batch_size=4, max_len=64, system="", seed=0,
                  ckpt=ckpt, ckpt_every=2, desc="t")
     return m, losses
@@ -158,8 +159,14 @@ def test_option_free_prompt_holds_no_option_text(tiny):
             assert u == (f"{items[0]['news']}\n\n" if icl else "") + q["question"]
             assert "Options" not in u and not any(f" {o} " in f" {u} " for o in ("5", "8", "9", "11"))
             assert opts == q["options"]
+    # and the workflow's evaluation (the YAML's evaluate section as the run rule passes it) lists none
+    from repro_core.config import SCALES, from_dict
+
     from new_news.stages import EvalSpec
-    assert EvalSpec().list_options is False
+    from tests.helpers import paper_section
+    for scale in SCALES:
+        ev = {k: v for k, v in paper_section("new_news", "evaluate", scale).items() if k != "icl_after"}
+        assert from_dict(EvalSpec, ev).list_options is False
 
 
 def test_evaluate_mc_margin_gold_logprob_and_greedy_match(tiny):
