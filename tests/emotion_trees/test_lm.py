@@ -21,7 +21,7 @@ PROMPTS = ["I won the race . The emotion in this sentence is",
 def tiny(tmp_path_factory):
     d = tmp_path_factory.mktemp("tiny")
     words = lm.vocabulary(PROMPTS, LABELS)
-    lm.build_tiny_model(d, words, lm.TinySpec(hidden=16, layers=2, heads=2), seed=0)
+    lm.build_tiny_model(d, words, lm.TinySpec(hidden=16, layers=2, heads=2, init_std=0.5), seed=0)
     tok, model = lm.load_model(d)                   # the generic path: a local directory
     return d, tok, model
 
@@ -105,7 +105,7 @@ def test_chunks_are_joined_and_checked(tmp_path, monkeypatch):
 
 
 def test_materialise_builds_a_tiny_model_and_cleans_up():
-    spec = lm.ModelSpec(name="t", source="tiny", tiny=lm.TinySpec(hidden=8, layers=1, heads=2))
+    spec = lm.ModelSpec(name="t", source="tiny", tiny=lm.TinySpec(hidden=8, layers=1, heads=2, init_std=0.5))
     with lm.materialise(spec, lm.vocabulary(PROMPTS, LABELS), seed=1) as (path, gguf):
         tok, model = lm.load_model(path, gguf)
         kept = path

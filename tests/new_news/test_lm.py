@@ -18,7 +18,7 @@ TEXTS = ["the new operator is defined as three times a plus b", "What is 3 plus 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     d = tmp_path_factory.mktemp("tiny")
-    build_tiny_model(d, vocabulary(TEXTS, TINY_WORDS), TinySpec(hidden=16, layers=2, heads=2), seed=0)
+    build_tiny_model(d, vocabulary(TEXTS, TINY_WORDS), TinySpec(hidden=16, layers=2, heads=2, init_std=0.5), seed=0)
     tok, model = load_model(d)
     tok.chat_template = TINY_CHAT_TEMPLATE
     return tok, model
@@ -65,14 +65,14 @@ def test_lora_trains_only_adapters_and_round_trips(tiny):
     import copy
 
     torch.manual_seed(0)
-    m = adapt(copy.deepcopy(base), LoraSpec(r=4, alpha=8, targets=["q_proj", "v_proj"], top_layers=0.5))
+    m = adapt(copy.deepcopy(base), LoraSpec(method="lora", r=4, alpha=8, targets=["q_proj", "v_proj"], top_layers=0.5))
     names = [k for k, p in m.named_parameters() if p.requires_grad]
     assert names and all("lora_" in k and ".layers.1." in k for k in names)   # top half of 2 layers
     for p in m.parameters():
         if p.requires_grad:
             p.data.normal_(0, 0.1)
     state = trainable_state(m)
-    m2 = adapt(copy.deepcopy(base), LoraSpec(r=4, alpha=8, targets=["q_proj", "v_proj"], top_layers=0.5))
+    m2 = adapt(copy.deepcopy(base), LoraSpec(method="lora", r=4, alpha=8, targets=["q_proj", "v_proj"], top_layers=0.5))
     load_trainable(m2, state)
     ids = torch.tensor([[5, 6, 7, 8]])
     with torch.no_grad():
@@ -87,7 +87,8 @@ def _train(tiny, ckpt):
 
     tok, base = tiny
     torch.manual_seed(0)
-    m = adapt(copy.deepcopy(base), LoraSpec(r=4, alpha=8, targets=["q_proj", "v_proj", "down_proj"]))
+    m = adapt(copy.deepcopy(base), LoraSpec(method="lora", r=4, alpha=8, targets=["q_proj", "v_proj", "down_proj"],
+                                             top_layers=1.0))
     losses = fit(m, tok, PAIRS, lr=1e-2, epochs=3, batch_size=4, max_len=64, system="", seed=0,
                  ckpt=ckpt, ckpt_every=2, desc="t")
     return m, losses
@@ -158,8 +159,14 @@ def test_option_free_prompt_holds_no_option_text(tiny):
             assert u == (f"{items[0]['news']}\n\n" if icl else "") + q["question"]
             assert "Options" not in u and not any(f" {o} " in f" {u} " for o in ("5", "8", "9", "11"))
             assert opts == q["options"]
+    # and the workflow's evaluation (the YAML's evaluate section as the run rule passes it) lists none
+    from repro_core.config import SCALES, from_dict
+
     from new_news.stages import EvalSpec
-    assert EvalSpec().list_options is False
+    from tests.helpers import paper_section
+    for scale in SCALES:
+        ev = {k: v for k, v in paper_section("new_news", "evaluate", scale).items() if k != "icl_after"}
+        assert from_dict(EvalSpec, ev).list_options is False
 
 
 def test_evaluate_mc_margin_gold_logprob_and_greedy_match(tiny):
@@ -198,12 +205,13 @@ def test_model_stage_sets_a_spec_chat_template(tmp_path):
 
     from new_news.lm import load
     from new_news.stages import ModelStageConfig, make_model
+    from tests.helpers import paper_section
 
     ds = {"items": [{"news": "the new operator", "title": "op", "implications": [],
                      "questions": [{"question": "What is 3 ?", "options": ["5", "8", "11", "9"]}]}]}
     save_json(ds, tmp_path / "ds.json")
     tpl = "{% for m in messages %}<t>{{ m['content'] }}{% endfor %}{% if add_generation_prompt %}<a>{% endif %}"
-    spec = ModelSpec(name="tiny", source="tiny")
+    spec = ModelSpec(name="tiny", **paper_section("new_news", "model_specs")["tiny"])   # the smoke YAML's tiny Llama
     make_model(ModelStageConfig(model=spec, chat_template=tpl), tmp_path / "ds.json", tmp_path / "m1")
     make_model(ModelStageConfig(model=spec), tmp_path / "ds.json", tmp_path / "m2")
     assert prompt_text(load(tmp_path / "m1")[0], "hi") == "<t>hi<a>"

@@ -4,7 +4,7 @@ every scored model."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,13 +21,13 @@ MODES = ("topk", "topk_alt", "dense")   # topk_alt: the top-k tree with the othe
 
 @dataclass(kw_only=True)
 class AnalyseConfig:
-    models: list[str] = field(default_factory=list)
+    models: list[str]             # keys of model_specs, in the YAML's order (config: models)
     threshold: float              # paper: t = 0.3
     rank_limit: int               # top-k ranks that count (paper: 100)
     renormalise_dense: bool       # dense mode: divide each row of Y by its sum
     tree_keys: str                # token_id (the authors': a node per vocabulary id) | label (merged)
     # per model: {"family": ..., "size_label": parameters as the authors label the model, or None}
-    model_info: dict = field(default_factory=dict)
+    model_info: dict
     seed: int = 0
 
 

@@ -20,7 +20,7 @@ class ScoreConfig:
     top_k: int
     batch_size: int
     ckpt_every: int              # batches between checkpoints
-    device: str = "auto"         # auto | cpu | cuda
+    device: str                  # auto | cpu | cuda (the workflow's config.yaml device)
     seed: int = 0
 
 

@@ -4,7 +4,7 @@ LM's representations of in-context random walks), with the reader of the lm tabl
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -74,17 +74,18 @@ def analyse(cfg: AnalyseConfig, model_in: Path, metrics: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- Track C
-@dataclass
+@dataclass(kw_only=True)
 class LMConfig:
-    """One pretrained LM (``model``, loaded by repro_core.lm) on in-context random walks."""
+    """One pretrained LM (``model``, loaded by repro_core.lm) on in-context random walks; the values
+    come from config section lm (model: one of its model_specs)."""
     model: ModelSpec
-    graphs: list[str] = field(default_factory=lambda: ["grid4x4", "ring10"])
-    context_factors: list[float] = field(default_factory=lambda: [4, 8, 16, 32, 64, 128])  # T = f n
-    n_walks: int = 4               # independent walks, each with its own word-to-node assignment
-    low_modes: int = 2
-    readout_fraction: float = 0.8  # judged layer = round(f * n_layers) (Park et al.: layer 26 of 32)
-    fit_max_fraction: float = 0.25  # convergence slope fitted for T <= f * T_max (reference: T_max)
-    threads: int = 1
+    graphs: list[str]
+    context_factors: list[float]   # T = f n
+    n_walks: int                   # independent walks, each with its own word-to-node assignment
+    low_modes: int
+    readout_fraction: float        # judged layer = round(f * n_layers) (Park et al.: layer 26 of 32)
+    fit_max_fraction: float        # convergence slope fitted for T <= f * T_max (reference: T_max)
+    threads: int
     seed: int = 0
 
 

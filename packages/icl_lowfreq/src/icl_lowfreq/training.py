@@ -20,7 +20,7 @@ class ModelConfig:
     n_layers: int
     n_heads: int
     seq_len: int
-    threads: int = 1
+    threads: int                   # CPU threads (config: trained.threads)
     seed: int = 0
 
 

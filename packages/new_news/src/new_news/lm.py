@@ -10,7 +10,7 @@ run the decoder body over the whole sequence, then the head only on the continua
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -210,14 +210,14 @@ def greedy(model, tok, prompts: Sequence[str], max_new_tokens: int, batch_size: 
     return [o.strip() for o in out]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class LoraSpec:
-    method: str = "lora"            # lora | full
-    r: int = 16
-    alpha: int = 32
-    targets: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj",
-                                                        "gate_proj", "up_proj", "down_proj"])
-    top_layers: float = 1.0         # fraction of decoder layers (from the top) that get adapters
+    """The trained weights (config: train.adapter)."""
+    method: str                     # lora | full
+    r: int                          # LoRA rank
+    alpha: int                      # LoRA scaling numerator (scale alpha / r)
+    targets: list[str]              # module names that get adapters
+    top_layers: float               # fraction of decoder layers (from the top) that get adapters
 
 
 def adapt(model, spec: LoraSpec):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -108,22 +108,23 @@ def model_samples(model, tok, items: list[dict], protocol: str, n: int, gen: dic
             for it, q, a in zip(rep, questions, answers)]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class GenConfig:
-    max_new_tokens: int = 48
-    question_tokens: int = 32
-    temperature: float = 1.0
-    top_p: float = 0.95
-    batch_size: int = 32
+    """Self-play sampling (config: replay.gen)."""
+    max_new_tokens: int
+    question_tokens: int
+    temperature: float
+    top_p: float
+    batch_size: int
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ReplayConfig:
     source: str                         # news | model | template
-    counts: dict = field(default_factory=dict)   # protocol -> samples per item
-    gen: GenConfig = field(default_factory=GenConfig)
-    system: str = ""
-    device: str = "auto"
+    counts: dict                        # protocol -> samples per item (new_news.conditions.design)
+    gen: GenConfig
+    system: str                         # system message of every chat turn (config: system)
+    device: str                         # auto | cpu | cuda (the workflow's config.yaml device)
     seed: int = 0
 
 

@@ -9,7 +9,7 @@ source model (self-play) or template; budget = replay samples per news item.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from repro_core import atomic_dir, load_json, read_table, save_csv, save_json, seed_everything
@@ -81,33 +81,35 @@ from .replay import GenConfig, ReplayConfig, make_replay  # noqa: E402,F401
 
 
 # ----------------------------------------------------------------------------- train + evaluate
-@dataclass
+@dataclass(kw_only=True)
 class TrainSpec:
-    adapter: LoraSpec = field(default_factory=LoraSpec)
-    lr: float = 1e-3
-    epochs: int = 1
-    batch_size: int = 8
-    max_len: int = 192
-    ckpt_every: int = 20
+    """Fine-tuning (config: train, less jobs/budget/budgets)."""
+    adapter: LoraSpec
+    lr: float
+    epochs: int
+    batch_size: int
+    max_len: int                # tokens per training turn
+    ckpt_every: int             # optimiser steps between checkpoints
 
 
-@dataclass
+@dataclass(kw_only=True)
 class EvalSpec:
-    list_options: bool = False   # options listed in the prompt (copyable: issue 24)
-    score: str = "mean"          # primary score: mean | sum token log-probability of the answer span
-    greedy_tokens: int = 0       # > 0: greedy reply of this many tokens, exact match (secondary)
-    batch_size: int = 16
+    """Multiple-choice evaluation (config: evaluate, less icl_after)."""
+    list_options: bool          # options listed in the prompt (copyable: issue 24)
+    score: str                  # primary score: mean | sum token log-probability of the answer span
+    greedy_tokens: int          # > 0: greedy reply of this many tokens, exact match (secondary)
+    batch_size: int
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RunConfig:
-    conditions: list[str]                       # trained (and evaluated) in this job, in order
-    modes: dict = field(default_factory=dict)   # condition -> [closed] or [closed, icl]
-    train: TrainSpec = field(default_factory=TrainSpec)
-    evaluate: EvalSpec = field(default_factory=EvalSpec)
-    system: str = ""
-    device: str = "auto"
-    ckpt_dir: str = ""          # training checkpoints (outside the job's outputs); default adapters_dir
+    conditions: list[str]       # trained (and evaluated) in this job, in order
+    modes: dict                 # condition -> [closed] or [closed, icl] (new_news.conditions.design)
+    train: TrainSpec
+    evaluate: EvalSpec
+    system: str                 # system message of every chat turn (config: system)
+    device: str                 # auto | cpu | cuda (the workflow's config.yaml device)
+    ckpt_dir: str               # training checkpoints (outside the job's outputs); "" = adapters_dir
     seed: int = 0
 
 
@@ -191,14 +193,14 @@ def run(cfg: RunConfig, model_dir: Path, dataset: Path, replay_dir: Path, adapte
         (ckpt_dir / f"{cond}.ckpt.pt").unlink(missing_ok=True)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class AnalyseConfig:
-    conditions: list[str] = field(default_factory=list)
-    main_source: str = "model"
-    budget: int = 16
-    budgets: list[int] = field(default_factory=list)
-    groups: list[str] = field(default_factory=list)   # run jobs under runs_dir (default: all)
-    level: float = 0.95                               # paired bootstrap intervals
+    conditions: list[str]       # every condition, base first (new_news.conditions.design)
+    main_source: str            # the first of replay.sources
+    budget: int                 # train.budget: replay samples per item of the main comparison
+    budgets: list[int]          # train.budgets: the budget curve
+    groups: list[str]           # run jobs under runs_dir ([] = every folder there)
+    level: float                # paired bootstrap intervals (config: claims.level)
     seed: int = 0
 
 

