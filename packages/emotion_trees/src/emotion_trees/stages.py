@@ -53,9 +53,14 @@ def claims(cfg: ClaimsConfig, analysis: Path, claims_json: Path) -> None:
 
 STAGES = {
     "prompts": Stage(make_prompts, PromptsConfig, inputs=(), outputs=("prompts",), section="prompts"),
-    "score": Stage(score, ScoreConfig, inputs=("prompts",), outputs=("scores",), section="score"),
+    "score": Stage(score, ScoreConfig, inputs=("prompts",), outputs=("scores",), section="score",
+                   rule_keys={"model": "The scored model's spec (its entry in model_specs less family and "
+                                       "size_label, a repro_core.lm.ModelSpec), from the output's {et_model} "
+                                       "wildcard: one of models."}),
     "analyse": Stage(analyse, AnalyseConfig, inputs=("prompts", "scores_dir"),
-                     outputs=("analysis", "trees_table", "recognition_table"), section="analyse"),
+                     outputs=("analysis", "trees_table", "recognition_table"), section="analyse",
+                     rule_keys={"model_info": "Per model: its family and size_label from model_specs (how the "
+                                              "analysis groups models)."}),
     "figures": Stage(figures, FiguresConfig, inputs=("analysis",),
                      outputs=("trees_fig", "complexity_fig", "recognition_fig", "confusion_fig")),
     "claims": Stage(claims, ClaimsConfig, inputs=("analysis",), outputs=("claims_json",), section="claims"),

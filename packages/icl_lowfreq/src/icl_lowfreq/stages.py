@@ -132,16 +132,24 @@ def claims(cfg: ClaimsConfig, metrics: Path, trained: list[Path], lm: list[Path]
     repro_core.write_claims(records, claims_json)
 
 
+# --help for keys the rules set from a wildcard or from the lm section (repro_core.cli.Stage)
+GRAPH = {"graph": "Graph, from the output's {icl_lowfreq_graph} wildcard: one of trained.graphs."}
+LM_KEYS = {k: f"lm.{k}" for k in ("graphs", "context_factors", "n_walks", "low_modes", "readout_fraction",
+                                  "fit_max_fraction", "threads")}
+LM_MODEL = {"model": "The LM's spec (its entry in lm.model_specs, a repro_core.lm.ModelSpec), from the output's "
+                     "{icl_lowfreq_model} wildcard: one of lm.models."}
+
 STAGES = {
     "exact": Stage(exact, ExactConfig, outputs=("metrics", "layers", "context", "snapshots"), section="exact"),
     "figures": Stage(figures, FiguresConfig, inputs=("metrics", "layers", "context", "snapshots"),
                      outputs=("fig_pca", "fig_energy", "fig_spectrum", "fig_noise"), section="figures"),
     "claims": Stage(claims, ClaimsConfig, inputs=("metrics", "trained", "lm"), outputs=("claims_json",),
                     many=("trained", "lm")),
-    "train": Stage(train, TrainConfig, outputs=("model_out",), section="trained.train"),
+    "train": Stage(train, TrainConfig, outputs=("model_out",), section="trained.train", rule_keys=GRAPH),
     "figure_trained": Stage(figure_trained, FigureTrainedConfig, inputs=("trained",), outputs=("fig_trained",),
                             many=("trained",)),
-    "analyse": Stage(analyse, AnalyseConfig, inputs=("model_in",), outputs=("metrics",), section="trained.analyse"),
-    "lm": Stage(lm, LMConfig, outputs=("metrics", "table")),
+    "analyse": Stage(analyse, AnalyseConfig, inputs=("model_in",), outputs=("metrics",), section="trained.analyse",
+                     rule_keys=GRAPH),
+    "lm": Stage(lm, LMConfig, outputs=("metrics", "table"), renamed=LM_KEYS, rule_keys=LM_MODEL),
     "figure_lm": Stage(figure_lm, FigureLMConfig, inputs=("metrics", "table"), outputs=("fig_lm",)),
 }

@@ -304,13 +304,28 @@ def claims(cfg: ClaimsConfig, summary: Path, claims_json: Path) -> None:
         print(f"{r['id']}: {r['status']} (ours {r['ours']})")
 
 
+# --help for keys the rules derive from the design (conditions.design of the train and replay
+# sections) or from an output wildcard (repro_core.cli.Stage)
+DESIGN_KEYS = {
+    "counts": "Replay samples per item of this job's protocol, {protocol: count}, from the design.",
+    "conditions": "Conditions (the run stage: this job's group, from the output's {nn_group} wildcard; the analyse "
+                  "stage: every condition of the design, base first).",
+    "modes": "Training modes of the design.",
+    "ckpt_dir": "Folder of this group's checkpoints (results/new_news/<scale>/checkpoints/<group>): a killed run "
+                "resumes from it.",
+    "main_source": "Replay source of the main claims: the first of replay.sources.",
+    "groups": "The run groups (one output folder each) to read.",
+}
+
 STAGES = {
     "dataset": Stage(make_dataset, DatasetConfig, inputs=(), outputs=("dataset",), section="dataset"),
     "model": Stage(make_model, ModelStageConfig, inputs=("dataset",), outputs=("model_dir",)),
-    "replay": Stage(make_replay, ReplayConfig, inputs=("model_dir", "dataset"), outputs=("replay_dir",)),
+    "replay": Stage(make_replay, ReplayConfig, inputs=("model_dir", "dataset"), outputs=("replay_dir",),
+                    rule_keys=DESIGN_KEYS),
     "run": Stage(run, RunConfig, inputs=("model_dir", "dataset", "replay_dir"),
-                 outputs=("adapters_dir", "evals_dir")),
-    "analyse": Stage(analyse, AnalyseConfig, inputs=("runs_dir", "dataset"), outputs=("summary", "table")),
+                 outputs=("adapters_dir", "evals_dir"), rule_keys=DESIGN_KEYS),
+    "analyse": Stage(analyse, AnalyseConfig, inputs=("runs_dir", "dataset"), outputs=("summary", "table"),
+                     rule_keys=DESIGN_KEYS),
     "figures": Stage(figures, FiguresConfig, inputs=("summary", "table"),
                      outputs=("protocols_fig", "shadowing_fig", "scaling_fig")),
     "claims": Stage(claims, ClaimsConfig, inputs=("summary",), outputs=("claims_json",), section="claims"),
