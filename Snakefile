@@ -62,6 +62,10 @@ PAPERS = selected_papers()
 report: "workflow/report/workflow.rst"
 
 
+onstart:
+    write_dag_logs(workflow.dag)
+
+
 for _paper in AVAILABLE:
 
     include: f"workflow/rules/{_paper}.smk"

@@ -330,8 +330,18 @@ def fit(cfg, out):
     pass
 
 
+@dataclass
+class MappedCfg:
+    lr: float
+    arm: str
+    seed: int
+
+
 STAGES = {"fit": Stage(fit, FitCfg, outputs=("out",), section="fit"),
-          "free": Stage(fit, FreeCfg, outputs=("out",))}
+          "free": Stage(fit, FreeCfg, outputs=("out",)),
+          "mapped": Stage(fit, MappedCfg, outputs=("out",), renamed={"lr": "sweep.lr"},
+                          rule_keys={"arm": "Arm, from the output's {arm} wildcard."}),
+          "typo": Stage(fit, FreeCfg, outputs=("out",), renamed={"lr": "sweep.rate"})}
 """
 
 
@@ -353,6 +363,7 @@ def test_stage_help_describes_keys_of_every_section_it_reads(tmp_path, capsys):
     spec = importlib.util.spec_from_file_location("twosec_stages", src / "stages.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    typo = module.STAGES.pop("typo")   # a broken map fails every stage's --help: kept apart
 
     with pytest.raises(SystemExit):
         main(module.STAGES, ["fit", "--help"], prog="twosec")
@@ -368,6 +379,15 @@ def test_stage_help_describes_keys_of_every_section_it_reads(tmp_path, capsys):
     out = " ".join(capsys.readouterr().out.split())
     assert "lr: float, required seed: int, required Global seed of the run." in out
     assert "Learning rate" not in out
+
+    # explicit maps: a key read from another section (renamed), a key the rule sets (rule_keys)
+    with pytest.raises(SystemExit):
+        main(module.STAGES, ["mapped", "--help"], prog="twosec")
+    out = " ".join(capsys.readouterr().out.split())
+    assert "lr: float, required Learning rate of the sweep." in out
+    assert "arm: str, required Arm, from the output's {arm} wildcard." in out
+    with pytest.raises(KeyError, match="sweep.rate"):
+        main({"typo": typo}, ["typo", "--help"], prog="twosec")
 
 def test_check_config_names_file_line_and_column(tmp_path, capsys):
     from repro_core.__main__ import main as core_main

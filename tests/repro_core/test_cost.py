@@ -61,3 +61,17 @@ def test_resources_line_is_parseable():
     assert line.startswith(RESOURCES_TAG)
     rec = json.loads(line[len(RESOURCES_TAG):])
     assert rec["stage"] == "fit" and rec["cpu_s"] > 0 and rec["max_rss_mb"] > 1
+
+
+def test_only_the_workflows_logs_count(tmp_path):
+    """A log an earlier grid left behind is not this workflow's cost when the log list is given."""
+    base = tmp_path / "results" / "p" / "quick"
+    _job(base, "train_D4_8", "train", 1_700_000_100, 50, 40, 30)      # stale: the grid changed
+    _job(base, "train_D4_16", "train", 1_700_000_200, 50, 60, 35)
+    _job(base, "claims", "claims", 1_700_000_210, 1, 1, 20)
+    listed = tmp_path / "dag_logs.txt"
+    listed.write_text(f"{base / 'logs' / 'train_D4_16.log'}\n{base / 'logs' / 'claims.log'}\n")
+    from repro_core.cost import read_log_list
+    assert sorted(collect(tmp_path / "results", "quick", ["p"])["job"]) == ["claims", "train_D4_16", "train_D4_8"]
+    jobs = collect(tmp_path / "results", "quick", ["p"], read_log_list(listed))
+    assert sorted(jobs["job"]) == ["claims", "train_D4_16"] and jobs["cpu_s"].sum() == 61

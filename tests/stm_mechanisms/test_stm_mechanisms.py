@@ -339,4 +339,21 @@ def test_sweep_segment_longer_than_every_networks_epochs_gives_the_same_networks
     a, b = run(12, "exact.npz"), run(250, "long.npz")
     for k in ("W", "b", "W_out", "final_loss", "loss_curve"):
         np.testing.assert_array_equal(a[k], b[k])
-    assert a["loss_curve"].shape[-1] == 12
+    assert a["loss_curve"].shape[-1] == rnn.TrainSpec.n_log
+
+
+def test_sweep_stacks_networks_shorter_than_the_loss_curve(tmp_path):
+    """Networks with different epoch counts below n_log (here 20 and 12 epochs: 30 / lr with
+    epochs_lr 2) land in one nets file with one curve length; the 12-epoch curve is its own losses."""
+    import repro_core
+    from stm_mechanisms.sweep import sweep
+
+    cfg = stage_config("stm_mechanisms", "sweep", delays=[2], lrs=[0.1, 0.3], n_seeds=2, n_hidden=4,
+                       n_trials=2, epochs=12, epochs_lr=2, segment=30, vmap_size=4, len_bucket=16,
+                       n_chunks=1, chunk=0, task=dict(dt_ms=5.0, cue=3, resp=5, post=0, off_weight=5.0))
+    sweep(cfg, tmp_path / "nets.npz")
+    a = repro_core.load_npz(tmp_path / "nets.npz")
+    assert sorted(set(a["n_epochs"].tolist())) == [12, 20]
+    assert a["loss_curve"].shape == (4, rnn.TrainSpec.n_log)
+    short = a["n_epochs"] == 12
+    np.testing.assert_array_equal(a["loss_curve"][short][:, -1], a["final_loss"][short])

@@ -146,3 +146,27 @@ def test_passed_params_have_no_dataclass_default(paper, smoke_jobs):
                                 f"says: lower it to {len(found)}")
     if found:
         pytest.xfail(f"{paper}: {len(found)} dataclass defaults for passed params (issue 31): {sorted(found)[:6]}")
+
+
+# Stage keys without a --help description, per paper (renamed or rule-set keys not yet mapped in
+# the paper's STAGES with Stage.renamed / Stage.rule_keys; issue 31). Lower it as they are mapped.
+HELP_NOT_YET = {"ctot_flow": 10, "emotion_trees": 2, "icl_emergence": 5, "icl_lowfreq": 7, "icl_rational": 2,
+                "new_news": 7, "rl_wall": 6}
+
+
+@pytest.mark.parametrize("paper", PAPERS)
+def test_every_stage_key_has_a_help_description(paper):
+    from repro_core.cli import key_descriptions
+
+    missing = []
+    for name, st in importlib.import_module(f"{paper}.stages").STAGES.items():
+        if st.config is None or not dataclasses.is_dataclass(st.config):
+            continue
+        described = key_descriptions(st, paper)
+        missing += [f"{name}.{f.name}" for f in dataclasses.fields(st.config)
+                    if f.name not in described and f.name not in ("seed", "scale")]
+    debt = HELP_NOT_YET.get(paper, 0)
+    assert len(missing) <= debt, f"{paper}: stage keys without a --help description: {missing}"
+    assert len(missing) == debt, f"{paper}: HELP_NOT_YET says {debt}: lower it to {len(missing)}"
+    if missing:
+        pytest.xfail(f"{paper}: {len(missing)} stage keys without a description (issue 31): {missing[:6]}")

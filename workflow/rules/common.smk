@@ -222,3 +222,16 @@ def other_scale_claims(papers):
 def paper_targets(paper):
     """Everything ``snakemake <paper>`` builds (the input of that paper's rule)."""
     return list(getattr(rules, paper).input)
+
+
+DAG_LOGS = f"reports/{SCALE}/logs/dag_logs.txt"
+
+
+def write_dag_logs(dag, path=DAG_LOGS):
+    """The log file of every job in this invocation's DAG, run or reused, one absolute path per
+    line: the cost rule counts these jobs only, not the stale logs of an earlier grid.
+    """
+    logs = sorted({os.path.abspath(str(f)) for job in dag.jobs for f in job.log})
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as fh:
+        fh.writelines(f + "\n" for f in logs)

@@ -49,9 +49,10 @@ rule cost:
     params:
         scale=SCALE,
         papers=" ".join(PAPERS),
+        dag_logs=DAG_LOGS,  # written by the Snakefile's onstart: this workflow's jobs only
     shell:
         "python -m repro_core cost --scale {params.scale} --csv {output.csv} --rst {output.rst} "
-        "{params.papers} > {log} 2>&1"
+        "--logs {params.dag_logs} {params.papers} > {log} 2>&1"
 
 
 rule report:

@@ -24,11 +24,11 @@ class SolverBenchConfig:
     million_n: int                 # the 1 M-weight problem, simulated here (T = 20 n)
     million_T: int
     million_repeats: int
-    g: float = 3.0
-    alpha: float = 0.1
-    sigma_in: float = 0.1
-    sigma_conv: float = 1e-5
-    l2: float = 1e-5
+    g: float                       # the 1 M-weight network and the fits (l2), from the YAML
+    alpha: float
+    sigma_in: float
+    sigma_conv: float
+    l2: float
     seed: int = 0
 
 

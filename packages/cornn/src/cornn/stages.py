@@ -71,21 +71,31 @@ def claims(cfg: ClaimsConfig, bench: Path, scaling: Path, timed_results: Path, f
 
 
 # ----------------------------------------------------------------------------- registry
+# --help for keys the rules set from a wildcard or read from another section (repro_core.cli.Stage)
+EXP_WILDCARDS = {"exp": "Experiment, from the output's {cornn_exp} wildcard: one of run_experiments.",
+                 "rep": "Repetition (a fresh network and data), from the output's {cornn_rep} wildcard."}
+EXPERIMENT_KEYS = {k: f"experiments.exp1a.{k}" for k in ("n", "T", "sigma_in", "sigma_conv", "g", "alpha", "noise_type")}
+FLIPFLOP_N = {"n": "Generator neurons, from the output's {cornn_n} wildcard: one of flipflop.sizes."}
+SUMMARY_KEYS = {"flipflop_trials": "flipflop.fit.trials", "timed_fractions": "timed.fit.fractions",
+                "timed_alpha_sd": "timed.fit.alpha_sd", "timed_reps": "timed.fit.subsample_reps"}
+
 STAGES = {
-    "simulate": Stage(simulate, SimulateConfig, outputs=("data",)),
-    "fit": Stage(fit, FitConfig, inputs=("data",), outputs=("traces",), section="fit"),
+    "simulate": Stage(simulate, SimulateConfig, outputs=("data",), renamed=EXPERIMENT_KEYS,
+                      rule_keys=EXP_WILDCARDS),
+    "fit": Stage(fit, FitConfig, inputs=("data",), outputs=("traces",), section="fit", rule_keys=EXP_WILDCARDS),
     "benchmark": Stage(benchmark, BenchmarkConfig, inputs=("traces",), outputs=("bench", "scaling"),
                        many=("traces",), section="benchmark"),
     "solver_bench": Stage(solver_bench, SolverBenchConfig, inputs=("data_exp1a", "data_exp1c"),
                           outputs=("table",), section="solver_bench"),
-    "flipflop_train": Stage(flipflop_train, FlipFlopTrainConfig, outputs=("generator",), section="flipflop.train"),
+    "flipflop_train": Stage(flipflop_train, FlipFlopTrainConfig, outputs=("generator",), section="flipflop.train",
+                            rule_keys=FLIPFLOP_N),
     "flipflop_fit": Stage(flipflop_fit, FlipFlopFitConfig, inputs=("generator",),
-                          outputs=("results",), section="flipflop.fit"),
+                          outputs=("results",), section="flipflop.fit", rule_keys=FLIPFLOP_N),
     "timed_train": Stage(timed_train, TimedTrainConfig, outputs=("generator",), section="timed.train"),
     "timed_fit": Stage(timed_fit, TimedFitConfig, inputs=("generator",), outputs=("results",), section="timed.fit"),
     "figures": Stage(make_figures, FiguresConfig, inputs=("traces", "scaling", "timed_results", "flipflop"),
                      outputs=("fig_accuracy", "fig_scaling", "fig_flipflop", "fig_timed"),
-                     many=("traces", "flipflop")),
+                     many=("traces", "flipflop"), renamed=SUMMARY_KEYS),
     "claims": Stage(claims, ClaimsConfig, inputs=("bench", "scaling", "timed_results", "flipflop"),
-                    outputs=("claims_json",), many=("flipflop",)),
+                    outputs=("claims_json",), many=("flipflop",), renamed=SUMMARY_KEYS),
 }

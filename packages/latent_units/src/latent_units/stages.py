@@ -210,6 +210,9 @@ def claims(cfg: ClaimsConfig, dims: Path, redundancy: Path, decoding: Path, drif
     write_claims(evaluate_claims(CLAIMS, ctx, cfg.scale, paper="latent_units"), claims_json)
 
 
+WHOLE = {"cfg": "The paper's whole config at this scale (every section of config/latent_units.yaml): the grids "
+                "the results must cover."}
+
 STAGES = {
     "networks": Stage(networks, NetworksConfig, outputs=("data",), section="networks"),
     "dimensionality": Stage(dimensionality, DimsConfig, inputs=("data",), outputs=("dims", "spectra"), section="dimensionality"),
@@ -220,8 +223,8 @@ STAGES = {
     "figures": Stage(figures, FiguresConfig,
                      inputs=("dims", "spectra", "redundancy", "decoding", "drift", "perturb", "trajectories",
                              "decoding_1d", "summary"),
-                     outputs=("fig_dimensionality", "fig_decoding", "fig_scaling", "fig_drift")),
+                     outputs=("fig_dimensionality", "fig_decoding", "fig_scaling", "fig_drift"), rule_keys=WHOLE),
     "claims": Stage(claims, ClaimsConfig, inputs=("dims", "redundancy", "decoding", "drift", "perturb",
                                                   "summary"),
-                    outputs=("claims_json",)),
+                    outputs=("claims_json",), rule_keys=WHOLE),
 }

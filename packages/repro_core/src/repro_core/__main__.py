@@ -28,6 +28,8 @@ def main(argv=None) -> None:
     k.add_argument("--csv", required=True, help="per-job table to write (or, with --totals, to read)")
     k.add_argument("--rst", help="report page to write")
     k.add_argument("--totals", action="store_true", help="only print the totals of an existing --csv")
+    k.add_argument("--logs", help="file listing the workflow's job logs, one per line: only these jobs "
+                   "count (default: every stage log under the results folder, stale ones included)")
     k.add_argument("papers", nargs="*")
     c = sub.add_parser("check-config", help="parse YAML config files (e.g. one given to "
                        "snakemake --configfile) and name the file, line and column of an error")
@@ -46,9 +48,10 @@ def main(argv=None) -> None:
     if a.cmd == "cost":
         import pandas as pd
 
-        from .cost import totals, totals_text, write_cost
+        from .cost import read_log_list, totals, totals_text, write_cost
         t = (totals(pd.read_csv(a.csv)) if a.totals
-             else write_cost(a.results, a.scale, a.papers, a.csv, a.rst))
+             else write_cost(a.results, a.scale, a.papers, a.csv, a.rst,
+                             read_log_list(a.logs) if a.logs else None))
         print(totals_text(t, a.scale))
         return
     df = build_scorecard(a.claims, a.scale, a.csv, a.md, a.html, a.rst, other_scales=a.other)

@@ -26,7 +26,7 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -61,6 +61,9 @@ class Stage:
     help: str = ""
     many: tuple[str, ...] = ()          # inputs that are lists of files (--in name=... repeated)
     section: str = ""                   # the config section it reads (dotted path in the paper's schema)
+    # --help for keys the YAML does not give under their own name in `section`:
+    renamed: Mapping[str, str] = field(default_factory=dict)    # key -> dotted schema path it is read from
+    rule_keys: Mapping[str, str] = field(default_factory=dict)  # key -> what it is: an output wildcard, ...
 
 
 def _pairs(items: Sequence[str] | None, flag: str) -> dict[str, list[Path]]:
@@ -220,7 +223,16 @@ def key_descriptions(stage: Stage, prog: str) -> dict[str, str]:
         keys = list(own)
     out = {}
     for key in keys:
-        if key in own:
+        if key in stage.rule_keys:
+            out[key] = stage.rule_keys[key]
+        elif key in stage.renamed:
+            parent, _, leaf = stage.renamed[key].rpartition(".")
+            node = section_schema(schema, parent).get("properties", {}).get(leaf)
+            if node is None:
+                raise KeyError(f"{prog} stage {stage.fn.__name__}: renamed[{key!r}] = {stage.renamed[key]!r} "
+                               f"is no key of {f.name}")
+            out[key] = _describe(node, schema)
+        elif key in own:
             out[key] = _describe(own[key], schema)
         elif key in global_props:
             out[key] = _describe(global_props[key], {})

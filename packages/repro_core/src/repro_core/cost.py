@@ -33,12 +33,23 @@ def _resources(log: Path) -> dict | None:
     return found
 
 
-def collect(results: Path | str, scale: str, papers: Iterable[str]) -> pd.DataFrame:
-    """One row per job that ran a stage to completion at ``scale``."""
+def read_log_list(path: Path | str) -> set[Path]:
+    """The log files of the workflow's jobs, one per line (the Snakefile's ``onstart`` writes
+    them for every job of the DAG, run or reused)."""
+    return {Path(line.strip()).resolve() for line in Path(path).read_text().splitlines() if line.strip()}
+
+
+def collect(results: Path | str, scale: str, papers: Iterable[str],
+            logs: set[Path] | None = None) -> pd.DataFrame:
+    """One row per job that ran a stage to completion at ``scale``. With ``logs`` (absolute
+    paths), only those jobs: logs an earlier workflow left behind (a grid since changed) are
+    not this workflow's cost."""
     rows = []
     for paper in papers:
         base = Path(results, paper, scale)
         for log in sorted((base / "logs").glob("*.log")):
+            if logs is not None and log.resolve() not in logs:
+                continue
             res = _resources(log)
             if res is None:
                 continue
@@ -97,9 +108,9 @@ def totals_text(t: dict, scale: str) -> str:
 
 
 def write_cost(results: Path | str, scale: str, papers: Iterable[str], csv: Path | str,
-               rst: Path | str | None = None) -> dict:
+               rst: Path | str | None = None, logs: set[Path] | None = None) -> dict:
     """Write the per-job table (csv) and the report page (rst); return the totals."""
-    jobs = collect(results, scale, papers)
+    jobs = collect(results, scale, papers, logs)
     t = totals(jobs)
     Path(csv).parent.mkdir(parents=True, exist_ok=True)
     jobs.round(3).to_csv(csv, index=False)

@@ -287,13 +287,15 @@ def learned_paper(accs, rels, last_frac=0.1, threshold=0.8, level=0.6, ratio=0.1
 
 def summarise(spec: TrainSpec, losses, accs, rels):
     """Learned / accuracy / reliability over the last ``last_frac`` of training,
-    the final loss and a ``n_log``-point loss curve (non-finite -> nan)."""
+    the final loss and a ``n_log``-point loss curve at epochs ``round(linspace(0, E - 1, n_log))``
+    (non-finite -> nan)."""
     losses, accs, rels = (np.asarray(a) for a in (losses, accs, rels))
     E = losses.shape[-1]
     k = max(1, int(round(spec.last_frac * E)))
     acc_last = np.nan_to_num(accs[..., -k:], nan=0.0)
     accuracy = acc_last.mean(-1)
-    idx = np.unique(np.linspace(0, E - 1, min(spec.n_log, E)).round().astype(int))
+    # always n_log points (epochs repeat when E < n_log), so networks of different lengths stack
+    idx = np.linspace(0, E - 1, spec.n_log).round().astype(int)
     out = dict(accuracy=accuracy, final_loss=losses[..., -1], diverged=~np.isfinite(losses[..., -1]),
                loss_curve=losses[..., idx], curve_epochs=idx)
     if spec.criterion == "paper":

@@ -15,7 +15,9 @@ from .figures import FiguresConfig, figures
 from .sweep import BenchmarkConfig, SweepConfig, benchmark, sweep
 
 STAGES = {
-    "sweep": Stage(sweep, SweepConfig, outputs=("nets",), section="sweep"),
+    "sweep": Stage(sweep, SweepConfig, outputs=("nets",), section="sweep",
+                   rule_keys={"chunk": "This job's chunk of the delays, from the output's {stm_chunk} wildcard: "
+                                       "0 .. n_chunks - 1."}),
     "analyse": Stage(analyse, AnalyseConfig, inputs=("nets",), outputs=("index", "rasters"), many=("nets",), section="analyse"),
     "benchmark": Stage(benchmark, BenchmarkConfig, outputs=("bench",), section="benchmark"),
     "figures": Stage(figures, FiguresConfig, inputs=("index", "rasters", "bench"),
