@@ -24,7 +24,10 @@ STAGES = {
     "grpo": Stage(grpo, GRPOConfig, inputs=("data", "sft_model"), outputs=("model_out", "history_out"),
                   section="grpo"),
     "evaluate": Stage(evaluate, EvalConfig, inputs=("data", "model"), outputs=("counts",), section="evaluate"),
-    "analyze": Stage(analyze, AnalyzeConfig, outputs=("summary", "data"), section="analyze"),
+    "analyze": Stage(analyze, AnalyzeConfig, outputs=("summary", "data"), section="analyze",
+                     rule_keys={"conditions": "Per condition name, the files the rule gives: the SFT model's "
+                                "evaluation and history (sft_eval, sft_hist), the GRPO seeds (grpo_seeds) and "
+                                "their evaluations and histories (grpo_evals, grpo_hists)."}),
     "figures": Stage(figures, FiguresConfig, inputs=("summary", "data"),
                      outputs=("self_ranking", "temperature", "passk", "curves"), section="figures"),
     "claims": Stage(claims, ClaimsConfig, inputs=("summary",), outputs=("claims_json", "note")),
