@@ -8,6 +8,8 @@ import torch
 from icl_rational import train as train_mod
 from icl_rational.model import BatchedNeoX, sqrt_spaced_steps
 from repro_core import load_npz
+from repro_core.config import SCALES
+from tests.icl_rational.configs import train_config
 
 
 def test_model_is_causal_normalised_and_models_independent():
@@ -38,9 +40,9 @@ def test_sqrt_spaced_steps_match_authors_schedule():
 
 
 def _cfg(**kw):
-    return train_mod.TrainConfig(n_tasks=[2, 5], n_symbols=4, context=6, hidden=8, batch=4,
-                                 steps=24, warmup=3, n_eval=3, n_ood_tasks=3, n_checkpoints=5,
-                                 first_eval=2, ckpt_every=8, device="cpu", seed=3, **kw)
+    return train_config(**{"n_tasks": [2, 5], "n_symbols": 4, "context": 6, "hidden": 8, "batch": 4,
+                           "steps": 24, "warmup": 3, "n_eval": 3, "n_ood_tasks": 3, "n_checkpoints": 5,
+                           "first_eval": 2, "ckpt_every": 8, "device": "cpu", "seed": 3, **kw})
 
 
 def test_resume_after_interruption_is_exact(tmp_path, monkeypatch):
@@ -118,10 +120,11 @@ def test_block_matches_plain_gpt_neox_layout(parallel):
 
 def test_defaults_are_the_authors_block_and_labels():
     # authors: GPTNeoXConfig(use_parallel_residual=False, attention_bias=False), HF causal-LM
-    # loss on the sampled next symbol (labels = input_ids)
+    # loss on the sampled next symbol (labels = input_ids); the config runs them at every scale
     assert BatchedNeoX(1, 3, hidden=8).parallel_residual is False
-    cfg = train_mod.TrainConfig(n_tasks=[2])
-    assert cfg.parallel_residual is False and cfg.labels == "hard"
+    for scale in SCALES:
+        cfg = train_config(scale)
+        assert cfg.parallel_residual is False and cfg.labels == "hard"
 
 
 def test_hard_and_soft_labels_have_the_same_expected_loss():

@@ -10,6 +10,9 @@ import pytest
 import repro_core
 from rl_wall.analysis import PAPER_WALL_RATIO, compare, ks_up_to, paired_bootstrap, pass_at_k
 from rl_wall.claims import CLAIMS
+from tests.helpers import paper_section
+
+N_BOOT = paper_section("rl_wall", "analyze")["n_boot"]
 
 
 def test_pass_at_k_closed_forms():
@@ -38,7 +41,7 @@ def test_compare_hand_case():
     # 4 problems, k = 4, two temperatures [T, problems]
     before = _counts([[4, 1, 0, 0], [2, 2, 1, 0]])
     after = _counts([[4, 4, 0, 1], [4, 3, 0, 0]])
-    c = compare(before, after, np.asarray([0.5, 1.0]))
+    c = compare(before, after, np.asarray([0.5, 1.0]), N_BOOT)
     assert c["pass1_before"] == pytest.approx(max(5 / 16, 5 / 16))
     assert c["pass1_after"] == pytest.approx(max(9 / 16, 7 / 16))
     assert c["coverage_before"] == pytest.approx(3 / 4)          # any correct at T=1.0

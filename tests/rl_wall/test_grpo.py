@@ -78,13 +78,13 @@ import copy  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from rl_wall.grpo import (GRPOConfig, batch_order, grpo_step, keep_prompts,  # noqa: E402
-                          prompt_tokens_verl, rollout)
-from rl_wall.model import ModelConfig, build_model, response_logprobs  # noqa: E402
-from rl_wall.task import (TaskConfig, encode, make_tables, prompt_len,  # noqa: E402
-                          sample_problems)
+from rl_wall.grpo import (batch_order, grpo_step, keep_prompts, prompt_tokens_verl,  # noqa: E402
+                          rollout)
+from rl_wall.model import build_model, response_logprobs  # noqa: E402
+from rl_wall.task import encode, make_tables, prompt_len, sample_problems  # noqa: E402
+from tests.rl_wall.configs import grpo_config, model_config, task_config  # noqa: E402
 
-TINY = ModelConfig(hidden=32, intermediate=64, layers=2, heads=2, kv_heads=2)
+TINY = model_config(hidden=32, intermediate=64, layers=2, heads=2, kv_heads=2)
 
 
 def _split(task, n, seed=0, split="rl"):
@@ -96,7 +96,7 @@ def _split(task, n, seed=0, split="rl"):
 def test_prompt_length_filter_hand_case():
     # the paper's task: a walk of n steps has 4n + 25 prompt tokens; the issue counts 65 for a
     # 10-step walk, so verl's max_prompt_length 64 drops exactly the 10-step walks
-    task = TaskConfig(min_len=8, max_len=10)
+    task = task_config(min_len=8, max_len=10)
     assert [prompt_len(n, task) for n in (8, 9, 10)] == [57, 61, 65]
     sp = _split(task, 60)
     counts = [prompt_tokens_verl(sp, i) for i in range(60)]
@@ -122,7 +122,7 @@ def test_batch_order_drops_the_last_partial_batch():
 
 
 def _setup(seed=0):
-    task = TaskConfig(min_len=3, max_len=4)
+    task = task_config(min_len=3, max_len=4)
     sp = _split(task, 8, seed)
     policy = build_model(TINY, seed)
     ref = copy.deepcopy(policy).eval()
@@ -141,7 +141,7 @@ def _batch(sp, policy, cfg, seed=0):
 
 def test_one_epoch_ratio_exactly_one_no_clipping():
     sp, policy, ref = _setup()
-    cfg = GRPOConfig(ppo_epochs=1, n_rollouts=4, max_new=20, lr=0.05, grad_clip=1e9)
+    cfg = grpo_config(ppo_epochs=1, n_rollouts=4, max_new=20, lr=0.05, grad_clip=1e9)
     before = [p.detach().clone() for p in policy.parameters()]
     opt = torch.optim.AdamW(policy.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     stats = grpo_step(policy, ref, opt, _batch(sp, policy, cfg), cfg)
@@ -150,7 +150,7 @@ def test_one_epoch_ratio_exactly_one_no_clipping():
 
     # the same large steps as 4 PPO epochs move the ratio past the clip range
     sp, policy, ref = _setup()
-    cfg4 = GRPOConfig(ppo_epochs=4, n_rollouts=4, max_new=20, lr=0.05, grad_clip=1e9)
+    cfg4 = grpo_config(ppo_epochs=4, n_rollouts=4, max_new=20, lr=0.05, grad_clip=1e9)
     opt = torch.optim.AdamW(policy.parameters(), lr=cfg4.lr)
     stats4 = grpo_step(policy, ref, opt, _batch(sp, policy, cfg4), cfg4)
     assert stats4["ratio_dev"] > cfg4.clip and stats4["clipfrac"] > 0
@@ -159,7 +159,7 @@ def test_one_epoch_ratio_exactly_one_no_clipping():
 def test_one_epoch_gradient_is_the_plain_policy_gradient():
     """One epoch: the update direction is that of token-mean(-A log p + kl k3 - ent H)."""
     sp, policy, ref = _setup(1)
-    cfg = GRPOConfig(ppo_epochs=1, n_rollouts=4, max_new=20, grad_clip=1e9)
+    cfg = grpo_config(ppo_epochs=1, n_rollouts=4, max_new=20, grad_clip=1e9)
     batch = _batch(sp, policy, cfg, 3)
     opt = torch.optim.SGD(policy.parameters(), lr=0.0)          # keep the weights, read grads
     grpo_step(policy, ref, opt, batch, cfg)

@@ -6,16 +6,17 @@ import numpy as np
 import pytest
 import torch
 
-from rl_wall.model import (ModelConfig, build_model, hf_config, n_params, response_logprobs,
-                           sample, solve_counts, token_logprobs)
+from rl_wall.model import (build_model, hf_config, n_params, response_logprobs, sample, solve_counts,
+                           token_logprobs)
 from rl_wall.sft import linear_warmup
 from rl_wall.task import PAD
+from tests.rl_wall.configs import model_config, task_config
 
-SMALL = ModelConfig(hidden=32, intermediate=64, layers=2, heads=2, kv_heads=2)
+SMALL = model_config(hidden=32, intermediate=64, layers=2, heads=2, kv_heads=2)
 
 
 def test_paper_size():
-    assert n_params(build_model(ModelConfig(), 0)) == 1_058_688       # issue: ~1.06 M
+    assert n_params(build_model(model_config("full"), 0)) == 1_058_688       # issue: ~1.06 M
 
 
 def test_matches_transformers_qwen2():
@@ -76,7 +77,7 @@ def test_sampling_eos_and_reproducible():
 def test_solve_counts_shape_and_range():
     from rl_wall import task
 
-    cfg = task.TaskConfig(max_len=6)
+    cfg = task_config(max_len=6)
     rng = np.random.default_rng(0)
     tables = task.make_tables(cfg, rng)
     split = {**(p := task.sample_problems(tables, cfg, 6, "test", rng)), **task.encode(p, cfg)}

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from rl_wall import task
-from rl_wall.task import PAD, TaskConfig, VOCAB
+from rl_wall.task import PAD, VOCAB
+from tests.rl_wall.configs import task_config
 
-CFG = TaskConfig()
+CFG = task_config()                             # the paper's task
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +103,7 @@ def test_reward():
 
 
 def test_make_data_splits_and_determinism(tmp_path):
-    cfg = task.DataConfig(task=TaskConfig(), n_sft=200, n_rl=16, n_test=32, seed=5)
+    cfg = task.DataConfig(task=task_config(), n_sft=200, n_rl=16, n_test=32, seed=5)
     task.make_data(cfg, tmp_path / "a.npz")
     task.make_data(cfg, tmp_path / "b.npz")
     a, b = (np.load(tmp_path / f) for f in ("a.npz", "b.npz"))

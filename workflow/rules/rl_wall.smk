@@ -136,7 +136,9 @@ rule rl_wall_analyze:
         mem_mb=2000,
         runtime=5,
     params:
-        p=lambda w: params_json(RLW, conditions={c: rlw_files(c) for c in RLW_CONDS}),
+        p=lambda w: params_json(
+            RLW, "analyze", conditions={c: rlw_files(c) for c in RLW_CONDS}
+        ),
     shell:
         "python -m rl_wall analyze --threads {threads} --params {params.p:q} "
         "--out summary={output.summary} --out data={output.data} 2> {log}"

@@ -38,11 +38,11 @@ class AnalyzeConfig:
     n_loss: int  # sequences for each strategy's in-distribution loss L_s
     fit_fraction: float  # fit on the first 80% of checkpoints and of D values (paper)
     crossing: float  # relative distance taken as "at M" (> ) or "at G" (<)
-    after_step: int = 0          # transient G phase: only checkpoints from here on (end of
-                                 # warm-up: before it the barely trained model is near uniform)
+    after_step: int              # transient G phase: only checkpoints from here on (the rule
+                                 # passes train.warmup: before it the barely trained model is near uniform)
     interpolation_filter: bool  # the authors' row filter for the fit and correlations
     interpolation_percentile: float  # authors' threshold_percentile (urns / categorical)
-    n_boot: int = 2000           # bootstrap resamples for the transition-time slope
+    n_boot: int                  # bootstrap resamples for the transition-time slope
     n_boot_noise: int            # bootstrap resamples of the evaluation sequences (noise ceiling)
     seed: int = 0
 

@@ -16,7 +16,7 @@ from .train import TrainConfig, train
 STAGES = {
     "train": Stage(train, TrainConfig, outputs=("run",)),
     "analyze": Stage(analyze, AnalyzeConfig, inputs=("runs",), outputs=("summary", "table", "curves"),
-                     many=("runs",), section="analyze"),
+                     many=("runs",), section="analyze", renamed={"after_step": "train.warmup"}),
     "figures": Stage(figures, FiguresConfig, inputs=("summary", "table", "curves"),
                      outputs=("rel_distance", "kl_curves", "phase", "transition"), section="figures"),
     "claims": Stage(claims, ClaimsConfig, inputs=("summary",), outputs=("claims_json", "note")),

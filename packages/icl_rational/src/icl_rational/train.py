@@ -24,27 +24,29 @@ from .model import BatchedNeoX, sqrt_spaced_steps, warmup_constant
 from .urns import sample_pool, sample_sequences
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TrainConfig:
+    """config/icl_rational.yaml's train section (less group_size / n_seeds, which make the jobs),
+    plus n_symbols, the job's D values, config.yaml's device and the job's seed."""
     n_tasks: list                 # pool sizes D trained together (one model each)
-    n_symbols: int = 8
-    context: int = 64             # prediction positions per sequence
-    hidden: int = 64
-    mlp_factor: int = 4
-    batch: int = 64
-    steps: int = 1000
-    lr: float = 5e-4
-    warmup: int = 100
-    weight_decay: float = 0.0
-    grad_clip: float = 1.0
-    parallel_residual: bool = False   # authors: use_parallel_residual=False (model.py)
-    labels: str = "hard"              # "hard" (authors: sampled next symbol) or "soft" (theta)
-    n_eval: int = 64              # evaluation sequences, in-distribution and out of it
-    n_ood_tasks: int = 500        # fresh tasks for the OOD evaluation
-    n_checkpoints: int = 40       # evaluations, evenly spaced in sqrt(step)
-    first_eval: int = 20
-    ckpt_every: int = 500
-    device: str = "auto"        # auto: CUDA when present (full scale on a GPU), else CPU
+    n_symbols: int
+    context: int                  # prediction positions per sequence
+    hidden: int
+    mlp_factor: int
+    batch: int
+    steps: int
+    lr: float
+    warmup: int
+    weight_decay: float
+    grad_clip: float
+    parallel_residual: bool       # authors: use_parallel_residual=False (model.py)
+    labels: str                   # "hard" (authors: sampled next symbol) or "soft" (theta)
+    n_eval: int                   # evaluation sequences, in-distribution and out of it
+    n_ood_tasks: int              # fresh tasks for the OOD evaluation
+    n_checkpoints: int            # evaluations, evenly spaced in sqrt(step)
+    first_eval: int
+    ckpt_every: int
+    device: str                   # auto: CUDA when present (full scale on a GPU), else CPU
     seed: int = 0
 
 

@@ -5,7 +5,7 @@ authors' notebooks; flatness of pass@1 over temperature; fate of zero-solve prob
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from math import comb
 from pathlib import Path
 
@@ -35,7 +35,7 @@ class EvalConfig:
     k: int
     temperatures: list
     max_rows: int  # sequences per forward pass
-    device: str = "auto"
+    device: str  # "auto", "cpu", "cuda" (config.yaml's device)
     seed: int = 0
 
 
@@ -99,7 +99,7 @@ def _gains(b: dict, a: dict, wall_ratio: float) -> dict:
             "flattening": b["range_t"] - a["range_t"]}    # > 0: flatter after RL
 
 
-def paired_bootstrap(before: np.ndarray, after: np.ndarray, K: int, n_boot: int = 2000,
+def paired_bootstrap(before: np.ndarray, after: np.ndarray, K: int, n_boot: int,
                      seed: int = 0, level: float = 0.95,
                      wall_ratio: float = PAPER_WALL_RATIO) -> dict[str, tuple[float, float]]:
     """Percentile CIs of the before/after gains (:func:`_gains`) from correct-sample counts
@@ -115,7 +115,7 @@ def paired_bootstrap(before: np.ndarray, after: np.ndarray, K: int, n_boot: int 
     return {k: tuple(float(x) for x in np.percentile(v, q)) for k, v in g.items()}
 
 
-def compare(before: dict, after: dict, temps: np.ndarray, n_boot: int = 2000, seed: int = 0) -> dict:
+def compare(before: dict, after: dict, temps: np.ndarray, n_boot: int, seed: int = 0) -> dict:
     """The paper's before/after statistics for one GRPO run against its SFT model, each gain
     with a paired bootstrap CI over test problems."""
     K = int(before["k"])
@@ -156,11 +156,11 @@ def compare(before: dict, after: dict, temps: np.ndarray, n_boot: int = 2000, se
     }
 
 
-@dataclass
+@dataclass(kw_only=True)
 class AnalyzeConfig:
     # name -> {sft_eval, sft_hist, grpo_seeds: [..], grpo_evals: [..], grpo_hists: [..]}
-    conditions: dict = field(default_factory=dict)
-    n_boot: int = 2000
+    conditions: dict
+    n_boot: int                     # bootstrap resamples of the confidence intervals
     seed: int = 0
 
 

@@ -33,27 +33,28 @@ from .model import load_model, response_logprobs, sample, save_model, solve_coun
 from .task import PAD, decode, load_split, reward, tokenize
 
 
-@dataclass
+@dataclass(kw_only=True)
 class GRPOConfig:
-    steps: int = 300                # one per batch (the paper's figures use checkpoint 300)
-    snapshot_step: int = 300        # the model evaluated
-    n_prompts: int = 32
-    n_rollouts: int = 8
-    temperature: float = 1.0
-    ppo_epochs: int = 1             # 1 = what verl 607b4935 ran (ratio 1); > 1: multi-epoch PPO
-    max_prompt_length: int = 64     # verl data.max_prompt_length: longer prompts are dropped
-    clip: float = 0.2
-    lr: float = 5.0e-5
-    weight_decay: float = 0.01      # verl's actor optimizer default
-    grad_clip: float = 0.2
-    entropy_coef: float = 1.0e-3
-    kl_coef: float = 1.0e-3
-    max_new: int = 64               # response length limit (verl: 64)
-    eval_every: int = 10
-    n_eval: int = 64                # test problems x eval_samples at temperature 1 for the curve
-    eval_samples: int = 4
-    ckpt_every: int = 20
-    device: str = "auto"
+    """config/rl_wall.yaml's grpo section (values and the paper's in the schema), plus device."""
+    steps: int                      # one per batch (the paper's figures use checkpoint 300)
+    snapshot_step: int              # the model evaluated
+    n_prompts: int
+    n_rollouts: int
+    temperature: float
+    ppo_epochs: int                 # 1 = what verl 607b4935 ran (ratio 1); > 1: multi-epoch PPO
+    max_prompt_length: int          # verl data.max_prompt_length: longer prompts are dropped
+    clip: float
+    lr: float
+    weight_decay: float             # verl's actor optimizer default
+    grad_clip: float
+    entropy_coef: float
+    kl_coef: float
+    max_new: int                    # response length limit (verl: 64)
+    eval_every: int
+    n_eval: int                     # test problems x eval_samples at temperature 1 for the curve
+    eval_samples: int
+    ckpt_every: int
+    device: str                     # "auto", "cpu", "cuda" (config.yaml's device)
     seed: int = 0
 
 

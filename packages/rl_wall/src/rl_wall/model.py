@@ -22,15 +22,16 @@ import repro_core
 from .task import PAD, VOCAB, completion_len
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ModelConfig:
-    hidden: int = 128
-    intermediate: int = 512
-    layers: int = 4
-    heads: int = 2
-    kv_heads: int = 2
-    rope_theta: float = 10000.0
-    init_std: float = 0.02          # Qwen2Config.initializer_range
+    """config/rl_wall.yaml's model section (the paper's values in the schema)."""
+    hidden: int
+    intermediate: int
+    layers: int
+    heads: int
+    kv_heads: int
+    rope_theta: float
+    init_std: float                 # Qwen2Config.initializer_range
 
 
 class RMSNorm(nn.Module):

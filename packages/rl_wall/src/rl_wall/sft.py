@@ -4,7 +4,7 @@ linear schedule with 5 % warm-up, one epoch, loss on every token of prompt + com
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,7 @@ from .task import load_split
 
 @dataclass(kw_only=True)
 class SFTConfig:
-    model: ModelConfig = field(default_factory=ModelConfig)
+    model: ModelConfig
     batch: int
     lr: float
     warmup_frac: float
@@ -30,7 +30,7 @@ class SFTConfig:
     eval_every: int
     n_eval: int  # test problems for the greedy accuracy curve
     ckpt_every: int
-    device: str = "auto"
+    device: str  # "auto", "cpu", "cuda" (config.yaml's device)
     seed: int = 0
 
 

@@ -21,9 +21,13 @@ from .task import DataConfig, make_data
 STAGES = {
     "data": Stage(make_data, DataConfig, outputs=("data",)),
     "sft": Stage(sft, SFTConfig, inputs=("data",), outputs=("model_out", "history_out"), section="sft"),
-    "grpo": Stage(grpo, GRPOConfig, inputs=("data", "sft_model"), outputs=("model_out", "history_out")),
+    "grpo": Stage(grpo, GRPOConfig, inputs=("data", "sft_model"), outputs=("model_out", "history_out"),
+                  section="grpo"),
     "evaluate": Stage(evaluate, EvalConfig, inputs=("data", "model"), outputs=("counts",), section="evaluate"),
-    "analyze": Stage(analyze, AnalyzeConfig, outputs=("summary", "data")),
+    "analyze": Stage(analyze, AnalyzeConfig, outputs=("summary", "data"), section="analyze",
+                     rule_keys={"conditions": "Per condition name, the files the rule gives: the SFT model's "
+                                "evaluation and history (sft_eval, sft_hist), the GRPO seeds (grpo_seeds) and "
+                                "their evaluations and histories (grpo_evals, grpo_hists)."}),
     "figures": Stage(figures, FiguresConfig, inputs=("summary", "data"),
                      outputs=("self_ranking", "temperature", "passk", "curves"), section="figures"),
     "claims": Stage(claims, ClaimsConfig, inputs=("summary",), outputs=("claims_json", "note")),

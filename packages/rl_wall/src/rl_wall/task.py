@@ -32,17 +32,19 @@ NUM0 = len(SPECIALS)
 SPLITS = ("sft", "rl", "test")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TaskConfig:
-    n_states: int = 20
-    n_actions: int = 20
-    n_problem_states: int = 20
-    n_context: int = 20
-    n_irrelevant: int = 10
-    min_len: int = 5
-    max_len: int = 10
-    alpha_train: float = 0.3        # action prior Pa[s] ~ Dir(alpha_train * 1) (SFT split only)
-    beta_train: float = 0.3         # spurious context Cc[a] ~ Dir(beta_train * 1) (SFT split only)
+    """The solution-tree task; values from config/rl_wall.yaml (task, and the condition's
+    alpha_train / beta_train)."""
+    n_states: int
+    n_actions: int
+    n_problem_states: int
+    n_context: int
+    n_irrelevant: int
+    min_len: int
+    max_len: int
+    alpha_train: float              # action prior Pa[s] ~ Dir(alpha_train * 1) (SFT split only)
+    beta_train: float               # spurious context Cc[a] ~ Dir(beta_train * 1) (SFT split only)
 
 
 def prompt_len(n, cfg: TaskConfig):
@@ -166,12 +168,12 @@ def recover_actions(problem_states: np.ndarray, Pst: np.ndarray) -> np.ndarray:
     return inv[problem_states[..., :-1], problem_states[..., 1:]]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DataConfig:
     task: TaskConfig
-    n_sft: int = 200_000
-    n_rl: int = 128
-    n_test: int = 512
+    n_sft: int
+    n_rl: int                       # the condition's RL prompts
+    n_test: int
     seed: int = 0
 
 
