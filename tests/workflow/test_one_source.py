@@ -25,7 +25,7 @@ DEFAULTS_NOT_YET: set = set()
 # section-less stages included (the test above sees only Stage.section keys). Known debt of issue 31;
 # the count must shrink to 0 paper by paper (a fix forces the count down here). `seed` and `scale`
 # are exempt: stages also run outside the workflow with those two.
-PARAMS_DEFAULTS_NOT_YET = {"ctot_flow": 29, "icl_emergence": 32, "icl_rational": 19, "rl_wall": 40}
+PARAMS_DEFAULTS_NOT_YET = {"ctot_flow": 29, "icl_emergence": 32}
 # Schemas that give every key a description: every paper's; "config" is the top-level config.schema.yaml.
 DESCRIBED = set(PAPERS) | {"config"}
 
@@ -148,7 +148,7 @@ def test_passed_params_have_no_dataclass_default(paper, smoke_jobs):
 
 # Stage keys without a --help description, per paper (renamed or rule-set keys not yet mapped in
 # the paper's STAGES with Stage.renamed / Stage.rule_keys; issue 31). Lower it as they are mapped.
-HELP_NOT_YET = {"ctot_flow": 10, "icl_emergence": 5, "icl_rational": 2, "rl_wall": 6}
+HELP_NOT_YET = {"ctot_flow": 10, "icl_emergence": 5}
 
 
 @pytest.mark.parametrize("paper", PAPERS)
