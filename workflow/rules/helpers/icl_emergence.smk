@@ -21,9 +21,9 @@ def iclem_reps(run):
 def iclem_train_params(w):
     kind, arch, n = ICLEM_RUNS[w.iclem_run]
     source = (
-        {"kind": kind, **P(ICLEM, "mr_name")}
+        {"kind": kind, "mr_name": dict(P(ICLEM, "mr_name"))}
         if kind == "mr_name"
-        else {"kind": kind, "n_coins": n}
+        else {"kind": kind, "coins": {"n_coins": n}}
     )
     model = dict(P(ICLEM, "models", arch))
     d = {

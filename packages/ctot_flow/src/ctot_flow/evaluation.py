@@ -14,15 +14,17 @@ from .processes import midpoint_labels, named_rng
 from .training import load_models
 
 
-@dataclass
+@dataclass(kw_only=True)
 class EvaluateConfig:
+    """The ``evaluate`` section of config/ctot_flow.yaml plus the data set's process, timestamp
+    noise and training seed, and the train section's ``h`` (no defaults: the YAML sets them)."""
     dataset: str
-    process: str = ""
-    time_noise: float = 0.0
-    train_seed: int = 0
-    h: float = 0.02            # kernel bandwidth of CT-OT's p_hat (the train section's h)
-    ode_step: float = 0.01
-    n_plot: int = 40
+    process: str
+    time_noise: float
+    train_seed: int
+    h: float                   # kernel bandwidth of CT-OT's p_hat (the train section's h)
+    ode_step: float
+    n_plot: int
     seed: int = 0
 
 

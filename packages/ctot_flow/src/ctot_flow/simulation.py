@@ -3,7 +3,7 @@ the sampling floor of the Wasserstein distances (moved unchanged from stages.py,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,20 +13,22 @@ from repro_core import save_npz
 from .processes import Process, named_rng, observe
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SimulateConfig:
+    """The ``data`` section of config/ctot_flow.yaml (ou_dim resolved to ``dim``) plus the data set,
+    its process and its timestamp noise; every value comes from the YAML (no defaults)."""
     dataset: str
     process: str
     dim: int
     n: int
-    n_windows: int = 5
-    time_noise: float = 0.02
-    spread: float = 0.05
-    ou_sigma: float = 0.3
-    n_test: int = 500
-    t_start: float = 0.1
-    eval_times: list = field(default_factory=lambda: [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
-    floor_reps: int = 5          # independent true samples of size n_test for the sampling floor
+    n_windows: int
+    time_noise: float
+    spread: float
+    ou_sigma: float
+    n_test: int
+    t_start: float
+    eval_times: list
+    floor_reps: int              # independent true samples of size n_test for the sampling floor
     seed: int = 0
 
 

@@ -67,11 +67,11 @@ def fit(cfg: FitConfig, data: Path, labels: Path, models: Path, metrics: Path, p
 
 
 # ---------------------------------------------------------------- summarize / figures
-@dataclass
+@dataclass(kw_only=True)
 class SummaryConfig:
     datasets: list
     sweep: list
-    seeds: int = 1
+    seeds: int                 # training seeds per data set (the YAML's seeds)
     scale: str = "quick"
     seed: int = 0
 
@@ -97,11 +97,11 @@ def summarize(cfg: SummaryConfig, root: Path, claims_json: Path, table: Path, ta
     save_text(df.to_html(index=False, float_format=lambda x: f"{x:.4g}"), table_html)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class FiguresConfig:
     datasets: list
     sweep: list
-    seeds: int = 1
+    seeds: int                 # training seeds per data set (the YAML's seeds)
     seed: int = 0
 
 

@@ -3,7 +3,7 @@ training seed, and loading the saved networks (moved unchanged from stages.py, i
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from repro_core import load_npz, load_torch, progress, save_torch, seed_everything
@@ -12,22 +12,24 @@ from repro_core.seeding import derive_seed
 from .processes import named_rng
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TrainStageConfig:
+    """The ``train`` section of config/ctot_flow.yaml plus the data set, its methods (the
+    ``methods`` section), the training seed and the device (no defaults: the YAML sets them)."""
     dataset: str
-    steps: int = 3000
-    batch: int = 256
-    width: int = 64
-    depth: int = 3
-    lr: float = 1e-3
-    sigma: float = 0.01
-    sb_sigma: float = 0.1
-    h: float = 0.02
-    delta: float = 0.1
-    ckpt_every: int = 500
-    methods: list = field(default_factory=lambda: ["ctot", "otcfm"])
-    train_seed: int = 0        # index of the training seed (the data are the same for every one)
-    device: str = "cpu"        # auto | cpu | cuda (repro_core.device.torch_device)
+    steps: int
+    batch: int
+    width: int
+    depth: int
+    lr: float
+    sigma: float
+    sb_sigma: float
+    h: float
+    delta: float
+    ckpt_every: int
+    methods: list
+    train_seed: int            # index of the training seed (the data are the same for every one)
+    device: str                # auto | cpu | cuda (repro_core.device.torch_device)
     seed: int = 0
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +18,10 @@ LN2 = math.log(2)
 # ------------------------------------------------------------------ stage: bayes
 @dataclass(kw_only=True)
 class BayesConfig:
-    p: float = 0.4
-    q: float = 0.25
-    n_coins: list[int] = field(default_factory=lambda: [2, 10, 100, 1000])
-    seq_len: int = 100
+    p: float                   # Mr. Name's p and q (the YAML's mr_name section)
+    q: float
+    n_coins: list[int]         # the coin mixtures' N
+    seq_len: int
     max_len: int  # coin curves to this length (excess sums, l * excess -> 1/2)
     seed: int = 0
 
@@ -100,8 +100,8 @@ def value_at(steps: np.ndarray, values: np.ndarray, step: int) -> float:
 class AnalyzeConfig:
     # run name -> {"kind": mr_name|coins, "arch": ..., "n_coins": N, "seeds": [seed offset, ...]};
     # the runs' files are the stage's inputs histories and models (run_files)
-    runs: dict = field(default_factory=dict)
-    seq_len: int = 100
+    runs: dict
+    seq_len: int
     fit_min: int  # power-law fit window l in [fit_min, fit_max] (issue)
     fit_max: int
     n_heldout: int  # held-out-bias sequences for the prior-coupling test

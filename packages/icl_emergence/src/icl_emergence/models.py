@@ -4,31 +4,50 @@ causal multi-head attention, GELU MLP) and a GRU control. Both read
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from repro_core.config import ConfigError, from_dict
 
-@dataclass
+
+@dataclass(kw_only=True)
+class TransformerSpec:
+    """The transformer's own settings (``models.transformer.transformer`` in
+    config/icl_emergence.yaml; the GRU has none). The authors' penzai "llamalike" transformer
+    (Astera-org/simplexity, predictive_model/transformer.yaml): per-head projection 16 (not
+    d_model / n_heads), 2 key/value heads shared by 4 query heads, gated GELU MLP without biases,
+    input embedding tied to the logit layer (scaled by sqrt(d_model)), and penzai's initialisation
+    (Xavier-uniform linear layers, embeddings N(0, 1/d_model)). head_dim 0, n_kv_heads 0, mlp gelu,
+    untied, init torch is the earlier plain model."""
+    n_heads: int
+    d_mlp: int
+    head_dim: int               # 0: d_model // n_heads
+    n_kv_heads: int             # 0: n_heads (ordinary multi-head attention)
+    mlp: str                    # gelu (Linear-GELU-Linear) | geglu (gated, tanh GELU, no biases)
+    tie_embeddings: bool
+    init: str                   # torch (PyTorch defaults) | xavier (penzai's)
+
+
+@dataclass(kw_only=True)
 class ModelConfig:
-    arch: str = "transformer"   # transformer | gru
-    vocab: int = 5              # data tokens; BOS = vocab is an extra input token
-    d_model: int = 16           # transformer width, or GRU hidden size
-    n_layers: int = 2
-    n_heads: int = 4
-    d_mlp: int = 16
-    max_len: int = 128
-    # The authors' penzai "llamalike" transformer (Astera-org/simplexity, predictive_model/transformer.yaml):
-    # per-head projection 16 (not d_model / n_heads), 2 key/value heads shared by 4 query heads, gated
-    # GELU MLP without biases, input embedding tied to the logit layer (scaled by sqrt(d_model)), and
-    # penzai's initialisation (Xavier-uniform linear layers, embeddings N(0, 1/d_model)).
-    head_dim: int = 0           # 0: d_model // n_heads
-    n_kv_heads: int = 0         # 0: n_heads (ordinary multi-head attention)
-    mlp: str = "gelu"           # gelu (Linear-GELU-Linear) | geglu (gated, tanh GELU, no biases)
-    tie_embeddings: bool = False
-    init: str = "torch"         # torch (PyTorch defaults) | xavier (penzai's)
+    arch: str                   # transformer | gru
+    d_model: int                # transformer width, or GRU hidden size
+    n_layers: int
+    transformer: TransformerSpec | None = None   # arch transformer only (required there)
+    vocab: int = 5              # data tokens (set by train from the source); BOS = vocab is an extra input token
+    max_len: int = 128          # RoPE table length (train raises it to seq_len)
+
+    def __post_init__(self):
+        if isinstance(self.transformer, Mapping):
+            self.transformer = from_dict(TransformerSpec, self.transformer, "model.transformer")
+        if self.arch == "transformer" and self.transformer is None:
+            raise ConfigError("config key model.transformer is required for arch transformer")
+        if self.arch != "transformer" and self.transformer is not None:
+            raise ConfigError(f"config key model.transformer is for arch transformer only, not {self.arch!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -60,10 +79,11 @@ class GatedMLP(nn.Module):
 
 def _heads(cfg: ModelConfig) -> tuple[int, int, int]:
     """(query heads, key/value heads, head size)."""
-    h = cfg.n_heads
-    kv = cfg.n_kv_heads or h
-    hd = cfg.head_dim or cfg.d_model // h
-    if not cfg.head_dim and cfg.d_model % h:
+    t = cfg.transformer
+    h = t.n_heads
+    kv = t.n_kv_heads or h
+    hd = t.head_dim or cfg.d_model // h
+    if not t.head_dim and cfg.d_model % h:
         raise ValueError(f"d_model={cfg.d_model} must split into n_heads={h} heads (or set head_dim)")
     if hd % 2 or h % kv:
         raise ValueError(f"head size {hd} must be even and n_heads={h} a multiple of n_kv_heads={kv}")
@@ -73,15 +93,15 @@ def _heads(cfg: ModelConfig) -> tuple[int, int, int]:
 class Block(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        d = cfg.d_model
+        d, t = cfg.d_model, cfg.transformer
         self.h, self.kv, self.hd = _heads(cfg)
-        if cfg.mlp not in ("gelu", "geglu"):
-            raise ValueError(f"mlp={cfg.mlp!r} is not allowed; allowed values: gelu, geglu")
+        if t.mlp not in ("gelu", "geglu"):
+            raise ValueError(f"mlp={t.mlp!r} is not allowed; allowed values: gelu, geglu")
         self.norm1, self.norm2 = nn.RMSNorm(d), nn.RMSNorm(d)
         self.qkv = nn.Linear(d, (self.h + 2 * self.kv) * self.hd, bias=False)
         self.proj = nn.Linear(self.h * self.hd, d, bias=False)
-        self.mlp = (nn.Sequential(nn.Linear(d, cfg.d_mlp), nn.GELU(), nn.Linear(cfg.d_mlp, d))
-                    if cfg.mlp == "gelu" else GatedMLP(d, cfg.d_mlp))
+        self.mlp = (nn.Sequential(nn.Linear(d, t.d_mlp), nn.GELU(), nn.Linear(t.d_mlp, d))
+                    if t.mlp == "gelu" else GatedMLP(d, t.d_mlp))
 
     def forward(self, x, cos, sin):
         B, T, D = x.shape
@@ -98,17 +118,18 @@ class Block(nn.Module):
 class Transformer(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        if cfg.init not in ("torch", "xavier"):
-            raise ValueError(f"init={cfg.init!r} is not allowed; allowed values: torch, xavier")
+        t = cfg.transformer
+        if t.init not in ("torch", "xavier"):
+            raise ValueError(f"init={t.init!r} is not allowed; allowed values: torch, xavier")
         self.cfg = cfg
         self.embed = nn.Embedding(cfg.vocab + 1, cfg.d_model)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
         self.norm = nn.RMSNorm(cfg.d_model)
-        self.head = None if cfg.tie_embeddings else nn.Linear(cfg.d_model, cfg.vocab, bias=False)
+        self.head = None if t.tie_embeddings else nn.Linear(cfg.d_model, cfg.vocab, bias=False)
         cos, sin = rope_tables(cfg.max_len, _heads(cfg)[2])
         self.register_buffer("cos", cos, persistent=False)
         self.register_buffer("sin", sin, persistent=False)
-        if cfg.init == "xavier":
+        if t.init == "xavier":
             nn.init.normal_(self.embed.weight, std=cfg.d_model ** -0.5)
             for m in self.modules():
                 if isinstance(m, nn.Linear):

@@ -4,7 +4,8 @@ checkpoint/resume."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 import repro_core
+from repro_core.config import ConfigError, from_dict
 from repro_core.device import torch_device
 from repro_core.io import atomic_path
 
@@ -19,37 +21,65 @@ from . import processes as pr
 from .models import ModelConfig, build_model, log_probs, with_bos
 
 
-@dataclass
+@dataclass(kw_only=True)
+class MrNameSpec:
+    """The Mr. Name process (the YAML's ``mr_name`` section)."""
+    p: float                   # Something/Blah switch probability (paper: 0.4)
+    q: float                   # probability of "Mr." from Something/Blah (paper: 0.25)
+
+
+@dataclass(kw_only=True)
+class CoinsSpec:
+    """A mixture of N coins with biases p_i = i/(N+1) (one of the YAML's ``n_coins``)."""
+    n_coins: int
+
+
+@dataclass(kw_only=True)
 class SourceConfig:
-    kind: str = "mr_name"      # mr_name | coins
-    p: float = 0.4             # Mr. Name: Something/Blah switch probability
-    q: float = 0.25            # Mr. Name: probability of "Mr." from Something/Blah
-    n_coins: int = 2           # coins: N components p_i = i/(N+1)
+    """The training source: ``kind`` and that kind's own section (the other stays absent)."""
+    kind: str                  # mr_name | coins
+    mr_name: MrNameSpec | None = None   # kind mr_name only (required there)
+    coins: CoinsSpec | None = None      # kind coins only (required there)
+
+    def __post_init__(self):
+        specs = {"mr_name": MrNameSpec, "coins": CoinsSpec}
+        if self.kind not in specs:
+            raise ConfigError(f"source.kind={self.kind!r} is not allowed; allowed values: mr_name, coins")
+        for name, cls in specs.items():
+            value = getattr(self, name)
+            if isinstance(value, Mapping):
+                setattr(self, name, value := from_dict(cls, value, f"source.{name}"))
+            if (value is None) == (name == self.kind):
+                raise ConfigError(f"config key source.{name} is "
+                                  + ("required" if name == self.kind else "not allowed")
+                                  + f" for source.kind {self.kind}")
 
 
 def make_source(cfg: SourceConfig) -> pr.Mixture:
     if cfg.kind == "mr_name":
-        return pr.mr_name_mixture(cfg.p, cfg.q)
+        return pr.mr_name_mixture(cfg.mr_name.p, cfg.mr_name.q)
     if cfg.kind == "coins":
-        return pr.coin_mixture(cfg.n_coins)
+        return pr.coin_mixture(cfg.coins.n_coins)
     raise ValueError(f"source.kind={cfg.kind!r} is not allowed; allowed values: mr_name, coins")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TrainConfig:
-    source: SourceConfig = field(default_factory=SourceConfig)
-    model: ModelConfig = field(default_factory=ModelConfig)
-    seq_len: int = 100
-    batch: int = 128
-    steps: int = 500
-    lr: float = 1e-3
-    eval_every: int = 25        # validation every this many steps ...
-    dense_every: int = 5        # ... and every this many steps up to dense_until
-    dense_until: int = 100
-    n_val: int = 1024
-    ckpt_every: int = 100
+    """One training run: its source, model and the YAML's ``train.<source kind>`` section (every
+    value from config/icl_emergence.yaml; no defaults but the test switch stop_after)."""
+    source: SourceConfig
+    model: ModelConfig
+    seq_len: int
+    batch: int
+    steps: int
+    lr: float
+    eval_every: int             # validation every this many steps ...
+    dense_every: int            # ... and every this many steps up to dense_until
+    dense_until: int
+    n_val: int
+    ckpt_every: int
+    device: str                 # auto | cpu | cuda (repro_core.device.torch_device)
     stop_after: int = 0         # >0: stop (checkpoint only) after this many steps; tests preemption
-    device: str = "cpu"
     seed: int = 0
 
 
@@ -135,7 +165,7 @@ def train(cfg: TrainConfig, model_out: Path, history_out: Path) -> None:
             print(f"stopping after {done} steps (stop_after); checkpoint {ckpt}", flush=True)
             return
 
-    repro_core.save_torch({"model_config": cfg.model.to_dict(), "source": vars(cfg.source),
+    repro_core.save_torch({"model_config": cfg.model.to_dict(), "source": asdict(cfg.source),
                            "state_dict": {k: v.cpu() for k, v in model.state_dict().items()}}, model_out)
     repro_core.save_npz(history_out, val=val, bayes_ce=bayes_ce.mean(0),
                         **{k: np.asarray(v) for k, v in hist.items()})
@@ -144,6 +174,6 @@ def train(cfg: TrainConfig, model_out: Path, history_out: Path) -> None:
 
 def load_model(path: Path):
     state = repro_core.load_torch(path, map_location="cpu")
-    model = build_model(ModelConfig(**state["model_config"]))
+    model = build_model(ModelConfig(**state["model_config"]))   # a dict transformer becomes its spec
     model.load_state_dict(state["state_dict"])
     return model.eval()
