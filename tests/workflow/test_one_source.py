@@ -17,15 +17,6 @@ from repro_core.config import SCALES
 from tests.helpers import REPO, paper_section
 
 PAPERS = sorted(p.stem for p in (REPO / "workflow" / "rules").glob("*.smk") if p.stem not in ("common", "report"))
-# Papers whose stage dataclasses still carry defaults for keys their YAML sets (the clean-up of
-# issue 31 is done paper by paper; remove a paper from here once it passes).
-DEFAULTS_NOT_YET: set = set()
-# Stage dataclass fields that still default a value the rules pass in --params (from the YAML, the
-# global config or a wildcard), counted per paper over every stage job of the smoke dry run,
-# section-less stages included (the test above sees only Stage.section keys). Known debt of issue 31;
-# the count must shrink to 0 paper by paper (a fix forces the count down here). `seed` and `scale`
-# are exempt: stages also run outside the workflow with those two.
-PARAMS_DEFAULTS_NOT_YET = {"ctot_flow": 29, "icl_emergence": 32}
 # Schemas that give every key a description: every paper's; "config" is the top-level config.schema.yaml.
 DESCRIBED = set(PAPERS) | {"config"}
 
@@ -61,9 +52,6 @@ def test_yaml_keys_have_no_dataclass_default(paper):
             for k in paper_section(paper, st.section, scale):
                 if k in fields and _has_default(fields[k]):
                     bad.append(f"{st.config.__name__}.{k} (stage {name}, section {st.section})")
-    if paper in DEFAULTS_NOT_YET:     # known debt: checked, so that fixing it forces the list's update
-        assert bad, f"{paper} has no dataclass default for a YAML key any more: drop it from DEFAULTS_NOT_YET"
-        pytest.xfail(f"{paper}: {len(set(bad))} dataclass defaults for YAML keys not yet removed (issue 31)")
     assert not bad, "defaults that could disagree with the YAML:\n" + "\n".join(sorted(set(bad)))
 
 
@@ -131,28 +119,22 @@ def _defaulted_params(cls, params: dict, found: set) -> None:
 
 @pytest.mark.parametrize("paper", PAPERS)
 def test_passed_params_have_no_dataclass_default(paper, smoke_jobs):
-    """Whatever a rule passes a stage, the stage's dataclass has no second value for it."""
+    """Whatever a rule passes a stage (from the YAML, the global config or a wildcard), over every
+    stage job of the smoke dry run, section-less stages included, the stage's dataclass has no second
+    value for it. `seed` and `scale` are exempt: stages also run outside the workflow with those two."""
     found: set = set()
     jobs = [j for j in smoke_jobs if j["paper"] == paper]
     assert jobs, f"no stage job of {paper} in the smoke dry run"
     for j in jobs:
         st = importlib.import_module(f"{paper}.stages").STAGES[j["stage"]]
         _defaulted_params(st.config, j["params"], found)
-    debt = PARAMS_DEFAULTS_NOT_YET.get(paper, 0)
-    assert len(found) <= debt, f"{paper}: new dataclass defaults for passed params: {sorted(found)}"
-    assert len(found) == debt, (f"{paper}: {debt - len(found)} fewer defaults than PARAMS_DEFAULTS_NOT_YET "
-                                f"says: lower it to {len(found)}")
-    if found:
-        pytest.xfail(f"{paper}: {len(found)} dataclass defaults for passed params (issue 31): {sorted(found)[:6]}")
-
-
-# Stage keys without a --help description, per paper (renamed or rule-set keys not yet mapped in
-# the paper's STAGES with Stage.renamed / Stage.rule_keys; issue 31). Lower it as they are mapped.
-HELP_NOT_YET = {"ctot_flow": 10, "icl_emergence": 5}
+    assert not found, f"{paper}: dataclass defaults for values the rules pass: {sorted(found)}"
 
 
 @pytest.mark.parametrize("paper", PAPERS)
 def test_every_stage_key_has_a_help_description(paper):
+    """`python -m <paper> <stage> --help` describes every key of the stage's dataclass: from the
+    schema (its section, a renamed key's path) or the stage's own text for keys a rule sets."""
     from repro_core.cli import key_descriptions
 
     missing = []
@@ -162,8 +144,5 @@ def test_every_stage_key_has_a_help_description(paper):
         described = key_descriptions(st, paper)
         missing += [f"{name}.{f.name}" for f in dataclasses.fields(st.config)
                     if f.name not in described and f.name not in ("seed", "scale")]
-    debt = HELP_NOT_YET.get(paper, 0)
-    assert len(missing) <= debt, f"{paper}: stage keys without a --help description: {missing}"
-    assert len(missing) == debt, f"{paper}: HELP_NOT_YET says {debt}: lower it to {len(missing)}"
-    if missing:
-        pytest.xfail(f"{paper}: {len(missing)} stage keys without a description (issue 31): {missing[:6]}")
+    assert not missing, (f"{paper}: stage keys without a --help description (map them with "
+                         f"Stage.renamed or Stage.rule_keys): {missing}")

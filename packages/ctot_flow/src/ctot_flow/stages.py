@@ -120,15 +120,25 @@ def figures(cfg: FiguresConfig, root: Path, fig_labels: Path, fig_traj: Path, fi
     F.fig_noise(sweep, fig_noise)
 
 
+# --help for keys the rules set from a wildcard or derive from several sections (repro_core.cli.Stage)
+DATASET = {"dataset": "Data set, from the output's {ctot_ds} wildcard: one of processes, or noise_<i> (the "
+                      "sweep's process at its i-th timestamp noise)."}
+SEED = {"train_seed": "Training seed, from the output's {ctot_seed} wildcard."}
+DATASETS = {"datasets": "The main data sets (processes) whose results are read."}
+
 STAGES = {
-    "simulate": Stage(simulate, SimulateConfig, inputs=(), outputs=("data",)),
-    "labels": Stage(labels, LabelsConfig, inputs=("data",), outputs=("labels",), section="labels"),
-    "train": Stage(train, TrainStageConfig, inputs=("data", "labels"), outputs=("models",)),
+    "simulate": Stage(simulate, SimulateConfig, inputs=(), outputs=("data",),
+                      rule_keys={**DATASET, "dim": "Dimension of the data: data.ou_dim for the OU process, 2 "
+                                                   "for the others."}),
+    "labels": Stage(labels, LabelsConfig, inputs=("data",), outputs=("labels",), section="labels",
+                    rule_keys=DATASET),
+    "train": Stage(train, TrainStageConfig, inputs=("data", "labels"), outputs=("models",),
+                   renamed={"batch": "train.batch"}, rule_keys={**DATASET, **SEED}),
     "evaluate": Stage(evaluate, EvaluateConfig, inputs=("data", "labels", "models"),
-                      outputs=("metrics", "paths")),
+                      outputs=("metrics", "paths"), rule_keys={**DATASET, **SEED}),
     "fit": Stage(fit, FitConfig, inputs=("data", "labels"), outputs=("models", "metrics", "paths")),
     "summarize": Stage(summarize, SummaryConfig, inputs=("root",),
-                       outputs=("claims_json", "table", "table_html")),
+                       outputs=("claims_json", "table", "table_html"), rule_keys=DATASETS),
     "figures": Stage(figures, FiguresConfig, inputs=("root",),
-                     outputs=("fig_labels", "fig_traj", "fig_wdist", "fig_noise")),
+                     outputs=("fig_labels", "fig_traj", "fig_wdist", "fig_noise"), rule_keys=DATASETS),
 }
