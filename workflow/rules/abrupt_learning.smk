@@ -10,12 +10,12 @@ include: "helpers/abrupt_learning.smk"
 
 rule abrupt_learning_train:
     output:
-        R("abrupt_learning", "train", "{task}_{rule}.npz"),
+        R("abrupt_learning", "train", "{al_task}_{al_rule}.npz"),
     log:
-        LOG("abrupt_learning", "train_{task}_{rule}"),
+        LOG("abrupt_learning", "train_{al_task}_{al_rule}"),
     wildcard_constraints:
-        task="addition|evidence|flipflop",
-        rule="bptt|rflo",
+        al_task="addition|evidence|flipflop",
+        al_rule="bptt|rflo",
     cache: "omit-software"
     threads: 1
     resources:
@@ -26,7 +26,9 @@ rule abrupt_learning_train:
             gpu=1 if AL_FULL else 0,
         ),
     params:
-        p=lambda w: params_json("abrupt_learning", "train", task=w.task, rule=w.rule),
+        p=lambda w: params_json(
+            "abrupt_learning", "train", task=w.al_task, rule=w.al_rule
+        ),
         code=code_hash("abrupt_learning"),
     shell:
         "python -m abrupt_learning train --threads {threads} --params {params.p:q} --out out={output} 2> {log}"

@@ -316,8 +316,8 @@ def claims(cfg: ClaimsConfig, runs: Path, claims_json: Path) -> None:
 
 STAGES = {
     "train": Stage(train, TrainConfig, outputs=("out",), section="train",
-                   rule_keys={"task": "Task, from the output's {task} wildcard: addition | evidence | flipflop.",
-                              "rule": "Learning rule, from the output's {rule} wildcard: bptt | rflo."}),
+                   rule_keys={"task": "Task, from the output's {al_task} wildcard: addition | evidence | flipflop.",
+                              "rule": "Learning rule, from the output's {al_rule} wildcard: bptt | rflo."}),
     "analyse": Stage(analyse, AnalyseConfig, inputs=("trains",), outputs=("runs", "fixed", "points"),
                      many=("trains",), section="analyse"),
     "figures": Stage(figures, FiguresConfig, inputs=("trains", "runs", "fixed", "points"),
