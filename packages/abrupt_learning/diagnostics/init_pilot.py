@@ -5,8 +5,8 @@ in the plateau-then-drop regime, where our N(0, 1) input weights did not (``sgd_
 abrupt)?  Not part of the pipeline; run by hand:
 
     env OMP_NUM_THREADS=1 XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" \
-        python packages/abrupt_learning/diagnostics/init_pilot.py scan --out /work/pilots/al_init
-    ... init_pilot.py test --out /work/pilots/al_init
+        python packages/abrupt_learning/diagnostics/init_pilot.py scan --out /tmp/al_init
+    ... init_pilot.py test --out /tmp/al_init
 
 The task, network, BPTT, regulariser, detector and claim statistics are the package's and
 ``sgd_pilot.py``'s (same N 32, T 60, alpha 0.5, 64 fixed training trials, probe every 10 steps,

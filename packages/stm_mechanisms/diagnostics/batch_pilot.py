@@ -2,7 +2,7 @@
 delays and small learning rates that flatten our no-solution boundary?  Run by hand:
 
     python packages/stm_mechanisms/diagnostics/batch_pilot.py \
-        --index results/stm_mechanisms/quick/tables/networks_index.csv --out /work/pilots/stm_batch
+        --index results/stm_mechanisms/quick/tables/networks_index.csv --out /tmp/stm_batch
 
 Why this measurement (``estimator_pilot.py``, 2026-12-07): the paper's estimator at 6 seeds per cell
 returns -2.60 [-3.52, -2.01] (central 95% of 1,000 simulated sweeps) when the failed fraction

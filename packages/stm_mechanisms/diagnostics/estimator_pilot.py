@@ -13,7 +13,7 @@ lr 0.01 ... 0.316) had been seen, nothing else.
    learning rate ``lr`` is ``1 - exp(-a (d - x0(lr)))`` after the onset, 0 before, with
    ``x0(lr) = x0_ref (lr / 0.1)^(-1/2.72)`` (the paper's exponent) and ``x0_ref, a`` fitted (the
    package's ``exp_saturation``) to the paper's failed fractions at lr 0.1 (about 0, 0.12, 0.25,
-   0.75, 0.88 at 0, 100, 200, 300, 400 ms; shared/notes/stm_mechanisms.md).  Each replicate draws
+   0.75, 0.88 at 0, 100, 200, 300, 400 ms; the paper's Fig. 4).  Each replicate draws
    the failed count of every (lr, delay) cell as Binomial(n_seeds, p) and applies the package's
    estimator as it was when this ran (``analysis.onset`` per lr with ``starts="grid"``,
    ``analysis.power_fit`` over x0 in 30-300 ms; both are arguments below since the package moved to

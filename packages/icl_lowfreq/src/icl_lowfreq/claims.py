@@ -4,7 +4,7 @@ Every value is computed from the ``exact`` stage's metrics.json. Thresholds are
 the paper's / the issue's; where the paper gives only a qualitative statement the
 criterion says how we read it.
 
-Kinds (shared/reviews/claims_audit.md): the exact model's layer map X <- (I - eta L) X
+Kinds (as a claims audit of this package found): the exact model's layer map X <- (I - eta L) X
 is power iteration, so the energy floor, low-frequency fraction, PCA/Fiedler overlap,
 grid spacing and noise-robustness claims hold by construction: they are checks of our
 implementation, not tests of the paper. The context-convergence rate and the trained
