@@ -62,6 +62,8 @@ PAPERS = selected_papers()
 report: "workflow/report/workflow.rst"
 
 
+# the jobs of this DAG for the cost rule (workflow.dag is Snakemake's own object, not a documented
+# API: snakemake is pinned in requirements.txt and tests/workflow/test_runs.py checks the result)
 onstart:
     write_dag_logs(workflow.dag)
 
